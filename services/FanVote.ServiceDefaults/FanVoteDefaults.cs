@@ -1,0 +1,131 @@
+using Dapr.Client;
+using FanVote.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace FanVote.ServiceDefaults;
+
+/// <summary>
+/// The shared setup of every FanVote service (after eShop.ServiceDefaults). Health endpoints are mapped in
+/// every environment: the launcher, daprd's app health check and Kubernetes probes all need them.
+/// </summary>
+public static class FanVoteDefaults
+{
+    /// <summary>Health check tag: part of readiness (/healthz), not liveness (/alive).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>Health check tag: liveness (/alive).</summary>
+    public const string LiveTag = "live";
+
+    /// <summary>Serilog, web JSON, problem details, DaprClient, health checks and metrics, for app <paramref name="appId"/>.</summary>
+    public static WebApplicationBuilder AddFanVoteDefaults(this WebApplicationBuilder builder, string appId)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(new FanVoteAppId(appId));
+        builder.Services.AddSerilog((services, log) => ConfigureSerilog(log, appId, builder.Configuration["FANVOTE_LOG_FORMAT"]));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = FanVoteJson.Options.PropertyNamingPolicy;
+            o.SerializerOptions.PropertyNameCaseInsensitive = true;
+        });
+        builder.Services.AddProblemDetails();
+        builder.Services.AddDaprClient(c => c.UseJsonSerializationOptions(FanVoteJson.Options));
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
+            .AddCheck<DaprSidecarHealthCheck>("dapr-sidecar", tags: [ReadyTag]);
+        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+            .AddAspNetCoreInstrumentation()
+            .AddRuntimeInstrumentation()
+            .AddMeter("FanVote.*")
+            .AddPrometheusExporter());
+        return builder;
+    }
+
+    /// <summary>/healthz (ready: sidecar and stores), /alive (the process answers), /metrics (Prometheus text).</summary>
+    public static WebApplication MapFanVoteDefaultEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => true, ResponseWriter = WriteHealth });
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = c => c.Tags.Contains(LiveTag), ResponseWriter = WriteHealth });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+
+    /// <summary>Runs the app; a start-up or fatal error is logged as critical and the logs are flushed.</summary>
+    public static int RunFanVote(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        try
+        {
+            app.Run();
+            return 0;
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e.GetType().Name != "HostAbortedException")
+        {
+            Log.Fatal(e, "{AppId} stopped unexpectedly", app.Services.GetRequiredService<FanVoteAppId>().Value);
+            return 1;
+        }
+        finally
+        {
+            Log.CloseAndFlush();
+        }
+    }
+
+    internal static void ConfigureSerilog(LoggerConfiguration log, string appId, string? format)
+    {
+        log.MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("app_id", appId);
+        if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
+        {
+            log.WriteTo.Console(new RenderedCompactJsonFormatter());
+        }
+        else
+        {
+            log.WriteTo.Console(outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} [{app_id}] {Message:lj} {Properties:j}{NewLine}{Exception}");
+        }
+    }
+
+    private static Task WriteHealth(HttpContext ctx, HealthReport report)
+    {
+        ctx.Response.ContentType = "application/json";
+        return ctx.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.Select(e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),
+        });
+    }
+}
+
+/// <summary>The Dapr app id of the running service.</summary>
+public sealed record FanVoteAppId(string Value);
+
+/// <summary>Ready only when the Dapr sidecar says it is (components loaded, app channel up).</summary>
+internal sealed class DaprSidecarHealthCheck(DaprClient dapr) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await dapr.CheckOutboundHealthAsync(cancellationToken)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("the Dapr sidecar is not ready (start it with ./fanvote up, or check its log)");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return HealthCheckResult.Unhealthy("the Dapr sidecar cannot be reached", e);
+        }
+    }
+}
