@@ -1,26 +1,58 @@
 using FanVote.Launcher;
 
-// `plan`: print what `up` would start, one line per app (app id, dir, command, daprd flags).
-if (args is ["plan", var runFile, ..])
+// plan FILE                     print what `up` would start
+// up FILE --state DIR --sidecar DLL [--env K=V ...] [--timeout SECONDS]
+// down --state DIR
+try
 {
-    try
+    switch (args)
     {
-        var port = 3500;
-        foreach (var app in RunFile.Load(runFile))
+        case ["plan", var runFile, ..]:
+            foreach (var app in RunFile.Load(runFile))
+            {
+                Console.WriteLine($"{app.AppId}\t{app.AppDirPath}\t{string.Join(' ', app.Command)}\t{string.Join(' ', app.DaprdArgs(app.DaprHttpPort ?? 0, app.DaprGrpcPort ?? 0))}");
+            }
+
+            return 0;
+        case ["up", var runFile, .. var rest]:
         {
-            var http = app.DaprHttpPort ?? port++;
-            var grpc = app.DaprGrpcPort ?? 50001 + (http - 3500);
-            Console.WriteLine($"{app.AppId}\t{app.AppDirPath}\t{string.Join(' ', app.Command)}\t{string.Join(' ', app.DaprdArgs(http, grpc))}");
+            var opts = Options(rest);
+            var supervisor = new Supervisor(opts["state"], opts["sidecar"], Console.Out);
+            var env = rest.SkipWhile(a => a != "--env").Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))
+                .Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "", StringComparer.Ordinal);
+            var timeout = TimeSpan.FromSeconds(opts.TryGetValue("timeout", out var t) ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 180);
+            await supervisor.UpAsync(RunFile.Load(runFile), env, timeout);
+            return 0;
         }
 
-        return 0;
-    }
-    catch (RunFileException e)
-    {
-        await Console.Error.WriteLineAsync($"fanvote: {e.Message}");
-        return 1;
+        case ["down", .. var rest]:
+        {
+            var stopped = await new Supervisor(Options(rest)["state"], "", Console.Out).DownAsync();
+            Console.WriteLine($"stopped {stopped} process(es)");
+            return 0;
+        }
+
+        default:
+            await Console.Error.WriteLineAsync("usage: FanVote.Launcher plan FILE | up FILE --state DIR --sidecar DLL [--env K=V ...] | down --state DIR");
+            return 2;
     }
 }
+catch (RunFileException e)
+{
+    await Console.Error.WriteLineAsync($"fanvote: {e.Message}");
+    return 1;
+}
 
-await Console.Error.WriteLineAsync("usage: FanVote.Launcher plan PATH/dapr.yaml");
-return 2;
+static Dictionary<string, string> Options(string[] rest)
+{
+    var d = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i < rest.Length - 1; i++)
+    {
+        if (rest[i].StartsWith("--", StringComparison.Ordinal) && rest[i] != "--env")
+        {
+            d[rest[i][2..]] = rest[i + 1];
+        }
+    }
+
+    return d;
+}
