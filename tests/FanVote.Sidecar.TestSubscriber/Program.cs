@@ -113,6 +113,9 @@ namespace FanVote.Sidecar.TestSubscriber
         int MaxAwaitDurationMs = 1000)
     {
         public IReadOnlyList<RuleConfig> Rules { get; init; } = [];
+
+        /// <summary>When set, wins over the message's behavior (e.g. "ok" on a dead-letter topic).</summary>
+        public string? Behavior { get; init; }
     }
 
     public sealed record ControlRequest(string? DefaultBehavior, bool Clear);
@@ -176,7 +179,7 @@ namespace FanVote.Sidecar.TestSubscriber
             var ce = TryParse(raw) as JsonObject;
             var data = TryParse(body);
             var key = Str(data, "key") ?? Str(ce, "id") ?? "";
-            var behavior = Str(data, "behavior") ?? recorder.DefaultBehavior;
+            var behavior = t.Behavior ?? Str(data, "behavior") ?? recorder.DefaultBehavior;
             var attempt = recorder.NextAttempt(t.Topic, key);
             var (answer, handled, result) = await Decide(behavior, attempt);
             recorder.Messages.Add(new Received(
@@ -210,7 +213,7 @@ namespace FanVote.Sidecar.TestSubscriber
                 }
 
                 var key = Str(data, "key") ?? ceId ?? entryId;
-                var behavior = Str(data, "behavior") ?? recorder.DefaultBehavior;
+                var behavior = t.Behavior ?? Str(data, "behavior") ?? recorder.DefaultBehavior;
                 var attempt = recorder.NextAttempt(t.Topic, key);
                 string status;
                 if (behavior == "404")

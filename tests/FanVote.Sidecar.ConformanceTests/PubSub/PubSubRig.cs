@@ -18,6 +18,9 @@ public sealed record TopicSpec(
     int MaxAwaitDurationMs = 1000)
 {
     public IReadOnlyList<RuleSpec> Rules { get; init; } = [];
+
+    /// <summary>Overrides the per-message behavior (dead-letter topics answer "ok").</summary>
+    public string? Behavior { get; init; }
 }
 
 public sealed record RuleSpec(string Match, string Route, int Priority);
