@@ -1,19 +1,413 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using System.Threading.Channels;
 using FanVote.Sidecar.Components;
+using FanVote.Sidecar.Configuration;
+using StackExchange.Redis;
 
 namespace FanVote.Sidecar.PubSub;
 
-// STUB: replaced by the pub/sub implementation.
+/// <summary>
+/// <c>pubsub.redis</c> on Redis Streams, reproducing components-contrib 1.17+ (dapr-subset.md §6.1): XADD with
+/// <c>data</c> + <c>metadata</c>, one consumer group per consumerID created at 0 with MKSTREAM, a read loop
+/// feeding a <c>queueDepth</c> queue served by <c>concurrency</c> workers, XACK after the handler returns
+/// (success or failure), pending when it was cancelled or exceeded <c>processingTimeout</c>, and a redelivery
+/// loop (XPENDING + XCLAIM) every <c>redeliverInterval</c>.
+/// </summary>
 public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger<RedisStreamsPubSub> log) : IPubSub
 {
+    // StackExchange.Redis multiplexes every command over one connection and does not support blocking reads,
+    // so XREADGROUP is polled without BLOCK; an idle stream is polled at this interval.
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(50);
+
+    private readonly List<Task> _loops = [];
+    private ConnectionMultiplexer? _redis;
+
     public ComponentSpec Spec => spec;
 
-    public Task InitAsync(CancellationToken cancellationToken) { _ = appId; _ = log; return Task.CompletedTask; }
+    internal RedisStreamsSettings Settings { get; } = RedisStreamsSettings.From(spec);
 
-    public Task PublishAsync(string topic, ReadOnlyMemory<byte> data, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken) => throw new NotSupportedException();
+    private IDatabase Db => _redis?.GetDatabase(Settings.Db) ?? throw new InvalidOperationException($"pubsub {spec.Name} is not initialised");
 
-    public Task SubscribeAsync(string topic, string consumerId, IReadOnlyDictionary<string, string> subscriptionMetadata, Func<BrokerMessage, CancellationToken, Task> handler, CancellationToken stopping) => throw new NotSupportedException();
+    public async Task InitAsync(CancellationToken cancellationToken)
+    {
+        _ = appId;
+        var host = spec.Get("redisHost") ?? throw new ResourceException($"component '{spec.Name}' ({spec.SourceFile}): metadata redisHost is required");
+        var config = ConfigurationOptions.Parse(host);
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = 5000;
+        if (spec.Get("redisPassword") is { Length: > 0 } password)
+        {
+            config.Password = password;
+        }
 
-    public Task<bool> PingAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+        if (spec.Get("redisUsername") is { Length: > 0 } user)
+        {
+            config.User = user;
+        }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        config.Ssl = spec.GetBool("enableTLS");
+        _redis = await ConnectionMultiplexer.ConnectAsync(config);
+        if (!await PingAsync(cancellationToken))
+        {
+            throw new InvalidOperationException($"cannot reach Redis at {host}");
+        }
+    }
+
+    public async Task PublishAsync(string topic, ReadOnlyMemory<byte> data, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        var args = new List<object> { topic };
+        if (Settings.MaxLenApprox > 0)
+        {
+            args.AddRange(["MAXLEN", "~", Settings.MaxLenApprox]);
+        }
+        else if (Settings.StreamTtl > TimeSpan.Zero)
+        {
+            var minId = DateTimeOffset.UtcNow.Add(-Settings.StreamTtl).ToUnixTimeMilliseconds();
+            args.AddRange(["MINID", "~", minId.ToString(CultureInfo.InvariantCulture)]);
+        }
+
+        args.AddRange(["*", "data", data.ToArray()]);
+        if (metadata.Count > 0)
+        {
+            args.AddRange(["metadata", JsonSerializer.Serialize(metadata)]);
+        }
+
+        await Db.ExecuteAsync("XADD", args).WaitAsync(cancellationToken);
+    }
+
+    public async Task SubscribeAsync(
+        string topic,
+        string consumerId,
+        IReadOnlyDictionary<string, string> subscriptionMetadata,
+        Func<BrokerMessage, CancellationToken, Task> handler,
+        CancellationToken stopping)
+    {
+        await EnsureGroupAsync(topic, consumerId);
+        var consumer = new Consumer(this, topic, consumerId, handler, stopping);
+        lock (_loops)
+        {
+            _loops.AddRange(consumer.Start());
+        }
+    }
+
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Db.PingAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken);
+            return true;
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task[] loops;
+        lock (_loops)
+        {
+            loops = [.. _loops];
+        }
+
+        try
+        {
+            await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+        }
+
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+
+    private async Task EnsureGroupAsync(string topic, string group)
+    {
+        try
+        {
+            await Db.ExecuteAsync("XGROUP", "CREATE", topic, group, "0", "MKSTREAM");
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+        }
+    }
+
+    private sealed class Consumer(RedisStreamsPubSub owner, string topic, string group, Func<BrokerMessage, CancellationToken, Task> handler, CancellationToken stopping)
+    {
+        private readonly Channel<StreamEntry> _queue = Channel.CreateBounded<StreamEntry>(Math.Max(1, owner.Settings.QueueDepth));
+
+        // Entries read or claimed by this process and not finished yet; the redelivery loop skips them so a
+        // backlog in the local queue is not claimed again while it waits.
+        private readonly ConcurrentDictionary<string, byte> _local = new(StringComparer.Ordinal);
+
+        private RedisStreamsSettings Settings => owner.Settings;
+
+        public IEnumerable<Task> Start()
+        {
+            yield return Task.Run(ReadLoopAsync, CancellationToken.None);
+            for (var i = 0; i < Math.Max(1, Settings.Concurrency); i++)
+            {
+                yield return Task.Run(WorkerAsync, CancellationToken.None);
+            }
+
+            if (Settings.ProcessingTimeout > TimeSpan.Zero && Settings.RedeliverInterval > TimeSpan.Zero)
+            {
+                yield return Task.Run(RedeliverLoopAsync, CancellationToken.None);
+            }
+        }
+
+        private async Task ReadLoopAsync()
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    var entries = await owner.Db.StreamReadGroupAsync(topic, group, group, ">", Settings.QueueDepth);
+                    if (entries.Length == 0)
+                    {
+                        await Task.Delay(IdlePoll, stopping);
+                        continue;
+                    }
+
+                    foreach (var e in entries)
+                    {
+                        _local[e.Id!] = 0;
+                        await _queue.Writer.WriteAsync(e, stopping);
+                    }
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+                {
+                    await Retry(() => owner.EnsureGroupAsync(topic, group), "recreate consumer group");
+                }
+                catch (Exception e) when (e is RedisException or TimeoutException)
+                {
+                    PubSubLog.RedisLoopError(owner.LogFor, e, topic, group, "XREADGROUP");
+                    await Pause();
+                }
+            }
+        }
+
+        private async Task WorkerAsync()
+        {
+            try
+            {
+                await foreach (var entry in _queue.Reader.ReadAllAsync(stopping))
+                {
+                    try
+                    {
+                        await ProcessAsync(entry);
+                    }
+                    finally
+                    {
+                        _local.TryRemove(entry.Id!, out _);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+            }
+        }
+
+        private async Task ProcessAsync(StreamEntry entry)
+        {
+            var id = entry.Id.ToString();
+            var data = entry["data"];
+            if (data.IsNull)
+            {
+                PubSubLog.NoDataField(owner.LogFor, topic, id);
+                await AckAsync(id);
+                return;
+            }
+
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (entry["metadata"] is { IsNullOrEmpty: false } m)
+            {
+                try
+                {
+                    metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(m.ToString()) ?? metadata;
+                }
+                catch (JsonException)
+                {
+                }
+            }
+
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            if (Settings.ProcessingTimeout > TimeSpan.Zero)
+            {
+                cts.CancelAfter(Settings.ProcessingTimeout);
+            }
+
+            try
+            {
+                await handler(new BrokerMessage(topic, (byte[])data!, metadata), cts.Token);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                // Cancelled or timed out: no XACK, so the redelivery loop (or a restarted sidecar) picks it up.
+                PubSubLog.LeftPending(owner.LogFor, topic, id);
+                return;
+            }
+            catch (Exception e)
+            {
+                PubSubLog.HandlerFailed(owner.LogFor, e, topic, id);
+            }
+
+            await AckAsync(id);
+        }
+
+        private async Task RedeliverLoopAsync()
+        {
+            var minIdle = (long)Settings.ProcessingTimeout.TotalMilliseconds;
+            while (!stopping.IsCancellationRequested)
+            {
+                try
+                {
+                    await Task.Delay(Settings.RedeliverInterval, stopping);
+                    var pending = await owner.Db.StreamPendingMessagesAsync(topic, group, Settings.QueueDepth, RedisValue.Null, "-", "+");
+                    var ids = pending
+                        .Where(p => p.IdleTimeInMilliseconds >= minIdle && !_local.ContainsKey(p.MessageId!))
+                        .Select(p => p.MessageId)
+                        .ToArray();
+                    if (ids.Length == 0)
+                    {
+                        continue;
+                    }
+
+                    var claimed = await owner.Db.StreamClaimAsync(topic, group, group, minIdle, ids);
+                    var count = 0;
+                    for (var i = 0; i < claimed.Length; i++)
+                    {
+                        var e = claimed[i];
+                        if (e.IsNull)
+                        {
+                            // Redis < 7 returns nil for entries trimmed away since; drop them from the PEL.
+                            if (i < ids.Length)
+                            {
+                                await owner.Db.StreamAcknowledgeAsync(topic, group, ids[i]);
+                            }
+
+                            continue;
+                        }
+
+                        if (_local.TryAdd(e.Id!, 0))
+                        {
+                            count++;
+                            await _queue.Writer.WriteAsync(e, stopping);
+                        }
+                    }
+
+                    PubSubLog.Reclaimed(owner.LogFor, topic, group, count);
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+                {
+                    await Retry(() => owner.EnsureGroupAsync(topic, group), "recreate consumer group");
+                }
+                catch (Exception e) when (e is RedisException or TimeoutException)
+                {
+                    PubSubLog.RedisLoopError(owner.LogFor, e, topic, group, "XPENDING/XCLAIM");
+                    await Pause();
+                }
+            }
+        }
+
+        private async Task AckAsync(string id)
+        {
+            try
+            {
+                await owner.Db.StreamAcknowledgeAsync(topic, group, id);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                PubSubLog.RedisLoopError(owner.LogFor, e, topic, group, "XACK");
+            }
+        }
+
+        private async Task Retry(Func<Task> action, string what)
+        {
+            try
+            {
+                await action();
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                PubSubLog.RedisLoopError(owner.LogFor, e, topic, group, what);
+                await Pause();
+            }
+        }
+
+        private async Task Pause()
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private ILogger LogFor => log;
+}
+
+/// <summary>The pubsub.redis metadata that shapes consumption, with components-contrib's defaults.</summary>
+internal sealed record RedisStreamsSettings(
+    int Db,
+    int QueueDepth,
+    int Concurrency,
+    TimeSpan ProcessingTimeout,
+    TimeSpan RedeliverInterval,
+    long MaxLenApprox,
+    TimeSpan StreamTtl)
+{
+    public static RedisStreamsSettings From(ComponentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return new RedisStreamsSettings(
+            Int(spec, "redisDB", 0),
+            Int(spec, "queueDepth", 100),
+            Int(spec, "concurrency", 10),
+            MillisOrDuration(spec, "processingTimeout", TimeSpan.FromSeconds(60), allowDuration: true),
+            MillisOrDuration(spec, "redeliverInterval", TimeSpan.FromSeconds(15), allowDuration: false),
+            long.TryParse(spec.Get("maxLenApprox"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ml) ? ml : 0,
+            spec.Get("streamTTL") is { Length: > 0 } ttl && Durations.TryParse(ttl, out var t) ? t : TimeSpan.Zero);
+    }
+
+    private static int Int(ComponentSpec spec, string key, int fallback) =>
+        int.TryParse(spec.Get(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
+
+    /// <summary>
+    /// A plain number is milliseconds. contrib accepts a duration string for processingTimeout but silently
+    /// ignores one for redeliverInterval (the default stays) — reproduced so YAML behaves the same under daprd.
+    /// </summary>
+    private static TimeSpan MillisOrDuration(ComponentSpec spec, string key, TimeSpan fallback, bool allowDuration)
+    {
+        var v = spec.Get(key);
+        if (string.IsNullOrWhiteSpace(v))
+        {
+            return fallback;
+        }
+
+        if (long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms))
+        {
+            return TimeSpan.FromMilliseconds(ms);
+        }
+
+        return allowDuration && Durations.TryParse(v, out var d) ? d : fallback;
+    }
 }
