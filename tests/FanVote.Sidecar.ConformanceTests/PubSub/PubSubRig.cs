@@ -74,6 +74,9 @@ public abstract class PubSubRig : IAsyncLifetime
         {extraMetadata}
         """;
 
+    /// <summary>Extra environment for the subscriber's sidecar (e.g. APP_API_TOKEN).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? SubscriberSidecarEnvironment => null;
+
     public static string Meta(string name, string value) => $"  - name: {name}\n    value: \"{value}\"\n";
 
     public async ValueTask InitializeAsync()
@@ -88,7 +91,7 @@ public abstract class PubSubRig : IAsyncLifetime
         };
         App = ManagedProcess.Dotnet("testsub-" + Id, TestEnvironment.ProjectDll("FanVote.Sidecar.TestSubscriber"), ["--urls", $"http://127.0.0.1:{appPort}"], env).Start();
         AppHttp.BaseAddress = new Uri($"http://127.0.0.1:{appPort}");
-        Subscriber = new SidecarHost(SubscriberAppId, _resources.Path, appPort);
+        Subscriber = new SidecarHost(SubscriberAppId, _resources.Path, appPort, env: SubscriberSidecarEnvironment);
         Publisher = new SidecarHost(PublisherAppId, _resources.Path);
         await Task.WhenAll(Subscriber.StartAsync(), Publisher.StartAsync());
         Client = new DaprClientBuilder().UseGrpcEndpoint(Publisher.GrpcEndpoint).UseHttpEndpoint(Publisher.HttpEndpoint).Build();
