@@ -1,0 +1,144 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FanVote.Ingress.Core;
+
+/// <summary>How the fan signed in.</summary>
+public enum SessionKind
+{
+    Guest,
+    Otp,
+}
+
+/// <summary>What a valid token says about its bearer.</summary>
+public sealed record SessionClaims(string AccountId, string DeviceId, SessionKind Kind, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, DateTimeOffset AccountCreatedAt);
+
+/// <summary>Why a token was refused; each maps to a 401 with a reason the client can act on.</summary>
+public enum TokenError
+{
+    None,
+    Missing,
+    Malformed,
+    UnknownKey,
+    BadSignature,
+    Expired,
+}
+
+/// <summary>
+/// Signed session tokens checked locally (no database hit per vote): `v1.&lt;kid&gt;.&lt;payload&gt;.&lt;sig&gt;`,
+/// base64url JSON payload, HMAC-SHA256 over `v1.kid.payload`. Several keys can be active at once (the first
+/// signs, all verify), so keys rotate without logging anybody out.
+/// </summary>
+public sealed class SessionTokens
+{
+    private const string Version = "v1";
+    private readonly (string Kid, byte[] Key)[] _keys;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _lifetime;
+    private readonly TimeSpan _skew = TimeSpan.FromSeconds(30);
+
+    public SessionTokens(IReadOnlyList<(string Kid, byte[] Key)> keys, TimeSpan lifetime, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0 || keys.Any(k => k.Key.Length < 32 || string.IsNullOrEmpty(k.Kid) || k.Kid.Contains('.', StringComparison.Ordinal)))
+        {
+            throw new ArgumentException("at least one signing key of 32+ bytes with a non-empty kid without '.' is required", nameof(keys));
+        }
+
+        _keys = [.. keys];
+        _lifetime = lifetime;
+        _time = time;
+    }
+
+    public string Issue(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt)
+    {
+        var now = _time.GetUtcNow();
+        var payload = new Payload(accountId, deviceId, kind == SessionKind.Otp ? "otp" : "guest", now.ToUnixTimeSeconds(), now.Add(_lifetime).ToUnixTimeSeconds(), accountCreatedAt.ToUnixTimeSeconds());
+        var body = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload, TokenJson.Default.Payload));
+        var (kid, key) = _keys[0];
+        var signed = $"{Version}.{kid}.{body}";
+        return $"{signed}.{Base64Url.EncodeToString(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(signed)))}";
+    }
+
+    public TokenError Validate(string? token, out SessionClaims? claims)
+    {
+        claims = null;
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            return TokenError.Missing;
+        }
+
+        var parts = token.Split('.');
+        if (parts.Length != 4 || parts[0] != Version)
+        {
+            return TokenError.Malformed;
+        }
+
+        var key = _keys.FirstOrDefault(k => k.Kid == parts[1]).Key;
+        if (key is null)
+        {
+            return TokenError.UnknownKey;
+        }
+
+        byte[] sig;
+        byte[] body;
+        try
+        {
+            sig = Base64Url.DecodeFromChars(parts[3]);
+            body = Base64Url.DecodeFromChars(parts[2]);
+        }
+        catch (FormatException)
+        {
+            return TokenError.Malformed;
+        }
+
+        var expected = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes($"{parts[0]}.{parts[1]}.{parts[2]}"));
+        if (!CryptographicOperations.FixedTimeEquals(sig, expected))
+        {
+            return TokenError.BadSignature;
+        }
+
+        Payload? p;
+        try
+        {
+            p = JsonSerializer.Deserialize(body, TokenJson.Default.Payload);
+        }
+        catch (JsonException)
+        {
+            return TokenError.Malformed;
+        }
+
+        if (p is null || string.IsNullOrEmpty(p.Sub) || string.IsNullOrEmpty(p.Dev))
+        {
+            return TokenError.Malformed;
+        }
+
+        var expires = DateTimeOffset.FromUnixTimeSeconds(p.Exp);
+        if (_time.GetUtcNow() > expires + _skew)
+        {
+            return TokenError.Expired;
+        }
+
+        claims = new SessionClaims(p.Sub, p.Dev, p.Kind == "otp" ? SessionKind.Otp : SessionKind.Guest,
+            DateTimeOffset.FromUnixTimeSeconds(p.Iat), expires, DateTimeOffset.FromUnixTimeSeconds(p.Acr));
+        return TokenError.None;
+    }
+
+    /// <summary>The sentence a fan's client can act on for each refusal.</summary>
+    public static string Explain(TokenError error) => error switch
+    {
+        TokenError.Missing => "Sign in first: send the token from /v1/sessions/guest or /v1/sessions/otp/verify as 'Authorization: Bearer <token>'.",
+        TokenError.Expired => "Your session has expired. Sign in again to get a new token.",
+        TokenError.UnknownKey => "Your session was signed with a key this server no longer accepts. Sign in again.",
+        _ => "The session token is not valid. Sign in again to get a new token.",
+    };
+
+    internal sealed record Payload(string Sub, string Dev, string Kind, long Iat, long Exp, long Acr);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(SessionTokens.Payload))]
+internal sealed partial class TokenJson : JsonSerializerContext;

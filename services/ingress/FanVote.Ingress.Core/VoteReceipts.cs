@@ -1,0 +1,42 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace FanVote.Ingress.Core;
+
+/// <summary>
+/// The receipt returned with 202: an HMAC over what was accepted (vote id, window, candidate, time), so a fan
+/// can later show the platform exactly what it acknowledged. It is checkable only by the platform; the
+/// public, trust-free check is the Merkle inclusion proof published after the audit.
+/// </summary>
+public sealed class VoteReceipts(byte[] key)
+{
+    public string Issue(Guid voteId, string windowId, string candidateId, DateTimeOffset acceptedAt) =>
+        "r1." + Base64Url.EncodeToString(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Canonical(voteId, windowId, candidateId, acceptedAt))));
+
+    public bool Verify(string receipt, Guid voteId, string windowId, string candidateId, DateTimeOffset acceptedAt)
+    {
+        ArgumentNullException.ThrowIfNull(receipt);
+        if (!receipt.StartsWith("r1.", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        byte[] sig;
+        try
+        {
+            sig = Base64Url.DecodeFromChars(receipt.AsSpan(3));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+
+        var expected = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Canonical(voteId, windowId, candidateId, acceptedAt)));
+        return CryptographicOperations.FixedTimeEquals(sig, expected);
+    }
+
+    private static string Canonical(Guid voteId, string windowId, string candidateId, DateTimeOffset acceptedAt) =>
+        string.Join('\n', voteId.ToString("D"), windowId, candidateId, acceptedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));
+}

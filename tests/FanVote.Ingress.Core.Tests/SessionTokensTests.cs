@@ -1,0 +1,91 @@
+using System.Text;
+
+namespace FanVote.Ingress.Core.Tests;
+
+public sealed class SessionTokensTests
+{
+    private static readonly byte[] KeyA = Encoding.UTF8.GetBytes("key-a-0123456789-0123456789-0123456789");
+    private static readonly byte[] KeyB = Encoding.UTF8.GetBytes("key-b-0123456789-0123456789-0123456789");
+    private readonly FakeTime _time = new(new DateTimeOffset(2026, 11, 22, 20, 0, 0, TimeSpan.Zero));
+
+    private SessionTokens Tokens(params (string, byte[])[] keys) => new(keys, TimeSpan.FromHours(12), _time);
+
+    [Fact]
+    public void IssueThenValidate_ReturnsTheClaims()
+    {
+        var tokens = Tokens(("a", KeyA));
+        var created = _time.Now.AddDays(-10);
+
+        var token = tokens.Issue("acc-1", "dev-1", SessionKind.Otp, created);
+
+        Assert.Equal(TokenError.None, tokens.Validate(token, out var c));
+        Assert.Equal("acc-1", c!.AccountId);
+        Assert.Equal("dev-1", c.DeviceId);
+        Assert.Equal(SessionKind.Otp, c.Kind);
+        Assert.Equal(created.ToUnixTimeSeconds(), c.AccountCreatedAt.ToUnixTimeSeconds());
+        Assert.Equal(_time.Now.AddHours(12).ToUnixTimeSeconds(), c.ExpiresAt.ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public void Validate_AfterExpiryPlusSkew_IsExpired()
+    {
+        var tokens = Tokens(("a", KeyA));
+        var token = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+
+        _time.Now = _time.Now.AddHours(12).AddSeconds(20);
+        Assert.Equal(TokenError.None, tokens.Validate(token, out _));
+        _time.Now = _time.Now.AddSeconds(20);
+        Assert.Equal(TokenError.Expired, tokens.Validate(token, out var c));
+        Assert.Null(c);
+    }
+
+    [Fact]
+    public void Validate_ForgedPayload_IsBadSignature()
+    {
+        var tokens = Tokens(("a", KeyA));
+        var parts = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now).Split('.');
+        var other = tokens.Issue("acc-2", "dev-1", SessionKind.Guest, _time.Now).Split('.');
+
+        var forged = string.Join('.', parts[0], parts[1], other[2], parts[3]);
+
+        Assert.Equal(TokenError.BadSignature, tokens.Validate(forged, out _));
+    }
+
+    [Fact]
+    public void Validate_SignedWithAnotherServersKey_IsRefused()
+    {
+        var token = Tokens(("a", KeyB)).Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+
+        Assert.Equal(TokenError.BadSignature, Tokens(("a", KeyA)).Validate(token, out _));
+        Assert.Equal(TokenError.UnknownKey, Tokens(("z", KeyA)).Validate(token, out _));
+    }
+
+    [Fact]
+    public void Validate_AfterKeyRotation_OldTokensStillValid()
+    {
+        var old = Tokens(("a", KeyA)).Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+        var rotated = Tokens(("b", KeyB), ("a", KeyA));
+
+        Assert.Equal(TokenError.None, rotated.Validate(old, out _));
+        Assert.StartsWith("v1.b.", rotated.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, TokenError.Missing)]
+    [InlineData("", TokenError.Missing)]
+    [InlineData("garbage", TokenError.Malformed)]
+    [InlineData("v2.a.b.c", TokenError.Malformed)]
+    [InlineData("v1.a.!!!.???", TokenError.Malformed)]
+    public void Validate_Junk_IsMissingOrMalformed(string? token, TokenError expected) =>
+        Assert.Equal(expected, Tokens(("a", KeyA)).Validate(token, out _));
+
+    [Fact]
+    public void Constructor_ShortKey_IsRejected() =>
+        Assert.Throws<ArgumentException>(() => Tokens(("a", new byte[8])));
+
+    [Theory]
+    [InlineData(TokenError.Expired, "expired")]
+    [InlineData(TokenError.Missing, "Sign in")]
+    public void Explain_SaysWhatToDo(TokenError e, string phrase) =>
+        Assert.Contains(phrase, SessionTokens.Explain(e), StringComparison.Ordinal);
+}
