@@ -50,9 +50,29 @@ public static class Topics
     /// <summary>Fraud verdicts (<see cref="Events.RiskVerdictIssued"/>).</summary>
     public const string RiskVerdicts = "risk-verdicts";
 
-    /// <summary>Window lifecycle facts (<see cref="Events.WindowOpened"/>, <see cref="Events.WindowClosed"/>).</summary>
+    /// <summary>
+    /// Window lifecycle facts (<see cref="Events.WindowScheduled"/>, <see cref="Events.WindowOpened"/>,
+    /// <see cref="Events.WindowClosed"/>). Each is published with its type name as the CloudEvent type
+    /// (<see cref="EventTypes"/>), so subscribers route on <c>event.type</c>.
+    /// </summary>
     public const string WindowEvents = "window-events";
 
     /// <summary>Reward credits to make (<see cref="Events.RewardRequested"/>).</summary>
     public const string RewardRequests = "reward-requests";
+}
+
+/// <summary>CloudEvent `type` values for topics that carry more than one event type.</summary>
+public static class EventTypes
+{
+    /// <summary>Metadata key that sets the CloudEvent type on publish (a Dapr convention).</summary>
+    public const string MetadataKey = "cloudevent.type";
+
+    /// <summary><see cref="Events.WindowScheduled"/>.</summary>
+    public const string WindowScheduled = "fanvote.window.scheduled.v1";
+
+    /// <summary><see cref="Events.WindowOpened"/>.</summary>
+    public const string WindowOpened = "fanvote.window.opened.v1";
+
+    /// <summary><see cref="Events.WindowClosed"/>.</summary>
+    public const string WindowClosed = "fanvote.window.closed.v1";
 }

@@ -25,6 +25,11 @@ public sealed class EventRoundTripTests
             EventId = Guid.NewGuid(), OccurredAt = T, SubjectKind = "device", Subject = "dev-9", Score = 0.97,
             ReasonCodes = ["device-farm"], Action = RiskAction.Challenge, ModelVersion = "2026-11-22.1", ExpiresAt = T.AddMinutes(30),
         },
+        new WindowScheduled
+        {
+            EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Title = "Final", Candidates = ["a", "b"],
+            OpensAt = T, ClosesAt = T.AddHours(1), VotesPerAccount = 10,
+        },
         new WindowOpened { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Candidates = ["a", "b"], ClosesAt = T.AddHours(1) },
         new WindowClosed { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", ClosedAt = T.AddHours(1) },
         new RewardRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", AccountId = "acc-1", Reason = "counted-vote", Points = 10 },

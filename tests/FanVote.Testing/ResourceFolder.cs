@@ -17,6 +17,21 @@ public sealed class ResourceFolder : IDisposable
         return this;
     }
 
+    /// <summary>
+    /// A copy of components/local/resources (what `./fanvote up` uses), so service tests run on the same YAML.
+    /// The components read the Redis address from FANVOTE_REDIS_HOST, which <see cref="ServiceHost"/> sets.
+    /// </summary>
+    public static ResourceFolder LocalComponents()
+    {
+        var folder = new ResourceFolder();
+        foreach (var f in Directory.EnumerateFiles(System.IO.Path.Combine(TestEnvironment.RepoRoot, "components", "local", "resources")))
+        {
+            File.Copy(f, System.IO.Path.Combine(folder.Path, System.IO.Path.GetFileName(f)));
+        }
+
+        return folder;
+    }
+
     /// <summary>A state.redis component on the test Redis; keyPrefix and extra metadata lines optional.</summary>
     public ResourceFolder WithRedisState(string name = "statestore", bool actorStore = false, string extraMetadata = "") =>
         With($"{name}.yaml", $"""

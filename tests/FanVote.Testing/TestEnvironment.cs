@@ -17,6 +17,10 @@ public static class TestEnvironment
 
     public static int RedisPort => int.Parse(Redis.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The repository root (where FanVote.sln is), for reading components/, dapr.yaml and the like.</summary>
+    public static string RepoRoot =>
+        Meta(typeof(TestEnvironment).Assembly, "FanVoteRepoRoot") ?? throw new InvalidOperationException("FanVoteRepoRoot assembly metadata is missing");
+
     /// <summary>Path of a built project's main dll, e.g. <c>Artifacts("FanVote.Sidecar")</c>.</summary>
     public static string ProjectDll(string project)
     {
