@@ -1,0 +1,69 @@
+using System.Text.RegularExpressions;
+
+namespace FanVote.Workflows;
+
+/// <summary>What an operator asks for when creating a window.</summary>
+public sealed record WindowDefinition(
+    string WindowId,
+    string Title,
+    IReadOnlyList<string> Candidates,
+    DateTimeOffset OpensAt,
+    DateTimeOffset ClosesAt,
+    int VotesPerAccount)
+{
+    public const int MaxCandidates = 100;
+
+    /// <summary>Problems an operator can fix, keyed by field; empty when the definition is valid.</summary>
+    public IReadOnlyDictionary<string, string[]> Validate(DateTimeOffset now)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(WindowId) || !Patterns.Id().IsMatch(WindowId))
+        {
+            errors["windowId"] = ["Use 1-64 characters: letters, digits, '-' and '_' (it appears in URLs)."];
+        }
+
+        if (string.IsNullOrWhiteSpace(Title) || Title.Length > 200)
+        {
+            errors["title"] = ["Give the window a title of 1-200 characters."];
+        }
+
+        if (Candidates is null || Candidates.Count < 2 || Candidates.Count > MaxCandidates)
+        {
+            errors["candidates"] = [$"List between 2 and {MaxCandidates} candidate ids."];
+        }
+        else if (Candidates.Any(c => string.IsNullOrEmpty(c) || !Patterns.Id().IsMatch(c)))
+        {
+            errors["candidates"] = ["Candidate ids use 1-64 characters: letters, digits, '-' and '_'."];
+        }
+        else if (Candidates.Distinct(StringComparer.Ordinal).Count() != Candidates.Count)
+        {
+            errors["candidates"] = ["Each candidate id may appear only once."];
+        }
+
+        if (ClosesAt <= OpensAt)
+        {
+            errors["closesAt"] = ["closesAt must be later than opensAt."];
+        }
+        else if (ClosesAt <= now)
+        {
+            errors["closesAt"] = ["closesAt is in the past: a window must close in the future."];
+        }
+        else if (ClosesAt - OpensAt > TimeSpan.FromDays(31))
+        {
+            errors["closesAt"] = ["A window may stay open at most 31 days."];
+        }
+
+        if (VotesPerAccount is < 1 or > 10_000)
+        {
+            errors["votesPerAccount"] = ["votesPerAccount must be between 1 and 10000."];
+        }
+
+        return errors;
+    }
+}
+
+internal static partial class Patterns
+{
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    public static partial Regex Id();
+}
