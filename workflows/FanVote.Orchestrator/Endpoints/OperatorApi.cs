@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dapr.Actors;
+using Dapr.Actors.Client;
+using FanVote.Contracts;
+using FanVote.Orchestrator.Actors;
+using FanVote.Workflows;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace FanVote.Orchestrator;
+
+/// <summary>The operator API: create a window, read its status. Guarded by the X-Operator-Key header.</summary>
+public static class OperatorApi
+{
+    public sealed record CreateWindowRequest(string? WindowId, string? Title, IReadOnlyList<string>? Candidates, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, int? VotesPerAccount);
+
+    public static WebApplication MapOperatorApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var windows = app.MapGroup("/v1/windows").AddEndpointFilter(RequireOperatorKey);
+        windows.MapPost("", CreateAsync);
+        windows.MapGet("/{windowId}", GetAsync);
+        return app;
+    }
+
+    private static async Task<Results<Created<WindowStatus>, Ok<WindowStatus>, ProblemHttpResult, ValidationProblem>> CreateAsync(
+        CreateWindowRequest body, TimeProvider time, IConfiguration config)
+    {
+        var definition = new WindowDefinition(
+            body.WindowId ?? "", body.Title ?? "", body.Candidates ?? [],
+            body.OpensAt ?? default, body.ClosesAt ?? default, body.VotesPerAccount ?? 0);
+        var errors = definition.Validate(time.GetUtcNow());
+        if (body.OpensAt is null)
+        {
+            errors = new Dictionary<string, string[]>(errors) { ["opensAt"] = ["Give opensAt as an ISO-8601 UTC time."] };
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, detail: "The window definition has mistakes; fix the fields listed in 'errors' and send it again.");
+        }
+
+        var result = await Proxy(definition.WindowId).InvokeMethodAsync<WindowDefinition, CreateResult>(nameof(IWindowActor.CreateAsync), definition);
+        if (result.Conflict)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Window already exists",
+                detail: $"A window with id '{definition.WindowId}' already exists with a different definition. Choose another id, or send exactly the same definition to get its status.");
+        }
+
+        return result.Created
+            ? TypedResults.Created($"/v1/windows/{definition.WindowId}", result.Status!)
+            : TypedResults.Ok(result.Status!);
+    }
+
+    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> GetAsync(string windowId)
+    {
+        var status = await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.GetAsync));
+        return status is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.")
+            : TypedResults.Ok(status);
+    }
+
+    private static ActorProxy Proxy(string windowId) =>
+        ActorProxy.Create(new ActorId(windowId), nameof(WindowActor), new ActorProxyOptions { JsonSerializerOptions = FanVoteJson.Options });
+
+    private static async ValueTask<object?> RequireOperatorKey(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
+    {
+        var http = ctx.HttpContext;
+        var expected = http.RequestServices.GetRequiredService<IOptions<OrchestratorOptions>>().Value.OperatorKey;
+        var given = http.Request.Headers["X-Operator-Key"].ToString();
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected)))
+        {
+            OrchestratorLog.OperatorRefused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FanVote.Orchestrator.OperatorApi"),
+                given.Length == 0 ? "no X-Operator-Key" : "wrong X-Operator-Key");
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Operator key required",
+                detail: "Send the operator key in the X-Operator-Key header (./fanvote up prints the local one).");
+        }
+
+        return await next(ctx);
+    }
+}
