@@ -1,7 +1,7 @@
 using FanVote.Launcher;
 
 // plan FILE                     print what `up` would start
-// up FILE --state DIR --sidecar DLL [--env K=V ...] [--timeout SECONDS]
+// up FILE --state DIR --sidecar DLL [--resources DIR] [--env K=V ...] [--timeout SECONDS]
 // down --state DIR
 try
 {
@@ -21,7 +21,14 @@ try
             var env = rest.SkipWhile(a => a != "--env").Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal))
                 .Select(kv => kv.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "", StringComparer.Ordinal);
             var timeout = TimeSpan.FromSeconds(opts.TryGetValue("timeout", out var t) ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 180);
-            await supervisor.UpAsync(RunFile.Load(runFile), env, timeout);
+            var apps = RunFile.Load(runFile);
+            if (opts.TryGetValue("resources", out var resources))
+            {
+                // A region is a launcher flag, not a second copy of dapr.yaml: every app gets that folder.
+                apps = [.. apps.Select(a => a with { ResourcesPaths = [Path.GetFullPath(resources)] })];
+            }
+
+            await supervisor.UpAsync(apps, env, timeout);
             return 0;
         }
 
