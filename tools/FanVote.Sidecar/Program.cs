@@ -98,6 +98,7 @@ try
     }
 
     app.UseSidecarPipeline();
+    app.UseRouting(); // after the pipeline: routes must see the cleaned path (//v1.0/... → /v1.0/...)
     app.MapGrpcService<DaprGrpcService>();
     app.MapHealthAndMetadata();
     app.MapStateHttpApi();
