@@ -1,0 +1,130 @@
+using System.Net;
+using System.Text.Json;
+using FanVote.Contracts;
+
+namespace FanVote.Orchestrator.Tests;
+
+public sealed class OperatorApiTests(OrchestratorRig rig) : IClassFixture<OrchestratorRig>
+{
+    private static object Window(string id, double opensInSeconds, double closesInSeconds, string[]? candidates = null) => new
+    {
+        windowId = id,
+        title = "Test window " + id,
+        candidates = candidates ?? ["a", "b", "c"],
+        opensAt = DateTimeOffset.UtcNow.AddSeconds(opensInSeconds),
+        closesAt = DateTimeOffset.UtcNow.AddSeconds(closesInSeconds),
+        votesPerAccount = 5,
+    };
+
+    private static string NewId() => "w-" + Guid.NewGuid().ToString("N")[..8];
+
+    [Fact]
+    public async Task Create_WithoutOrWithWrongKey_Is401ProblemJson()
+    {
+        using var none = await rig.CreateAsync(Window(NewId(), 1, 60), key: null);
+        using var wrong = await rig.CreateAsync(Window(NewId(), 1, 60), key: "not-the-key");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal("application/problem+json", none.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("X-Operator-Key", await none.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_InvalidDefinition_Is400NamingEachField()
+    {
+        using var r = await rig.CreateAsync(new { windowId = "bad id", title = "", candidates = new[] { "a" }, opensAt = DateTimeOffset.UtcNow, closesAt = DateTimeOffset.UtcNow.AddMinutes(-1), votesPerAccount = 0 });
+
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var fields = doc.RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name).ToHashSet();
+        Assert.Superset(new HashSet<string> { "windowId", "title", "candidates", "closesAt", "votesPerAccount" }, fields);
+    }
+
+    [Fact]
+    public async Task Lifecycle_CreatedWindow_OpensAndClosesOnSchedule_PublishingEachFactOnce()
+    {
+        var id = NewId();
+
+        using var created = await rig.CreateAsync(Window(id, 2, 5));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal($"/v1/windows/{id}", created.Headers.Location?.ToString());
+        using (var status = await rig.GetAsync(id))
+        {
+            Assert.Equal("Scheduled", status!.RootElement.GetProperty("phase").GetString());
+            Assert.Equal(["a", "b", "c"], status.RootElement.GetProperty("candidates").EnumerateArray().Select(c => c.GetString()));
+        }
+
+        Assert.Equal("Open", await rig.WaitPhaseAsync(id, "Open", TimeSpan.FromSeconds(15)));
+        Assert.Equal("Closed", await rig.WaitPhaseAsync(id, "Closed", TimeSpan.FromSeconds(15)));
+
+        using (var status = await rig.GetAsync(id))
+        {
+            var steps = status!.RootElement.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("outcome").GetString()).ToList();
+            Assert.Equal(["created", "opened", "closed"], steps);
+        }
+
+        var events = (await rig.WindowEventsAsync()).Where(e => e.WindowId == id).ToList();
+        Assert.Equal([EventTypes.WindowScheduled, EventTypes.WindowOpened, EventTypes.WindowClosed], events.Select(e => e.Type));
+        Assert.Equal(3, events.Select(e => e.EventId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Create_SameDefinitionAgain_IsIdempotent_DifferentIs409()
+    {
+        var id = NewId();
+        var body = Window(id, 60, 120);
+
+        using var first = await rig.CreateAsync(body);
+        using var again = await rig.CreateAsync(body);
+        using var different = await rig.CreateAsync(Window(id, 60, 120, ["x", "y"]));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, different.StatusCode);
+        Assert.Equal("application/problem+json", different.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Get_UnknownWindow_Is404ProblemJson()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/windows/{NewId()}");
+        request.Headers.Add("X-Operator-Key", OrchestratorRig.OperatorKey);
+
+        using var r = await rig.Http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.NotFound, r.StatusCode);
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+    }
+}
+
+/// <summary>Windows survive a SIGKILL of the orchestrator and its sidecar: the schedule still runs, each fact published once.</summary>
+public sealed class OrchestratorRestartTests : IAsyncLifetime
+{
+    private readonly OrchestratorRig _rig = new();
+
+    public ValueTask InitializeAsync() => _rig.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _rig.DisposeAsync();
+
+    [Fact]
+    public async Task Window_OrchestratorKilledBeforeOpening_StillOpensAndClosesAfterRestart()
+    {
+        var id = "w-" + Guid.NewGuid().ToString("N")[..8];
+        using var created = await _rig.CreateAsync(new
+        {
+            windowId = id, title = "Restart", candidates = new[] { "a", "b" },
+            opensAt = DateTimeOffset.UtcNow.AddSeconds(3), closesAt = DateTimeOffset.UtcNow.AddSeconds(7), votesPerAccount = 1,
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        await _rig.Service.KillAsync();
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+        await _rig.Service.StartAsync();
+
+        Assert.Equal("Closed", await _rig.WaitPhaseAsync(id, "Closed", TimeSpan.FromSeconds(30)));
+        var events = (await _rig.WindowEventsAsync()).Where(e => e.WindowId == id).ToList();
+        Assert.Equal([EventTypes.WindowScheduled, EventTypes.WindowOpened, EventTypes.WindowClosed], events.Select(e => e.Type).Distinct());
+        Assert.Equal(3, events.Select(e => e.EventId).Distinct().Count());
+    }
+}
