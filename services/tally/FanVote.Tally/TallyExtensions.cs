@@ -1,0 +1,27 @@
+using FanVote.ServiceDefaults;
+using FanVote.Tally.Adapters;
+using FanVote.Tally.Core;
+
+namespace FanVote.Tally;
+
+public static class TallyExtensions
+{
+    public static WebApplicationBuilder AddTally(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<TallyOptions>()
+            .BindConfiguration("Tally")
+            .Configure<IConfiguration>((o, c) => o.ConnectionString = c["FANVOTE_PG_CONNECTION"] is { Length: > 0 } cs ? cs : o.ConnectionString)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TallyMetrics>();
+        builder.Services.AddSingleton<PostgresVoteLedger>();
+        builder.Services.AddSingleton<IVoteLedger>(sp => sp.GetRequiredService<PostgresVoteLedger>());
+        builder.Services.AddSingleton<LiveTally>();
+        builder.Services.AddHostedService<LedgerStartup>();
+        builder.Services.AddHostedService<TallyPublisher>();
+        builder.Services.AddHealthChecks().AddCheck<LedgerHealthCheck>("ledger", tags: [FanVoteDefaults.ReadyTag]);
+        return builder;
+    }
+}

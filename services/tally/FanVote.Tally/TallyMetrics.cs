@@ -1,0 +1,36 @@
+using System.Diagnostics.Metrics;
+
+namespace FanVote.Tally;
+
+/// <summary>The `FanVote.Tally` meter: batches, write latency, rows, duplicates, dead letters, snapshots.</summary>
+public sealed class TallyMetrics : IDisposable
+{
+    private readonly Meter _meter = new("FanVote.Tally");
+
+    public TallyMetrics()
+    {
+        BatchSize = _meter.CreateHistogram<int>("fanvote.tally.batch_size", unit: "{vote}", description: "Votes per delivered batch");
+        WriteLatency = _meter.CreateHistogram<double>("fanvote.tally.write_latency", unit: "ms", description: "COPY + insert + counts, one transaction");
+        Inserted = _meter.CreateCounter<long>("fanvote.tally.votes_inserted", unit: "{vote}");
+        Duplicates = _meter.CreateCounter<long>("fanvote.tally.votes_duplicate", unit: "{vote}", description: "Redelivered votes the ledger already had");
+        DeadLettered = _meter.CreateCounter<long>("fanvote.tally.votes_dead_lettered", unit: "{vote}");
+        Retried = _meter.CreateCounter<long>("fanvote.tally.batches_retried", unit: "{batch}");
+        Snapshots = _meter.CreateCounter<long>("fanvote.tally.snapshots_published", unit: "{snapshot}");
+    }
+
+    public Histogram<int> BatchSize { get; }
+
+    public Histogram<double> WriteLatency { get; }
+
+    public Counter<long> Inserted { get; }
+
+    public Counter<long> Duplicates { get; }
+
+    public Counter<long> DeadLettered { get; }
+
+    public Counter<long> Retried { get; }
+
+    public Counter<long> Snapshots { get; }
+
+    public void Dispose() => _meter.Dispose();
+}

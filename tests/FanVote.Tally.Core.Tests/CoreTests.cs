@@ -1,0 +1,97 @@
+using System.Text;
+using FanVote.Tally.Core;
+
+namespace FanVote.Tally.Core.Tests;
+
+internal sealed class FakeTime(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+public sealed class VoteBatchTests
+{
+    private static IReadOnlyList<BatchEntry> Decode(string json) => VoteBatch.Decode(Encoding.UTF8.GetBytes(json));
+
+    private const string Good = """
+        {"entryId":"e1","event":{"id":"x","type":"com.dapr.event.sent","data":{"eventId":"8d4c3c52-0f1d-4c65-9f0a-5f2d9b7e3a11","occurredAt":"2026-11-22T20:00:01.5+00:00","schemaVersion":1,
+        "voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","windowId":"w1","candidateId":"a","accountId":"acc","deviceId":"dev","ip":"203.0.113.9","accountCreatedAt":"2026-11-01T00:00:00Z"}}}
+        """;
+
+    [Fact]
+    public void Decode_GoodEntry_YieldsTheVote()
+    {
+        var e = Assert.Single(Decode($$"""{"entries":[{{Good}}]}"""));
+
+        Assert.Equal("e1", e.EntryId);
+        Assert.Null(e.Error);
+        Assert.Equal(Guid.Parse("5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b"), e.Vote!.VoteId);
+        Assert.Equal("w1", e.Vote.WindowId);
+        Assert.Equal(new DateTimeOffset(2026, 11, 22, 20, 0, 1, 500, TimeSpan.Zero), e.Vote.AcceptedAt);
+    }
+
+    [Theory]
+    [InlineData("""{"entryId":"e2","event":{"data":{"occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "voteId")]
+    [InlineData("""{"entryId":"e2","event":{"data":{"schemaVersion":2,"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b"}}}""", "schema version 2")]
+    [InlineData("""{"entryId":"e2","event":"not an object"}""", "no CloudEvent")]
+    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "windowId")]
+    public void Decode_BadEntry_IsReportedNotGuessed_OthersStillDecode(string bad, string reason)
+    {
+        var entries = Decode($$"""{"entries":[{{bad}},{{Good}}]}""");
+
+        Assert.Null(entries[0].Vote);
+        Assert.Contains(reason, entries[0].Error, StringComparison.Ordinal);
+        Assert.NotNull(entries[1].Vote);
+    }
+
+    [Fact]
+    public void Decode_NotABulkBody_Throws() =>
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Decode("""{"data":1}"""));
+}
+
+public sealed class LiveTallyTests
+{
+    private static WindowCounts C(string w, long seq, long a) => new(w, seq, a, new Dictionary<string, long> { ["a"] = a });
+
+    [Fact]
+    public void Apply_OlderSeq_NeverReplacesNewer()
+    {
+        var live = new LiveTally(new FakeTime(DateTimeOffset.UnixEpoch));
+
+        live.Apply([C("w", 5, 50)]);
+        live.Apply([C("w", 4, 40)]);
+
+        Assert.Equal(5, live.Get("w")!.Seq);
+        Assert.Equal(50, live.Get("w")!.Total);
+    }
+
+    [Fact]
+    public void TakeDue_ChangedOnce_ThenOnlyAfterRepublishInterval_AndNotWhenInactive()
+    {
+        var time = new FakeTime(new DateTimeOffset(2026, 11, 22, 20, 0, 0, TimeSpan.Zero));
+        var live = new LiveTally(time);
+        live.Apply([C("w", 1, 10)]);
+
+        Assert.Single(live.TakeDue(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1)));
+        Assert.Empty(live.TakeDue(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1)));
+        time.Now += TimeSpan.FromSeconds(2);
+        Assert.Single(live.TakeDue(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1)));
+        time.Now += TimeSpan.FromMinutes(2);
+        Assert.Empty(live.TakeDue(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public void MarkUnpublished_FailedSnapshotIsDueAgain_UnlessNewerArrived()
+    {
+        var live = new LiveTally(new FakeTime(DateTimeOffset.UnixEpoch));
+        live.Apply([C("w", 1, 10), C("v", 1, 3)]);
+        var due = live.TakeDue(TimeSpan.FromHours(1), TimeSpan.FromHours(1));
+        live.Apply([C("v", 2, 4)]);
+
+        live.MarkUnpublished(due);
+
+        var again = live.TakeDue(TimeSpan.FromHours(1), TimeSpan.FromHours(1));
+        Assert.Equal([("v", 2L), ("w", 1L)], again.Select(c => (c.WindowId, c.Seq)).OrderBy(x => x.WindowId));
+    }
+}
