@@ -1,10 +1,14 @@
 using FanVote.Contracts;
+using FanVote.Results;
 using FanVote.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFanVoteDefaults(AppIds.Results);
+builder.AddResults();
 var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();
+app.MapResultsSubscriptions();
+app.MapResultsEndpoints();
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

@@ -1,0 +1,96 @@
+using System.Reflection;
+using FanVote.Results.Core;
+using FanVote.Results.Streaming;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+
+namespace FanVote.Results;
+
+/// <summary>Results JSON (ETag + short cache so a CDN can absorb polling), the SSE stream, and the live page.</summary>
+public static class ResultsEndpoints
+{
+    private static readonly Lazy<byte[]> PageHtml = new(() =>
+    {
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("FanVote.Results.Page.index.html")!;
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return ms.ToArray();
+    });
+
+    public static WebApplication MapResultsEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/", () => TypedResults.Bytes(PageHtml.Value, "text/html; charset=utf-8"));
+        app.MapGet("/v1/windows", (ResultsBoard board) => TypedResults.Ok(board.All().Select(ResultsJson.From)));
+        app.MapGet("/v1/windows/{windowId}/results", GetResults);
+        app.MapGet("/v1/windows/{windowId}/results/stream", StreamAsync);
+        return app;
+    }
+
+    private static Results<Ok<ResultsJson>, StatusCodeHttpResult, ProblemHttpResult> GetResults(string windowId, HttpContext ctx, ResultsBoard board)
+    {
+        var view = board.Get(windowId);
+        if (view is null)
+        {
+            return UnknownWindow(windowId);
+        }
+
+        var etag = $"\"{view.Seq}\"";
+        ctx.Response.Headers.ETag = etag;
+        ctx.Response.Headers.CacheControl = "public, max-age=1";
+        return ctx.Request.Headers.IfNoneMatch.ToString() == etag
+            ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
+            : TypedResults.Ok(ResultsJson.From(view));
+    }
+
+    /// <summary>
+    /// Server-Sent Events: the current results at once, then every newer snapshot. A reconnect with
+    /// Last-Event-ID at the current seq gets no repeat of what it already has.
+    /// </summary>
+    private static async Task StreamAsync(string windowId, HttpContext ctx, ResultsBoard board, ResultsHub hub)
+    {
+        var view = board.Get(windowId);
+        if (view is null)
+        {
+            await UnknownWindow(windowId).ExecuteAsync(ctx);
+            return;
+        }
+
+        ctx.Response.Headers.ContentType = "text/event-stream";
+        ctx.Response.Headers.CacheControl = "no-cache, no-transform";
+        ctx.Response.Headers["X-Accel-Buffering"] = "no";
+        var ct = ctx.RequestAborted;
+        var channel = hub.Subscribe(windowId);
+        try
+        {
+            await ctx.Response.WriteAsync("retry: 2000\n\n", ct);
+            var lastId = long.TryParse(ctx.Request.Headers["Last-Event-ID"].ToString(), out var l) ? l : -1;
+            var current = board.Get(windowId)!;
+            if (current.Seq > lastId || lastId < 0)
+            {
+                await ctx.Response.Body.WriteAsync(ResultsHub.Frame(current), ct);
+            }
+
+            await ctx.Response.Body.FlushAsync(ct);
+            await foreach (var frame in channel.Reader.ReadAllAsync(ct))
+            {
+                await ctx.Response.Body.WriteAsync(frame, ct);
+                await ctx.Response.Body.FlushAsync(ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            hub.Unsubscribe(windowId, channel);
+        }
+    }
+
+    private static ProblemHttpResult UnknownWindow(string windowId) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status404NotFound,
+            title: "Unknown window",
+            detail: $"No results are known for window '{windowId}'. Check the window id; results appear once the window is scheduled.");
+}
