@@ -10,7 +10,7 @@ namespace FanVote.Testing;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
     private readonly string _dir;
 
     private RedisServer(Process process, string dir, int port)
@@ -29,6 +29,29 @@ public sealed class RedisServer : IAsyncDisposable
     {
         var port = Ports.Free();
         var dir = Directory.CreateTempSubdirectory("fv-redis-").FullName;
+        return new RedisServer(await LaunchAsync(port, dir), dir, port);
+    }
+
+    /// <summary>Stops the server abruptly (the broker "goes down"); data is lost, as with a crash without persistence.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts it again on the same port, so clients reconnect to the same address.</summary>
+    public async Task StartAgainAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+        _process = await LaunchAsync(Port, _dir);
+    }
+
+    private static async Task<Process> LaunchAsync(int port, string dir)
+    {
         var psi = new ProcessStartInfo("redis-server")
         {
             ArgumentList = { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir },
@@ -57,7 +80,7 @@ public sealed class RedisServer : IAsyncDisposable
             {
                 using var c = new TcpClient();
                 await c.ConnectAsync("127.0.0.1", port);
-                return new RedisServer(process, dir, port);
+                return process;
             }
             catch (SocketException)
             {

@@ -22,7 +22,7 @@ public sealed class ServiceHost : IAsyncDisposable
             ["FANVOTE_REDIS_HOST"] = redisHost,
         };
         Sidecar = new SidecarHost(appId, resourcesPath, AppPort, env: sidecarEnvironment);
-        var env = new Dictionary<string, string?>(appEnv ?? new Dictionary<string, string?>())
+        var env = new Dictionary<string, string?>
         {
             ["APP_ID"] = appId,
             ["APP_PORT"] = AppPort.ToString(CultureInfo.InvariantCulture),
@@ -31,6 +31,11 @@ public sealed class ServiceHost : IAsyncDisposable
             ["DAPR_GRPC_PORT"] = Sidecar.GrpcPort.ToString(CultureInfo.InvariantCulture),
             ["FANVOTE_REDIS_HOST"] = redisHost,
         };
+        foreach (var (k, v) in appEnv ?? new Dictionary<string, string?>())
+        {
+            env[k] = v; // the caller's settings win, e.g. a separate Redis for the app's own data
+        }
+
         App = ManagedProcess.Dotnet(appId, TestEnvironment.ProjectDll(project), [], env);
     }
 

@@ -1,0 +1,74 @@
+using System.Globalization;
+
+namespace FanVote.Ingress.Core;
+
+/// <summary>Per-second limits: per account, per device, per IP prefix.</summary>
+public sealed record RateLimits(int PerAccount, int PerDevice, int PerIpPrefix);
+
+/// <summary>Everything the one-round-trip admission check needs about a vote.</summary>
+public sealed record AdmissionRequest(
+    string WindowId,
+    string AccountId,
+    string DeviceId,
+    string IpPrefix,
+    string IdempotencyKey,
+    int Quota,
+    TimeSpan QuotaLifetime,
+    RateLimits Limits,
+    IdempotencyRecord NewRecord);
+
+public enum AdmissionOutcome
+{
+    Admitted,
+    Duplicate,
+    QuotaExhausted,
+    RateLimited,
+}
+
+/// <summary>The decision; for a duplicate, the record stored by the first request with that key.</summary>
+public sealed record AdmissionResult(AdmissionOutcome Outcome, IdempotencyRecord? Existing = null, string? LimitedBy = null);
+
+/// <summary>
+/// What is kept per (account, Idempotency-Key): the vote id and what it was for, and whether the broker has
+/// acknowledged it. A retry of a <c>Pending</c> vote (its first attempt got 503) publishes the same vote id
+/// again: the ledger is idempotent by vote id, so it is counted once whichever attempt lands, and the quota
+/// was taken once. A retry of a <c>Committed</c> vote just gets its 202 again.
+/// </summary>
+public sealed record IdempotencyRecord(Guid VoteId, string CandidateId, DateTimeOffset AcceptedAt, bool Committed)
+{
+    public string Serialize() => string.Join('|', VoteId.ToString("N"), Committed ? "c" : "p", AcceptedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), CandidateId);
+
+    public static IdempotencyRecord Parse(string s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var p = s.Split('|', 4);
+        return new IdempotencyRecord(Guid.ParseExact(p[0], "N"), p[3], DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(p[2], CultureInfo.InvariantCulture)), p[1] == "c");
+    }
+}
+
+/// <summary>The admission store: idempotency, quota and rate limits checked and taken atomically.</summary>
+public interface IAdmissionStore
+{
+    Task<AdmissionResult> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Marks the vote acknowledged by the broker and counts it as accepted for its window.</summary>
+    Task CommitAsync(string windowId, string accountId, string idempotencyKey, IdempotencyRecord record, CancellationToken cancellationToken);
+}
+
+/// <summary>Checks on the vote request that need no storage.</summary>
+public static class VoteRules
+{
+    public const int MaxKeyLength = 128;
+
+    public static string? CheckIdempotencyKey(string? key) =>
+        string.IsNullOrWhiteSpace(key) ? "Send an Idempotency-Key header (a fresh random value per vote, reused only when retrying that vote)."
+        : key.Length > MaxKeyLength ? $"The Idempotency-Key header may be at most {MaxKeyLength} characters."
+        : null;
+
+    /// <summary>Seconds until the next one-second rate window (what Retry-After says for a rate limit).</summary>
+    public static int RetryAfterRateLimit() => 1;
+
+    /// <summary>When the quota is used up nothing changes until the window closes.</summary>
+    public static int RetryAfterQuota(WindowSchedule w, DateTimeOffset now) =>
+        (int)Math.Max(1, Math.Ceiling((w.ClosesAt - now).TotalSeconds));
+}

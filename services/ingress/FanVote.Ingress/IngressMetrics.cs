@@ -1,0 +1,32 @@
+using System.Diagnostics.Metrics;
+
+namespace FanVote.Ingress;
+
+/// <summary>The `FanVote.Ingress` meter: votes accepted and refused per reason, queue depth, batches, broker latency.</summary>
+public sealed class IngressMetrics : IDisposable
+{
+    private readonly Meter _meter = new("FanVote.Ingress");
+
+    public IngressMetrics()
+    {
+        Accepted = _meter.CreateCounter<long>("fanvote.ingress.votes_accepted", unit: "{vote}");
+        Refused = _meter.CreateCounter<long>("fanvote.ingress.votes_refused", unit: "{vote}", description: "Votes refused, tagged with reason");
+        BatchSize = _meter.CreateHistogram<int>("fanvote.ingress.batch_size", unit: "{vote}");
+        PublishLatency = _meter.CreateHistogram<double>("fanvote.ingress.publish_latency", unit: "ms", description: "Bulk publish until broker acknowledgement");
+    }
+
+    public Counter<long> Accepted { get; }
+
+    public Counter<long> Refused { get; }
+
+    public Histogram<int> BatchSize { get; }
+
+    public Histogram<double> PublishLatency { get; }
+
+    public void ObserveQueue(Func<int> depth) =>
+        _meter.CreateObservableGauge("fanvote.ingress.queue_depth", depth, unit: "{vote}", description: "Votes waiting for the broker");
+
+    public void Refuse(string reason) => Refused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FanVote.Ingress;
+
+/// <summary>Section "Ingress"; Redis also from FANVOTE_REDIS_HOST, keys from FANVOTE_TOKEN_KEYS / FANVOTE_RECEIPT_KEY.</summary>
+public sealed class IngressOptions
+{
+    [Required(ErrorMessage = "Set FANVOTE_REDIS_HOST (host:port) or Ingress:Redis: ingress keeps idempotency keys, quotas and rate limits there.")]
+    public string Redis { get; set; } = "";
+
+    /// <summary>"kid:base64key;kid2:base64key" — the first signs, all verify. Empty = a development key (logged).</summary>
+    public string TokenKeys { get; set; } = "";
+
+    /// <summary>Base64 key for vote receipts. Empty = a development key (logged).</summary>
+    public string ReceiptKey { get; set; } = "";
+
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    [Range(1, 100_000)]
+    public int PerAccountPerSecond { get; set; } = 10;
+
+    [Range(1, 100_000)]
+    public int PerDevicePerSecond { get; set; } = 20;
+
+    [Range(1, 1_000_000)]
+    public int PerIpPrefixPerSecond { get; set; } = 2_000;
+
+    /// <summary>Largest bulk publish (one broker round trip for this many votes).</summary>
+    [Range(1, 5_000)]
+    public int MaxBatch { get; set; } = 500;
+
+    /// <summary>How long a batch may wait to fill before it is sent anyway.</summary>
+    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Batches in flight to the broker at once.</summary>
+    [Range(1, 64)]
+    public int Publishers { get; set; } = 4;
+
+    /// <summary>A vote waits at most this long for the broker's acknowledgement before the fan gets 503.</summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Votes queued for publishing beyond which new ones get 503 at once (back-pressure).</summary>
+    [Range(1, 10_000_000)]
+    public int MaxQueue { get; set; } = 100_000;
+
+    /// <summary>Largest vote request body in bytes.</summary>
+    [Range(16, 65_536)]
+    public int MaxVoteBody { get; set; } = 1024;
+}

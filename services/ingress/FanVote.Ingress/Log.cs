@@ -1,0 +1,22 @@
+namespace FanVote.Ingress;
+
+internal static partial class IngressLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "no {What} configured: using a built-in development key. Set it in production.")]
+    public static partial void DevelopmentKey(ILogger logger, string what);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "one-time passcode for {Contact}: {Code} (local notifier: a real deployment sends it by SMS or e-mail)")]
+    public static partial void OtpCode(ILogger logger, string contact, string code);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "bulk publish of {Count} votes failed; they get 503 and may be retried")]
+    public static partial void PublishFailed(ILogger logger, Exception exception, int count);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "window {WindowId} scheduled: {OpensAt} to {ClosesAt}")]
+    public static partial void WindowKnown(ILogger logger, string windowId, DateTimeOffset opensAt, DateTimeOffset closesAt);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "loaded {Count} window schedules from Redis")]
+    public static partial void WindowsLoaded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "marking vote {VoteId} committed failed (a retry would republish it, which is harmless)")]
+    public static partial void CommitMarkFailed(ILogger logger, Exception exception, Guid voteId);
+}

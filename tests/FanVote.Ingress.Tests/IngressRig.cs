@@ -1,0 +1,142 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dapr.Client;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.Testing;
+using StackExchange.Redis;
+
+namespace FanVote.Ingress.Tests;
+
+/// <summary>
+/// Ingress beside its sidecar. The broker (vote-bus) and ingress's own data live on two private Redis servers,
+/// so a test can take the broker down while admission keeps working. A sidecar with app id `orchestrator`
+/// publishes window schedules.
+/// </summary>
+public class IngressRig : IAsyncLifetime
+{
+    private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
+
+    public RedisServer Bus { get; private set; } = null!;
+
+    public RedisServer Data { get; private set; } = null!;
+
+    public ServiceHost Ingress { get; private set; } = null!;
+
+    public SidecarHost OrchestratorSide { get; private set; } = null!;
+
+    public DaprClient Orchestrator { get; private set; } = null!;
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    protected virtual Dictionary<string, string?> AppSettings => [];
+
+    public async ValueTask InitializeAsync()
+    {
+        Bus = await RedisServer.StartAsync();
+        Data = await RedisServer.StartAsync();
+        var appEnv = new Dictionary<string, string?>(AppSettings) { ["FANVOTE_REDIS_HOST"] = Data.Address };
+        Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path, appEnv: appEnv, redisHost: Bus.Address);
+        OrchestratorSide = new SidecarHost(AppIds.Orchestrator, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Bus.Address });
+        await Task.WhenAll(Ingress.StartAsync(), OrchestratorSide.StartAsync());
+        Orchestrator = new DaprClientBuilder().UseGrpcEndpoint(OrchestratorSide.GrpcEndpoint).UseHttpEndpoint(OrchestratorSide.HttpEndpoint)
+            .UseJsonSerializationOptions(FanVoteJson.Options).Build();
+        Http.BaseAddress = new Uri(Ingress.BaseUrl);
+    }
+
+    /// <summary>Publishes the schedule and waits until ingress knows it (a vote no longer gets 404).</summary>
+    public async Task ScheduleAsync(string window, DateTimeOffset opensAt, DateTimeOffset closesAt, int votesPerAccount = 10, params string[] candidates)
+    {
+        await Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.WindowEvents, new WindowScheduled
+        {
+            EventId = Guid.NewGuid(),
+            OccurredAt = DateTimeOffset.UtcNow,
+            WindowId = window,
+            Title = window,
+            Candidates = candidates.Length > 0 ? candidates : ["a", "b", "c"],
+            OpensAt = opensAt,
+            ClosesAt = closesAt,
+            VotesPerAccount = votesPerAccount,
+        }, new Dictionary<string, string> { [EventTypes.MetadataKey] = EventTypes.WindowScheduled });
+        var token = await GuestAsync("probe-" + Guid.NewGuid().ToString("N")[..6]);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var r = await VoteAsync(window, token, "", body: "{}");
+            if (r.StatusCode != System.Net.HttpStatusCode.NotFound)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"ingress never learned window {window}");
+    }
+
+    public async Task<string> GuestAsync(string deviceId)
+    {
+        using var r = await Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId });
+        r.EnsureSuccessStatusCode();
+        return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
+
+    public async Task<HttpResponseMessage> VoteAsync(string window, string? token, string? idempotencyKey, string candidate = "a", string? body = null, string? forwardedFor = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/windows/{window}/votes")
+        {
+            Content = new StringContent(body ?? JsonSerializer.Serialize(new { candidateId = candidate }), System.Text.Encoding.UTF8, "application/json"),
+        };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        if (!string.IsNullOrEmpty(idempotencyKey))
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        if (forwardedFor is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+        }
+
+        return await Http.SendAsync(request);
+    }
+
+    /// <summary>Vote ids on the `votes` stream for <paramref name="window"/> (with repeats, if any).</summary>
+    public async Task<List<Guid>> PublishedAsync(string window)
+    {
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(Bus.Address);
+        var ids = new List<Guid>();
+        foreach (var e in await mux.GetDatabase().StreamRangeAsync(Topics.Votes))
+        {
+            using var ce = JsonDocument.Parse((string)e["data"]!);
+            var data = ce.RootElement.GetProperty("data");
+            if (data.GetProperty("windowId").GetString() == window)
+            {
+                ids.Add(data.GetProperty("voteId").GetGuid());
+            }
+        }
+
+        return ids;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Orchestrator?.Dispose();
+        Http.Dispose();
+        foreach (var d in new IAsyncDisposable?[] { OrchestratorSide, Ingress, Bus, Data })
+        {
+            if (d is not null)
+            {
+                await d.DisposeAsync();
+            }
+        }
+
+        _resources.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
