@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+
 namespace FanVote.Workflows;
 
 /// <summary>Where a window is in its life. Later steps (drain, audit, payout) follow Closed.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<WindowPhase>))]
 public enum WindowPhase
 {
     Scheduled,

@@ -1,0 +1,127 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using FanVote.Contracts;
+using FanVote.Testing;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace FanVote.EndToEnd.Tests;
+
+/// <summary>Every service of the vote pipeline beside its own local sidecar, on private Redis and a fresh ledger database.</summary>
+public sealed class PipelineRig : IAsyncLifetime
+{
+    public const string OperatorKey = "e2e-operator-key-0123456789";
+    private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
+
+    public RedisServer Redis { get; private set; } = null!;
+
+    public PostgresDatabase Db { get; private set; } = null!;
+
+    public ServiceHost Orchestrator { get; private set; } = null!;
+
+    public ServiceHost Ingress { get; private set; } = null!;
+
+    public ServiceHost Tally { get; private set; } = null!;
+
+    public ServiceHost Results { get; private set; } = null!;
+
+    public HttpClient IngressHttp { get; } = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromSeconds(60) };
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public async ValueTask InitializeAsync()
+    {
+        Redis = await RedisServer.StartAsync();
+        Db = await PostgresDatabase.CreateAsync("e2e");
+        Orchestrator = new ServiceHost(AppIds.Orchestrator, "FanVote.Orchestrator", _resources.Path,
+            appEnv: new Dictionary<string, string?> { ["FANVOTE_OPERATOR_KEY"] = OperatorKey }, redisHost: Redis.Address);
+        Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
+            appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
+        Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, redisHost: Redis.Address);
+        Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path,
+            appEnv: new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" }, redisHost: Redis.Address);
+        await Task.WhenAll(Orchestrator.StartAsync(), Tally.StartAsync(), Results.StartAsync(), Ingress.StartAsync());
+        IngressHttp.BaseAddress = new Uri(Ingress.BaseUrl);
+    }
+
+    public async Task CreateWindowAsync(string windowId, string[] candidates, int votesPerAccount)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Orchestrator.BaseUrl + "/v1/windows")
+        {
+            Content = JsonContent.Create(new
+            {
+                windowId, title = "E2E " + windowId, candidates,
+                opensAt = DateTimeOffset.UtcNow.AddSeconds(-1), closesAt = DateTimeOffset.UtcNow.AddMinutes(30), votesPerAccount,
+            }),
+        };
+        request.Headers.Add("X-Operator-Key", OperatorKey);
+        using var r = await Http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.Created, r.StatusCode);
+    }
+
+    public async Task<long> LedgerCountAsync(string window)
+    {
+        await using var db = NpgsqlDataSource.Create(Db.ConnectionString);
+        await using var cmd = db.CreateCommand("SELECT count(*) FROM votes WHERE window_id = $1");
+        cmd.Parameters.AddWithValue(window);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    public async Task<Dictionary<string, long>> LedgerCountsAsync(string window)
+    {
+        await using var db = NpgsqlDataSource.Create(Db.ConnectionString);
+        await using var cmd = db.CreateCommand("SELECT candidate_id, count(*) FROM votes WHERE window_id = $1 GROUP BY 1");
+        cmd.Parameters.AddWithValue(window);
+        var d = new Dictionary<string, long>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            d[r.GetString(0)] = r.GetInt64(1);
+        }
+
+        return d;
+    }
+
+    public async Task<HashSet<Guid>> LedgerIdsAsync(string window)
+    {
+        await using var db = NpgsqlDataSource.Create(Db.ConnectionString);
+        await using var cmd = db.CreateCommand("SELECT vote_id FROM votes WHERE window_id = $1");
+        cmd.Parameters.AddWithValue(window);
+        var ids = new HashSet<Guid>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            ids.Add(r.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    /// <summary>How many votes ingress reports as accepted (answered 202) for the window.</summary>
+    public async Task<long> IngressAcceptedAsync(string window)
+    {
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(Redis.Address);
+        return (long)await mux.GetDatabase().StringGetAsync($"ingress:accepted:{window}");
+    }
+
+    public async Task<JsonElement> ResultsAsync(string window)
+    {
+        using var r = await Http.GetAsync(new Uri($"{Results.BaseUrl}/v1/windows/{window}/results"));
+        return r.IsSuccessStatusCode ? (await r.Content.ReadFromJsonAsync<JsonElement>()) : default;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        IngressHttp.Dispose();
+        Http.Dispose();
+        foreach (var d in new IAsyncDisposable?[] { Ingress, Results, Tally, Orchestrator, Db, Redis })
+        {
+            if (d is not null)
+            {
+                await d.DisposeAsync();
+            }
+        }
+
+        _resources.Dispose();
+    }
+}
