@@ -1,7 +1,7 @@
 using Dapr;
-using Dapr.AspNetCore;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
+using FanVote.ServiceDefaults;
 using FanVote.Ingress.Adapters;
 using FanVote.Ingress.Core;
 
@@ -20,14 +20,8 @@ public static class WindowSubscriptions
             book.Upsert(schedule);
             IngressLog.WindowKnown(log, e.WindowId, e.OpensAt, e.ClosesAt);
             return TypedResults.Ok();
-        }).WithTopic(new TopicOptions
-        {
-            PubsubName = ComponentNames.VoteBus,
-            Name = Topics.WindowEvents,
-            Match = $"event.type == \"{EventTypes.WindowScheduled}\"",
-            Priority = 1,
-        });
-        app.MapPost("/window-events", () => TypedResults.Ok()).WithTopic(ComponentNames.VoteBus, Topics.WindowEvents);
+        }).ForWindowEvent(EventTypes.WindowScheduled);
+        app.MapIgnoredWindowEvents();
         return app;
     }
 }

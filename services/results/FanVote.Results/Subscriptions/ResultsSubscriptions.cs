@@ -1,7 +1,7 @@
 using Dapr;
-using Dapr.AspNetCore;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
+using FanVote.ServiceDefaults;
 using FanVote.Results.Core;
 using FanVote.Results.Streaming;
 
@@ -27,14 +27,8 @@ public static class ResultsSubscriptions
             board.Schedule(e.WindowId, e.Title, e.Candidates, e.OccurredAt);
             hub.Publish(board.Get(e.WindowId)!);
             return TypedResults.Ok();
-        }).WithTopic(new TopicOptions
-        {
-            PubsubName = ComponentNames.VoteBus,
-            Name = Topics.WindowEvents,
-            Match = $"event.type == \"{EventTypes.WindowScheduled}\"",
-            Priority = 1,
-        });
-        app.MapPost("/window-events", () => TypedResults.Ok()).WithTopic(ComponentNames.VoteBus, Topics.WindowEvents);
+        }).ForWindowEvent(EventTypes.WindowScheduled);
+        app.MapIgnoredWindowEvents();
         return app;
     }
 }

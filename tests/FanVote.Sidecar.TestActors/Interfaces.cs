@@ -1,6 +1,6 @@
 using Dapr.Actors;
 
-// Same namespace and names as in the TestActors app: actor remoting identifies interfaces and methods by name.
+// Compiled into the conformance tests too (linked): actor remoting identifies interfaces and methods by name.
 namespace FanVote.Sidecar.TestActors;
 
 public interface IRecorder : IActor
