@@ -3,11 +3,13 @@ using FanVote.Bench;
 return args.FirstOrDefault() switch
 {
     "sidecar" => await SidecarBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
+    "bare" => await BareEndpoint.RunAsync(BenchArgs.Parse(args.Skip(1))),
+    "pipeline" => await PipelineBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: FanVote.Bench sidecar --sidecar PATH/FanVote.Sidecar.dll --redis HOST:PORT [--messages N] [--concurrency N] [--bulk-size N] [--payload BYTES]");
+    Console.Error.WriteLine("usage: FanVote.Bench sidecar --sidecar DLL --redis HOST:PORT [...] | bare --port N | pipeline --run-dir DIR --pg CONN --operator-key K");
     return 2;
 }

@@ -1,0 +1,346 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FanVote.Bench;
+
+/// <summary>
+/// The vote pipeline under load, against a running `./fanvote up`: ingress beside a bare ASP.NET Core 202
+/// endpoint with the same load generator (wrk) at 64 and 256 connections, a spike from idle, the tally's drain
+/// rate from a backlog beside a plain PostgreSQL COPY, and accept → visible-in-results latency.
+/// </summary>
+public static partial class PipelineBench
+{
+    private static readonly string[] Candidates = ["aurora", "blaze", "comet", "dune"];
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public static async Task<int> RunAsync(BenchArgs args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var runDir = args.Require("run-dir");
+        var pg = args.Require("pg");
+        var key = args.Require("operator-key");
+        var seconds = args.Number("seconds", 10);
+        var ingress = args.Get("ingress", "http://127.0.0.1:5080");
+        var results = args.Get("results", "http://127.0.0.1:5081");
+        var orchestrator = args.Get("orchestrator", "http://127.0.0.1:5082");
+        var barePort = args.Number("bare-port", 5090);
+        var window = "bench-" + Guid.NewGuid().ToString("N")[..6];
+
+        await CreateWindowAsync(orchestrator, key, window);
+        var tokens = await GuestsAsync(ingress, window, args.Number("accounts", 5000));
+        var script = Path.Combine(runDir, "vote.lua");
+        await File.WriteAllTextAsync(script, Lua(tokens, window));
+        Console.WriteLine($"FanVote pipeline benchmark — {Environment.ProcessorCount} cores, wrk -t2, {seconds} s per run, window {window}, {tokens.Count} accounts");
+        Console.WriteLine();
+
+        using var bare = Process.Start(new ProcessStartInfo("dotnet", [typeof(PipelineBench).Assembly.Location, "bare", "--port", barePort.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        try
+        {
+            await WaitHttpAsync($"http://127.0.0.1:{barePort}/v1/windows/x/votes");
+            await WrkAsync($"http://127.0.0.1:{barePort}", script, 64, 3); // warm-up
+            await WrkAsync(ingress, script, 64, 3);
+
+            var rows = new List<WrkResult>();
+            foreach (var c in new[] { 64, 256 })
+            {
+                rows.Add(await WrkAsync($"http://127.0.0.1:{barePort}", script, c, seconds) with { Name = $"bare ASP.NET Core 202, {c} connections" });
+                rows.Add(await WrkAsync(ingress, script, c, seconds) with { Name = $"ingress POST /votes, {c} connections" });
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(5)); // idle
+            rows.Add(await WrkAsync(ingress, script, 256, 5) with { Name = "spike: idle → 256 connections, first 5 s" });
+
+            Console.WriteLine("| run | req/s | p50 ms | p99 ms | non-2xx |");
+            Console.WriteLine("|---|---:|---:|---:|---:|");
+            foreach (var r in rows)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.RequestsPerSecond:N0} | {r.P50Ms:F2} | {r.P99Ms:F2} | {r.Non2xx} |"));
+            }
+
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ingress / bare: {rows[1].RequestsPerSecond / rows[0].RequestsPerSecond:P0} at 64 connections, {rows[3].RequestsPerSecond / rows[2].RequestsPerSecond:P0} at 256 (aim: 60 % or more)"));
+        }
+        finally
+        {
+            bare.Kill(entireProcessTree: true);
+            await bare.WaitForExitAsync();
+        }
+
+        await DrainAsync(runDir, pg, ingress, script, window, seconds);
+        await VisibleLatencyAsync(ingress, results, tokens, window, args.Number("samples", 100));
+        return 0;
+    }
+
+    /// <summary>Stops the tally's sidecar (SIGSTOP) while ingress builds a backlog, then measures how fast the tally drains it.</summary>
+    private static async Task DrainAsync(string runDir, string pg, string ingress, string script, string window, int seconds)
+    {
+        using var run = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(runDir, "run.json")));
+        var tally = run.RootElement.EnumerateArray().First(a => a.GetProperty("AppId").GetString() == "tally");
+        var sidecarPid = tally.GetProperty("SidecarPid").GetInt32();
+        await WaitLedgerStableAsync(pg, window);
+        var before = await LedgerCountAsync(pg, window);
+        Signal("STOP", sidecarPid);
+        WrkResult load;
+        try
+        {
+            load = await WrkAsync(ingress, script, 64, seconds);
+        }
+        finally
+        {
+            Signal("CONT", sidecarPid);
+        }
+
+        var accepted = before + load.Total - load.Non2xx;
+        var backlog = accepted - await LedgerCountAsync(pg, window);
+        var sw = Stopwatch.StartNew();
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (await LedgerCountAsync(pg, window) < accepted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var drained = sw.Elapsed;
+        var copyRate = await CopyBaselineAsync(pg, (int)Math.Max(backlog, 50_000));
+        Console.WriteLine();
+        Console.WriteLine("| store | rows | s | rows/s |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| tally drains a backlog (bulk subscribe → COPY → insert-on-conflict → counts) | {backlog:N0} | {drained.TotalSeconds:F2} | {backlog / drained.TotalSeconds:N0} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| plain PostgreSQL binary COPY of the same rows, uuid primary key | {copyRate.Rows:N0} | {copyRate.Seconds:F2} | {copyRate.Rows / copyRate.Seconds:N0} |"));
+    }
+
+    /// <summary>Accept → visible: time from a 202 until the results stream shows the vote in the total.</summary>
+    private static async Task VisibleLatencyAsync(string ingress, string results, List<string> tokens, string window, int samples)
+    {
+        using var stream = await Http.GetStreamAsync(new Uri($"{results}/v1/windows/{window}/results/stream"));
+        using var reader = new StreamReader(stream);
+        long total = -1;
+        async Task<long> NextTotalAsync()
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    using var doc = JsonDocument.Parse(line[6..]);
+                    return doc.RootElement.GetProperty("total").GetInt64();
+                }
+            }
+
+            throw new EndOfStreamException("results stream closed");
+        }
+
+        total = await NextTotalAsync();
+        var latencies = new List<double>();
+        for (var i = 0; i < samples; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{ingress}/v1/windows/{window}/votes")
+            {
+                Content = new StringContent($$"""{"candidateId":"{{Candidates[i % Candidates.Length]}}"}""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new("Bearer", tokens[i % tokens.Count]);
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+            using var r = await Http.SendAsync(request);
+            var accepted = Stopwatch.GetTimestamp();
+            if ((int)r.StatusCode != 202)
+            {
+                continue;
+            }
+
+            var expected = total + 1;
+            while ((total = Math.Max(total, await NextTotalAsync())) < expected)
+            {
+            }
+
+            latencies.Add(Stopwatch.GetElapsedTime(accepted).TotalMilliseconds);
+        }
+
+        latencies.Sort();
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"accept → visible in the results stream, {latencies.Count} votes one at a time: p50 {Pct(latencies, 50):F0} ms, p99 {Pct(latencies, 99):F0} ms (aim: p99 under 1000 ms)"));
+    }
+
+    private static double Pct(List<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    private static async Task<(long Rows, double Seconds)> CopyBaselineAsync(string pg, int rows)
+    {
+        await using var db = NpgsqlDataSource.Create(pg);
+        await using var conn = await db.OpenConnectionAsync();
+        await using (var create = new NpgsqlCommand("CREATE TEMP TABLE copy_bench (vote_id uuid PRIMARY KEY, window_id text, candidate_id text, account_id text, device_id text, ip text, accepted_at timestamptz, account_created_at timestamptz)", conn))
+        {
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var now = DateTime.UtcNow;
+        var sw = Stopwatch.StartNew();
+        await using (var copy = await conn.BeginBinaryImportAsync("COPY copy_bench FROM STDIN (FORMAT BINARY)"))
+        {
+            for (var i = 0; i < rows; i++)
+            {
+                await copy.StartRowAsync();
+                await copy.WriteAsync(Guid.NewGuid(), NpgsqlDbType.Uuid);
+                await copy.WriteAsync("bench", NpgsqlDbType.Text);
+                await copy.WriteAsync(Candidates[i % 4], NpgsqlDbType.Text);
+                await copy.WriteAsync("g_0123456789abcdef01234567", NpgsqlDbType.Text);
+                await copy.WriteAsync("device-" + (i % 5000), NpgsqlDbType.Text);
+                await copy.WriteAsync("10.1.2.3", NpgsqlDbType.Text);
+                await copy.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await copy.WriteAsync(now, NpgsqlDbType.TimestampTz);
+            }
+
+            await copy.CompleteAsync();
+        }
+
+        return (rows, sw.Elapsed.TotalSeconds);
+    }
+
+    private static async Task WaitLedgerStableAsync(string pg, string window)
+    {
+        long last = -1, now;
+        while ((now = await LedgerCountAsync(pg, window)) != last)
+        {
+            last = now;
+            await Task.Delay(1000);
+        }
+    }
+
+    private static async Task<long> LedgerCountAsync(string pg, string window)
+    {
+        await using var db = NpgsqlDataSource.Create(pg);
+        await using var cmd = db.CreateCommand("SELECT coalesce((SELECT persisted FROM window_totals WHERE window_id = $1), 0)");
+        cmd.Parameters.AddWithValue(window);
+        return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var p = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)])!;
+        p.WaitForExit();
+    }
+
+    private static async Task CreateWindowAsync(string orchestrator, string key, string window)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{orchestrator}/v1/windows")
+        {
+            Content = JsonContent.Create(new
+            {
+                windowId = window, title = "Benchmark", candidates = Candidates,
+                opensAt = DateTimeOffset.UtcNow.AddSeconds(-1), closesAt = DateTimeOffset.UtcNow.AddHours(2), votesPerAccount = 10_000,
+            }),
+        };
+        request.Headers.Add("X-Operator-Key", key);
+        using var r = await Http.SendAsync(request);
+        r.EnsureSuccessStatusCode();
+        await Task.Delay(1000); // ingress learns the schedule from window-events
+    }
+
+    private static async Task<List<string>> GuestsAsync(string ingress, string window, int n)
+    {
+        using var gate = new SemaphoreSlim(32);
+        var tokens = await Task.WhenAll(Enumerable.Range(0, n).Select(async i =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                using var r = await Http.PostAsJsonAsync($"{ingress}/v1/sessions/guest", new { deviceId = $"{window}-{i}" });
+                return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        return [.. tokens];
+    }
+
+    private static string Lua(IReadOnlyList<string> tokens, string window) => $$"""
+        -- wrk script: every request is a new vote (its own Idempotency-Key) from a random account and /24.
+        local tokens = { {{string.Join(",", tokens.Select(t => $"\"{t}\""))}} }
+        local cands = { "aurora", "blaze", "comet", "dune" }
+        local n = 0
+        local threads = 0
+        function setup(thread)
+          thread:set("tid", threads)
+          threads = threads + 1
+        end
+        function init(args)
+          math.randomseed(os.time() + (tid or 0) * 7919)
+        end
+        function request()
+          n = n + 1
+          local headers = {
+            ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
+            ["Idempotency-Key"] = (tid or 0) .. "-" .. n .. "-" .. math.random(1, 1000000000),
+            ["Content-Type"] = "application/json",
+            ["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. ".7",
+          }
+          return wrk.format("POST", "/v1/windows/{{window}}/votes", headers, '{"candidateId":"' .. cands[math.random(#cands)] .. '"}')
+        end
+        """;
+
+    private static async Task WaitHttpAsync(string url)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var r = await Http.PostAsync(new Uri(url), new StringContent("{}"));
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static async Task<WrkResult> WrkAsync(string baseUrl, string script, int connections, int seconds)
+    {
+        var psi = new ProcessStartInfo("wrk", ["-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "--timeout", "10s", "-s", script, baseUrl])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var p = Process.Start(psi)!;
+        var output = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var rps = double.Parse(RpsPattern().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var total = long.Parse(TotalPattern().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
+        var non2xx = NonPattern().Match(output) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        return new WrkResult("", rps, Latency(output, "50%"), Latency(output, "99%"), total, non2xx);
+    }
+
+    private static double Latency(string output, string pct)
+    {
+        var m = Regex.Match(output, $@"^\s*{Regex.Escape(pct)}\s+([\d.]+)(us|ms|s)\s*$", RegexOptions.Multiline);
+        if (!m.Success)
+        {
+            return double.NaN;
+        }
+
+        var v = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        return m.Groups[2].Value switch { "us" => v / 1000, "s" => v * 1000, _ => v };
+    }
+
+    private sealed record WrkResult(string Name, double RequestsPerSecond, double P50Ms, double P99Ms, long Total, long Non2xx);
+
+    [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
+    private static partial Regex RpsPattern();
+
+    [GeneratedRegex(@"(\d+) requests in")]
+    private static partial Regex TotalPattern();
+
+    [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
+    private static partial Regex NonPattern();
+}
