@@ -21,7 +21,9 @@ public sealed class DeliveryException(string message, int? httpStatusCode = null
 /// completes normally whenever the broker should ack (success, drop, dead-lettered, or lost after the policy
 /// gave up); it throws only when <c>cancellationToken</c> fires, so the component leaves the message pending.
 /// </summary>
+#pragma warning disable CA1001 // One per subscription, alive as long as the sidecar process: nothing to release early.
 public sealed class SubscriptionDelivery
+#pragma warning restore CA1001
 {
     private static readonly MediaTypeHeaderValue CloudEventsMedia = new(CloudEvents.CloudEventsContentType);
     private static readonly MediaTypeHeaderValue JsonMedia = new("application/json");
@@ -33,6 +35,10 @@ public sealed class SubscriptionDelivery
     private readonly TimeProvider _time;
     private readonly ILogger _log;
     private readonly Channel<Pending>? _batch;
+    private readonly SemaphoreSlim _batchesInFlight = new(MaxBatchesInFlight, MaxBatchesInFlight);
+
+    /// <summary>Bulk batches of one subscription delivered to the app at the same time.</summary>
+    public const int MaxBatchesInFlight = 4;
 
     public SubscriptionDelivery(CompiledSubscription sub, IPubSub pubsub, AppChannel channel, ResiliencyPolicy inbound, TimeProvider time, ILogger log, CancellationToken stopping)
     {
@@ -226,7 +232,22 @@ public sealed class SubscriptionDelivery
                     }
                 }
 
-                await DeliverBatchAsync(batch, stopping);
+                // Several batches in flight per subscription: the next one fills while the app stores this one
+                // (a single outstanding batch caps a subscriber at one batch per handler round trip).
+                await _batchesInFlight.WaitAsync(stopping);
+                _ = Task.Run(
+                    async () =>
+                    {
+                        try
+                        {
+                            await DeliverBatchAsync(batch, stopping);
+                        }
+                        finally
+                        {
+                            _batchesInFlight.Release();
+                        }
+                    },
+                    CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
