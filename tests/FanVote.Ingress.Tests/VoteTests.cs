@@ -97,6 +97,26 @@ public sealed class VoteTests(IngressRig rig) : IClassFixture<IngressRig>
     }
 
     [Fact]
+    public async Task Vote_RetriedAfterTheWindowClosed_GetsItsAnswer_NewVotesAre409()
+    {
+        var w = NewWindow();
+        await rig.ScheduleAsync(w, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(3));
+        var token = await rig.GuestAsync("dev-late");
+        var key = NewKey();
+        using var before = await rig.VoteAsync(w, token, key);
+        var id = (await before.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("voteId").GetGuid();
+
+        await Task.Delay(3500, TestContext.Current.CancellationToken);
+        using var retry = await rig.VoteAsync(w, token, key);
+        using var fresh = await rig.VoteAsync(w, token, NewKey());
+
+        Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.Equal(id, (await retry.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("voteId").GetGuid());
+        Assert.Equal(HttpStatusCode.Conflict, fresh.StatusCode);
+        Assert.Equal([id], await rig.PublishedAsync(w));
+    }
+
+    [Fact]
     public async Task Vote_QuotaUsedUp_Is429WithRetryAfter()
     {
         var w = NewWindow();

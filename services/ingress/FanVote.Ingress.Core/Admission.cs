@@ -51,6 +51,9 @@ public interface IAdmissionStore
 {
     Task<AdmissionResult> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken);
 
+    /// <summary>The record stored for (account, Idempotency-Key), if any: lets a retry that arrives after the window closed still get its answer.</summary>
+    Task<IdempotencyRecord?> FindAsync(string accountId, string idempotencyKey, CancellationToken cancellationToken);
+
     /// <summary>Marks the vote acknowledged by the broker and counts it as accepted for its window.</summary>
     Task CommitAsync(string windowId, string accountId, string idempotencyKey, IdempotencyRecord record, CancellationToken cancellationToken);
 }

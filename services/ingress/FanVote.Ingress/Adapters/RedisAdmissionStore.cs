@@ -66,6 +66,12 @@ public sealed class RedisAdmissionStore(IConnectionMultiplexer redis, TimeProvid
         };
     }
 
+    public async Task<IdempotencyRecord?> FindAsync(string accountId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        var v = await redis.GetDatabase().StringGetAsync(IdempotencyKey(accountId, idempotencyKey)).WaitAsync(cancellationToken);
+        return v.IsNull ? null : IdempotencyRecord.Parse((string)v!);
+    }
+
     public async Task CommitAsync(string windowId, string accountId, string idempotencyKey, IdempotencyRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);

@@ -54,8 +54,24 @@ public static class VoteEndpoints
                 metrics.Refuse("not-open");
                 return Problem(StatusCodes.Status409Conflict, "Voting has not started", $"Voting opens at {window.OpensAt:u}. Try again then.");
             case WindowStatus.Closed:
-                metrics.Refuse("closed");
-                return Problem(StatusCodes.Status409Conflict, "Voting has closed", $"Voting closed at {window.ClosesAt:u}; votes are no longer accepted.");
+                // A retry of a vote admitted before the close still gets its answer (and, if its first attempt
+                // got 503, is published again with its original time); only new votes are refused.
+                var retryKey = req.Headers["Idempotency-Key"].ToString();
+                var retried = VoteRules.CheckIdempotencyKey(retryKey) is null
+                    ? await admission.FindAsync(claims!.AccountId, retryKey, ctx.RequestAborted)
+                    : null;
+                if (retried is null)
+                {
+                    metrics.Refuse("closed");
+                    return Problem(StatusCodes.Status409Conflict, "Voting has closed", $"Voting closed at {window.ClosesAt:u}; votes are no longer accepted.");
+                }
+
+                if (retried.Committed)
+                {
+                    return Accepted(keys, windowId, retried);
+                }
+
+                return await PublishAsync(ctx, windowId, retried, claims!, req.Headers["X-Device-Id"].ToString(), retryKey, keys, admission, batcher, metrics);
         }
 
         var (candidate, bodyProblem) = await ReadCandidateAsync(req, o.MaxVoteBody);
@@ -105,6 +121,16 @@ public static class VoteEndpoints
                 break;
         }
 
+        return await PublishAsync(ctx, windowId, record, claims, device, idemKey, keys, admission, batcher, metrics);
+    }
+
+    /// <summary>Group-commits the vote; 202 once the broker acknowledged it, 503 (retry with the same key) otherwise.</summary>
+    private static async Task<IResult> PublishAsync(
+        HttpContext ctx, string windowId, IdempotencyRecord record, SessionClaims claims, string device, string idemKey,
+        IngressKeys keys, IAdmissionStore admission, VoteBatcher batcher, IngressMetrics metrics)
+    {
+        var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
+        device = device is { Length: > 0 and <= 128 } ? device : claims.DeviceId;
         var vote = new VoteAccepted
         {
             EventId = record.VoteId,
