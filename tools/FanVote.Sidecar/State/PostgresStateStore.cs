@@ -274,20 +274,13 @@ public sealed partial class PostgresStateStore(ComponentSpec spec, ILogger<Postg
         }
     }
 
-    /// <summary>v1 keeps JSON as jsonb; bytes that are not JSON go in base64 with isbinary=true.</summary>
-    private static (string Json, bool IsBinary) ToJsonb(ReadOnlyMemory<byte> value)
-    {
-        var bytes = value.ToArray();
-        try
-        {
-            using var _ = JsonDocument.Parse(bytes);
-            return (Encoding.UTF8.GetString(bytes), false);
-        }
-        catch (JsonException)
-        {
-            return (JsonSerializer.Serialize(Convert.ToBase64String(bytes)), true);
-        }
-    }
+    /// <summary>
+    /// daprd hands gRPC values to the component as bytes, and contrib's v1 stores every byte value base64-encoded
+    /// with isbinary=true. Storing JSON as jsonb instead would change the bytes (jsonb reorders keys, drops
+    /// duplicates, re-spaces) and reject strings containing U+0000.
+    /// </summary>
+    private static (string Json, bool IsBinary) ToJsonb(ReadOnlyMemory<byte> value) =>
+        (JsonSerializer.Serialize(Convert.ToBase64String(value.Span)), true);
 
     private static async Task<int> Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] args)
     {
