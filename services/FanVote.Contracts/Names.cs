@@ -59,6 +59,9 @@ public static class Topics
 
     /// <summary>Reward credits to make (<see cref="Events.RewardRequested"/>).</summary>
     public const string RewardRequests = "reward-requests";
+
+    /// <summary>Vote ids the fraud service flagged (<see cref="Events.VotesFlagged"/>); the audit excludes them.</summary>
+    public const string VoteFlags = "vote-flags";
 }
 
 /// <summary>CloudEvent `type` values for topics that carry more than one event type.</summary>

@@ -33,6 +33,11 @@ public sealed class EventRoundTripTests
         new WindowOpened { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Candidates = ["a", "b"], ClosesAt = T.AddHours(1) },
         new WindowClosed { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", ClosedAt = T.AddHours(1) },
         new RewardRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", AccountId = "acc-1", Reason = "counted-vote", Points = 10 },
+        new VotesFlagged
+        {
+            EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", VoteIds = [Guid.NewGuid(), Guid.NewGuid()], SubjectKind = "device",
+            Subject = "dev-9", ReasonCodes = ["device-farm"], Score = 0.99, ModelVersion = "2026-11-27.1",
+        },
     ];
 
     [Theory]
