@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace FanVote.Ingress.Core;
 
@@ -46,6 +47,9 @@ public sealed record IdempotencyRecord(Guid VoteId, string CandidateId, DateTime
     }
 }
 
+/// <summary>A vote the broker acknowledged, to be marked committed and counted once as accepted for its window.</summary>
+public sealed record VoteCommit(string WindowId, string AccountId, string IdempotencyKey, IdempotencyRecord Record);
+
 /// <summary>The admission store: idempotency, quota and rate limits checked and taken atomically.</summary>
 public interface IAdmissionStore
 {
@@ -54,8 +58,11 @@ public interface IAdmissionStore
     /// <summary>The record stored for (account, Idempotency-Key), if any: lets a retry that arrives after the window closed still get its answer.</summary>
     Task<IdempotencyRecord?> FindAsync(string accountId, string idempotencyKey, CancellationToken cancellationToken);
 
-    /// <summary>Marks the vote acknowledged by the broker and counts it as accepted for its window.</summary>
-    Task CommitAsync(string windowId, string accountId, string idempotencyKey, IdempotencyRecord record, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks the votes acknowledged by the broker and counts each as accepted for its window, exactly once per
+    /// vote however often it is committed (a retry of a vote whose 202 was lost commits it again).
+    /// </summary>
+    Task CommitAsync(IReadOnlyList<VoteCommit> votes, CancellationToken cancellationToken);
 }
 
 /// <summary>Checks on the vote request that need no storage.</summary>
@@ -67,6 +74,48 @@ public static class VoteRules
         string.IsNullOrWhiteSpace(key) ? "Send an Idempotency-Key header (a fresh random value per vote, reused only when retrying that vote)."
         : key.Length > MaxKeyLength ? $"The Idempotency-Key header may be at most {MaxKeyLength} characters."
         : null;
+
+    /// <summary>
+    /// The candidate of a vote body <c>{"candidateId":"..."}</c> (other properties ignored), or null when the body
+    /// is not a JSON object with a candidateId string of 1 to 64 characters. Read without building a document.
+    /// </summary>
+    public static string? TryReadCandidate(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var r = new Utf8JsonReader(body);
+            if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            string? candidate = null;
+            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+            {
+                var isCandidate = r.ValueTextEquals("candidateId"u8);
+                r.Read();
+                if (isCandidate)
+                {
+                    candidate = r.TokenType == JsonTokenType.String ? r.GetString() : null;
+                    if (candidate is null)
+                    {
+                        return null;
+                    }
+                }
+                else
+                {
+                    r.Skip();
+                }
+            }
+
+            // A complete object and nothing after it.
+            return r.TokenType == JsonTokenType.EndObject && !r.Read() && candidate is { Length: > 0 and <= 64 } ? candidate : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Seconds until the next one-second rate window (what Retry-After says for a rate limit).</summary>
     public static int RetryAfterRateLimit() => 1;

@@ -29,12 +29,20 @@ public sealed class IngressOptions
     [Range(1, 5_000)]
     public int MaxBatch { get; set; } = 500;
 
-    /// <summary>How long a batch may wait to fill before it is sent anyway.</summary>
-    public TimeSpan MaxBatchWait { get; set; } = TimeSpan.FromMilliseconds(2);
-
-    /// <summary>Batches in flight to the broker at once.</summary>
+    /// <summary>
+    /// Batches in flight to the broker at once. Votes that arrive while all are busy wait and go out together
+    /// in the next batch (group commit): fewer publishers make larger batches under load.
+    /// </summary>
     [Range(1, 64)]
-    public int Publishers { get; set; } = 4;
+    public int Publishers { get; set; } = 2;
+
+    /// <summary>Largest admission batch (one Redis script call for this many votes).</summary>
+    [Range(1, 5_000)]
+    public int MaxAdmissionBatch { get; set; } = 256;
+
+    /// <summary>Admission script calls in flight at once (the same group commit as <see cref="Publishers"/>).</summary>
+    [Range(1, 64)]
+    public int AdmissionWorkers { get; set; } = 2;
 
     /// <summary>A vote waits at most this long for the broker's acknowledgement before the fan gets 503.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -16,7 +16,4 @@ internal static partial class IngressLog
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "loaded {Count} window schedules from Redis")]
     public static partial void WindowsLoaded(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "marking vote {VoteId} committed failed (a retry would republish it, which is harmless)")]
-    public static partial void CommitMarkFailed(ILogger logger, Exception exception, Guid voteId);
 }

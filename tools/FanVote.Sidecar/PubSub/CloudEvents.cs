@@ -24,12 +24,11 @@ public static class CloudEvents
     private const string CePrefix = "cloudevent.";
 
     /// <summary>The bytes to store in the broker and the message metadata to store beside them.</summary>
-    public static (byte[] Data, Dictionary<string, string> Metadata) Build(
+    public static (byte[] Data, IReadOnlyDictionary<string, string> Metadata) Build(
         ReadOnlySpan<byte> data, string? contentType, IReadOnlyDictionary<string, string> metadata, PublishContext ctx)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(ctx);
-        var outMeta = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
         var expiration = Expiration(metadata, ctx.Now);
         var traceparent = Meta(metadata, "traceparent") ?? Meta(metadata, "traceid") ?? ChildTraceParent(ctx.TraceParent);
         var tracestate = Meta(metadata, "tracestate") ?? ctx.TraceState ?? "";
@@ -37,6 +36,7 @@ public static class CloudEvents
         if (IsTrue(metadata, "rawPayload"))
         {
             // Raw payloads are stored untouched; the trace context travels in the message metadata instead.
+            var outMeta = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
             outMeta.TryAdd("traceid", traceparent);
             outMeta.TryAdd("traceparent", traceparent);
             if (tracestate.Length > 0)
@@ -50,7 +50,7 @@ public static class CloudEvents
         var mediaType = MediaType(contentType);
         if (mediaType == CloudEventsContentType)
         {
-            return (Passthrough(data, ctx, traceparent, tracestate, expiration), outMeta);
+            return (Passthrough(data, ctx, traceparent, tracestate, expiration), metadata);
         }
 
         var buffer = new ArrayBufferWriter<byte>(data.Length + 512);
@@ -86,7 +86,7 @@ public static class CloudEvents
             w.WriteEndObject();
         }
 
-        return (buffer.WrittenSpan.ToArray(), outMeta);
+        return (buffer.WrittenSpan.ToArray(), metadata);
     }
 
     /// <summary>The CloudEvent daprd hands a rawPayload subscription (§4.2 step 1).</summary>
@@ -123,8 +123,58 @@ public static class CloudEvents
     public static bool IsExpired(JsonElement envelope, DateTimeOffset now) =>
         envelope.ValueKind == JsonValueKind.Object &&
         envelope.TryGetProperty("expiration", out var e) && e.ValueKind == JsonValueKind.String &&
-        DateTimeOffset.TryParse(e.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) &&
+        IsExpired(e.GetString(), now);
+
+    /// <summary>True when <paramref name="expiration"/> is an RFC3339 time that is not after <paramref name="now"/>.</summary>
+    public static bool IsExpired(string? expiration, DateTimeOffset now) =>
+        expiration is not null &&
+        DateTimeOffset.TryParse(expiration, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) &&
         at <= now;
+
+    /// <summary>
+    /// Checks that <paramref name="json"/> is one JSON object and reads its top-level <c>id</c> and
+    /// <c>expiration</c> without building a document: what delivery needs when routing does not read the event.
+    /// </summary>
+    /// <exception cref="JsonException">The bytes are not a single JSON object.</exception>
+    public static (string? Id, string? Expiration) ScanEnvelope(ReadOnlySpan<byte> json)
+    {
+        var r = new Utf8JsonReader(json);
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("the message is JSON but not a JSON object");
+        }
+
+        string? id = null, expiration = null;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var isId = r.ValueTextEquals("id"u8);
+            var isExpiration = !isId && r.ValueTextEquals("expiration"u8);
+            r.Read();
+            if (r.TokenType == JsonTokenType.String && (isId || isExpiration))
+            {
+                if (isId)
+                {
+                    id = r.GetString();
+                }
+                else
+                {
+                    expiration = r.GetString();
+                }
+            }
+            else
+            {
+                r.Skip();
+            }
+        }
+
+        // Anything after the closing brace (a second value) makes the reader throw, as JsonDocument.Parse would.
+        if (r.TokenType != JsonTokenType.EndObject || r.Read())
+        {
+            throw new JsonException("the message is not a single JSON object");
+        }
+
+        return (id, expiration);
+    }
 
     public static string? StringField(JsonElement envelope, string name) =>
         envelope.ValueKind == JsonValueKind.Object && envelope.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
@@ -142,21 +192,16 @@ public static class CloudEvents
     {
         if (IsJsonMediaType(mediaType))
         {
+            // Validated with a reader (no document allocated); the raw text is copied so numbers keep their exact digits.
             var reader = new Utf8JsonReader(data);
             try
             {
-                if (JsonDocument.TryParseValue(ref reader, out var doc))
+                if (reader.Read() && reader.TrySkip() &&
+                    (reader.BytesConsumed == data.Length || IsTrailingWhitespace(data[(int)reader.BytesConsumed..])))
                 {
-                    using (doc)
-                    {
-                        // The raw text is copied so numbers keep their exact digits.
-                        if (reader.BytesConsumed == data.Length || IsTrailingWhitespace(data[(int)reader.BytesConsumed..]))
-                        {
-                            w.WritePropertyName("data");
-                            w.WriteRawValue(data, skipInputValidation: true);
-                            return;
-                        }
-                    }
+                    w.WritePropertyName("data");
+                    w.WriteRawValue(data, skipInputValidation: true);
+                    return;
                 }
             }
             catch (JsonException)

@@ -45,7 +45,10 @@ public sealed class PubSubPublisher(ComponentRegistry registry, SidecarOptions o
         await PublishToAsync(pubsub, request, cancellationToken);
     }
 
-    /// <summary>Publishes each entry on its own (neither Redis nor in-memory has native bulk publish); failures are per entry.</summary>
+    /// <summary>
+    /// Builds every entry's envelope, then hands the whole batch to the broker in one pipelined write under one
+    /// outbound policy execution; a retry resends only the entries that failed. Failures are per entry.
+    /// </summary>
     public async Task<IReadOnlyList<BulkPublishFailure>> BulkPublishAsync(
         string pubsubName,
         string topic,
@@ -58,7 +61,7 @@ public sealed class PubSubPublisher(ComponentRegistry registry, SidecarOptions o
         ArgumentNullException.ThrowIfNull(entries);
         ArgumentNullException.ThrowIfNull(requestMetadata);
         var pubsub = ResolveForPublish(pubsubName, topic);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(entries.Count, StringComparer.Ordinal);
         foreach (var e in entries)
         {
             if (string.IsNullOrEmpty(e.EntryId))
@@ -72,29 +75,73 @@ public sealed class PubSubPublisher(ComponentRegistry registry, SidecarOptions o
             }
         }
 
-        var failures = new System.Collections.Concurrent.ConcurrentBag<BulkPublishFailure>();
-        await Parallel.ForEachAsync(
-            entries,
-            new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken },
-            async (e, ct) =>
+        var failures = new BulkPublishFailure?[entries.Count];
+        var pending = new List<(int Index, OutgoingMessage Message)>(entries.Count);
+        var ctx = new PublishContext(options.AppId, pubsubName, topic, traceParent, traceState, time.GetUtcNow());
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var e = entries[i];
+            try
             {
-                var metadata = new Dictionary<string, string>(requestMetadata, StringComparer.Ordinal);
-                foreach (var (k, v) in e.Metadata)
-                {
-                    metadata[k] = v;
-                }
+                var (data, metadata) = CloudEvents.Build(e.Event.Span, e.ContentType, Merge(requestMetadata, e.Metadata), ctx);
+                pending.Add((i, new OutgoingMessage(data, metadata)));
+            }
+            catch (CloudEventException x)
+            {
+                failures[i] = new BulkPublishFailure(e.EntryId, x.Message);
+            }
+        }
 
-                try
+        try
+        {
+            var policy = policies.ForComponent(pubsubName, "pubsub", ComponentDirection.Outbound);
+            await policy.ExecuteAsync(
+                async ct =>
                 {
-                    await PublishToAsync(pubsub, new PublishRequest(pubsubName, topic, e.Event, e.ContentType, metadata, traceParent, traceState), ct);
-                }
-                catch (PublishException x)
-                {
-                    failures.Add(new BulkPublishFailure(e.EntryId, x.Message));
-                }
-            });
-        var order = entries.Select((e, i) => (e.EntryId, i)).ToDictionary(x => x.EntryId, x => x.i, StringComparer.Ordinal);
-        return [.. failures.OrderBy(f => order[f.EntryId])];
+                    var errors = await pubsub.PublishManyAsync(topic, [.. pending.Select(p => p.Message)], ct);
+                    var failed = pending.Where((_, i) => errors[i] is not null).ToList();
+                    if (failed.Count > 0)
+                    {
+                        var first = errors.First(x => x is not null)!;
+                        pending = failed;
+                        throw new IOException($"{failed.Count} of the entries were not stored: {first.Message}", first);
+                    }
+
+                    pending = [];
+                },
+                cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var reason = e is IOException { InnerException: { } inner } ? inner.Message : e.Message;
+            foreach (var (index, _) in pending)
+            {
+                failures[index] = new BulkPublishFailure(entries[index].EntryId, $"error when publish to topic {topic} in pubsub {pubsubName}: {reason}");
+            }
+        }
+
+        return [.. failures.OfType<BulkPublishFailure>()];
+    }
+
+    private static IReadOnlyDictionary<string, string> Merge(IReadOnlyDictionary<string, string> request, IReadOnlyDictionary<string, string> entry)
+    {
+        if (entry.Count == 0)
+        {
+            return request;
+        }
+
+        if (request.Count == 0)
+        {
+            return entry;
+        }
+
+        var merged = new Dictionary<string, string>(request, StringComparer.Ordinal);
+        foreach (var (k, v) in entry)
+        {
+            merged[k] = v;
+        }
+
+        return merged;
     }
 
     /// <summary>Finds the component and checks the topic against allowedTopics/publishingScopes/protectedTopics.</summary>
@@ -126,7 +173,7 @@ public sealed class PubSubPublisher(ComponentRegistry registry, SidecarOptions o
     private async Task PublishToAsync(IPubSub pubsub, PublishRequest request, CancellationToken cancellationToken)
     {
         byte[] data;
-        Dictionary<string, string> metadata;
+        IReadOnlyDictionary<string, string> metadata;
         try
         {
             (data, metadata) = CloudEvents.Build(

@@ -15,7 +15,7 @@ namespace FanVote.Sidecar.PubSub;
 /// (success or failure), pending when it was cancelled or exceeded <c>processingTimeout</c>, and a redelivery
 /// loop (XPENDING + XCLAIM) every <c>redeliverInterval</c>.
 /// </summary>
-public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger<RedisStreamsPubSub> log) : IPubSub
+public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger<RedisStreamsPubSub> log) : IPubSub, IBatchSubscriber
 {
     // StackExchange.Redis multiplexes every command over one connection and does not support blocking reads,
     // so XREADGROUP is polled without BLOCK; an idle stream is polled at this interval.
@@ -58,7 +58,42 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
     public async Task PublishAsync(string topic, ReadOnlyMemory<byte> data, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(metadata);
-        var args = new List<object> { topic };
+        await Db.ExecuteAsync("XADD", XAddArgs(topic, data, metadata)).WaitAsync(cancellationToken);
+    }
+
+    /// <summary>One pipelined write of every XADD (one flush, one wait), instead of a round trip per message.</summary>
+    public async Task<Exception?[]> PublishManyAsync(string topic, IReadOnlyList<OutgoingMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var batch = Db.CreateBatch();
+        var adds = new Task[messages.Count];
+        for (var i = 0; i < messages.Count; i++)
+        {
+            adds[i] = batch.ExecuteAsync("XADD", XAddArgs(topic, messages[i].Data, messages[i].Metadata));
+        }
+
+        batch.Execute();
+        try
+        {
+            await Task.WhenAll(adds).WaitAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Each task's own outcome is read below; a failed one does not fail the others.
+        }
+
+        var errors = new Exception?[messages.Count];
+        for (var i = 0; i < adds.Length; i++)
+        {
+            errors[i] = adds[i].Exception?.InnerException;
+        }
+
+        return errors;
+    }
+
+    private object[] XAddArgs(string topic, ReadOnlyMemory<byte> data, IReadOnlyDictionary<string, string> metadata)
+    {
+        var args = new List<object>(9) { topic };
         if (Settings.MaxLenApprox > 0)
         {
             args.AddRange(["MAXLEN", "~", Settings.MaxLenApprox]);
@@ -75,7 +110,7 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
             args.AddRange(["metadata", JsonSerializer.Serialize(metadata)]);
         }
 
-        await Db.ExecuteAsync("XADD", args).WaitAsync(cancellationToken);
+        return [.. args];
     }
 
     public async Task SubscribeAsync(
@@ -86,7 +121,24 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         CancellationToken stopping)
     {
         await EnsureGroupAsync(topic, consumerId);
-        var consumer = new Consumer(this, topic, consumerId, handler, stopping);
+        var consumer = new Consumer(this, topic, consumerId, stopping) { Handler = handler };
+        lock (_loops)
+        {
+            _loops.AddRange(consumer.Start());
+        }
+    }
+
+    public async Task SubscribeBatchesAsync(
+        string topic,
+        string consumerId,
+        int maxMessages,
+        TimeSpan maxAwait,
+        int batchesInFlight,
+        Func<IReadOnlyList<BrokerMessage>, Action<int>, CancellationToken, Task> handler,
+        CancellationToken stopping)
+    {
+        await EnsureGroupAsync(topic, consumerId);
+        var consumer = new Consumer(this, topic, consumerId, stopping) { Batches = new BatchMode(Math.Max(1, maxMessages), maxAwait, Math.Max(1, batchesInFlight), handler) };
         lock (_loops)
         {
             _loops.AddRange(consumer.Start());
@@ -139,8 +191,18 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         }
     }
 
-    private sealed class Consumer(RedisStreamsPubSub owner, string topic, string group, Func<BrokerMessage, CancellationToken, Task> handler, CancellationToken stopping)
+    private sealed record BatchMode(int MaxMessages, TimeSpan MaxAwait, int InFlight, Func<IReadOnlyList<BrokerMessage>, Action<int>, CancellationToken, Task> Handler);
+
+    /// <summary>
+    /// One consumer group reader: a read loop and a redelivery loop feed a local queue, which is served either
+    /// message by message by <c>concurrency</c> workers (<see cref="Handler"/>) or in batches (<see cref="Batches"/>).
+    /// </summary>
+    private sealed class Consumer(RedisStreamsPubSub owner, string topic, string group, CancellationToken stopping)
     {
+        public Func<BrokerMessage, CancellationToken, Task>? Handler { get; init; }
+
+        public BatchMode? Batches { get; init; }
+
         private readonly Channel<StreamEntry> _queue = Channel.CreateBounded<StreamEntry>(Math.Max(1, owner.Settings.QueueDepth));
 
         // Entries read or claimed by this process and not finished yet; the redelivery loop skips them so a
@@ -152,9 +214,16 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         public IEnumerable<Task> Start()
         {
             yield return Task.Run(ReadLoopAsync, CancellationToken.None);
-            for (var i = 0; i < Math.Max(1, Settings.Concurrency); i++)
+            if (Batches is not null)
             {
-                yield return Task.Run(WorkerAsync, CancellationToken.None);
+                yield return Task.Run(BatchLoopAsync, CancellationToken.None);
+            }
+            else
+            {
+                for (var i = 0; i < Math.Max(1, Settings.Concurrency); i++)
+                {
+                    yield return Task.Run(WorkerAsync, CancellationToken.None);
+                }
             }
 
             if (Settings.ProcessingTimeout > TimeSpan.Zero && Settings.RedeliverInterval > TimeSpan.Zero)
@@ -230,18 +299,7 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
                 return;
             }
 
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (entry["metadata"] is { IsNullOrEmpty: false } m)
-            {
-                try
-                {
-                    metadata = JsonSerializer.Deserialize<Dictionary<string, string>>(m.ToString()) ?? metadata;
-                }
-                catch (JsonException)
-                {
-                }
-            }
-
+            var metadata = Metadata(entry);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             if (Settings.ProcessingTimeout > TimeSpan.Zero)
             {
@@ -250,7 +308,7 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
 
             try
             {
-                await handler(new BrokerMessage(topic, (byte[])data!, metadata), cts.Token);
+                await Handler!(new BrokerMessage(topic, (byte[])data!, metadata), cts.Token);
             }
             catch (OperationCanceledException) when (cts.IsCancellationRequested)
             {
@@ -264,6 +322,161 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
             }
 
             await AckAsync(id);
+        }
+
+        private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
+
+        private static IReadOnlyDictionary<string, string> Metadata(StreamEntry entry)
+        {
+            if (entry["metadata"] is { IsNullOrEmpty: false } m)
+            {
+                try
+                {
+                    return JsonSerializer.Deserialize<Dictionary<string, string>>(m.ToString()) ?? NoMetadata;
+                }
+                catch (JsonException)
+                {
+                }
+            }
+
+            return NoMetadata;
+        }
+
+        /// <summary>
+        /// Fills a batch (up to MaxMessages, waiting at most MaxAwait after its first message), then hands it to
+        /// the handler while the next one fills; one XACK per batch for what the handler settled.
+        /// </summary>
+        private async Task BatchLoopAsync()
+        {
+            var mode = Batches!;
+            using var slots = new SemaphoreSlim(mode.InFlight, mode.InFlight);
+            var reader = _queue.Reader;
+            try
+            {
+                while (await reader.WaitToReadAsync(stopping))
+                {
+                    var batch = new List<StreamEntry>(mode.MaxMessages);
+                    while (batch.Count < mode.MaxMessages && reader.TryRead(out var e))
+                    {
+                        batch.Add(e);
+                    }
+
+                    if (batch.Count < mode.MaxMessages && mode.MaxAwait > TimeSpan.Zero)
+                    {
+                        using var window = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                        window.CancelAfter(mode.MaxAwait);
+                        try
+                        {
+                            while (batch.Count < mode.MaxMessages && await reader.WaitToReadAsync(window.Token))
+                            {
+                                while (batch.Count < mode.MaxMessages && reader.TryRead(out var e))
+                                {
+                                    batch.Add(e);
+                                }
+                            }
+                        }
+                        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+                        {
+                        }
+                    }
+
+                    await slots.WaitAsync(stopping);
+                    _ = Task.Run(
+                        async () =>
+                        {
+                            try
+                            {
+                                await ProcessBatchAsync(batch, mode);
+                            }
+                            finally
+                            {
+                                slots.Release();
+                            }
+                        },
+                        CancellationToken.None);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+            }
+        }
+
+        private async Task ProcessBatchAsync(List<StreamEntry> entries, BatchMode mode)
+        {
+            var ids = new List<RedisValue>(entries.Count);
+            var messages = new List<BrokerMessage>(entries.Count);
+            var settled = new bool[entries.Count];
+            var noData = new List<RedisValue>();
+            foreach (var entry in entries)
+            {
+                var data = entry["data"];
+                if (data.IsNull)
+                {
+                    PubSubLog.NoDataField(owner.LogFor, topic, entry.Id.ToString());
+                    noData.Add(entry.Id);
+                    continue;
+                }
+
+                ids.Add(entry.Id);
+                messages.Add(new BrokerMessage(topic, (byte[])data!, Metadata(entry)));
+            }
+
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            if (Settings.ProcessingTimeout > TimeSpan.Zero)
+            {
+                cts.CancelAfter(Settings.ProcessingTimeout);
+            }
+
+            try
+            {
+                if (messages.Count > 0)
+                {
+                    await mode.Handler(messages, i => settled[i] = true, cts.Token);
+                }
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                // Cancelled or timed out: what was not settled stays pending for the redelivery loop (or a restart).
+            }
+            catch (Exception e)
+            {
+                PubSubLog.HandlerFailed(owner.LogFor, e, topic, $"(batch of {messages.Count})");
+                Array.Fill(settled, true);
+            }
+
+            var ack = new List<RedisValue>(noData);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                if (settled[i])
+                {
+                    ack.Add(ids[i]);
+                }
+            }
+
+            if (ack.Count < ids.Count + noData.Count)
+            {
+                var left = $"{ids.Count + noData.Count - ack.Count} entries of a batch, from {ids[0]}";
+                PubSubLog.LeftPending(owner.LogFor, topic, left);
+            }
+
+            try
+            {
+                if (ack.Count > 0)
+                {
+                    await owner.Db.StreamAcknowledgeAsync(topic, group, [.. ack]);
+                }
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                PubSubLog.RedisLoopError(owner.LogFor, e, topic, group, "XACK");
+            }
+            finally
+            {
+                foreach (var e in entries)
+                {
+                    _local.TryRemove(e.Id!, out _);
+                }
+            }
         }
 
         private async Task RedeliverLoopAsync()

@@ -41,6 +41,9 @@ public sealed class RouteExpression
 
     public bool Matches(JsonElement cloudEvent) => _root.Eval(cloudEvent) is true;
 
+    /// <summary>True for the empty rule: it matches every event without looking at it.</summary>
+    public bool AlwaysMatches => _root is Literal { Value: true };
+
     private abstract record Node
     {
         public abstract object? Eval(JsonElement ev);

@@ -40,7 +40,8 @@ public sealed class SubscriptionDelivery
     /// <summary>Bulk batches of one subscription delivered to the app at the same time.</summary>
     public const int MaxBatchesInFlight = 4;
 
-    public SubscriptionDelivery(CompiledSubscription sub, IPubSub pubsub, AppChannel channel, ResiliencyPolicy inbound, TimeProvider time, ILogger log, CancellationToken stopping)
+    /// <param name="brokerBatches">The component hands this bulk subscription whole batches (<see cref="HandleBatchAsync"/>), so no batching happens here.</param>
+    public SubscriptionDelivery(CompiledSubscription sub, IPubSub pubsub, AppChannel channel, ResiliencyPolicy inbound, TimeProvider time, ILogger log, CancellationToken stopping, bool brokerBatches = false)
     {
         ArgumentNullException.ThrowIfNull(sub);
         _sub = sub;
@@ -49,7 +50,7 @@ public sealed class SubscriptionDelivery
         _policy = inbound;
         _time = time;
         _log = log;
-        if (sub.Bulk)
+        if (sub.Bulk && !brokerBatches)
         {
             _batch = Channel.CreateUnbounded<Pending>();
             _ = Task.Run(() => BatchLoopAsync(stopping), CancellationToken.None);
@@ -76,19 +77,19 @@ public sealed class SubscriptionDelivery
 
     private async Task DeliverSingleAsync(BrokerMessage message, CancellationToken ct)
     {
-        if (!TryPrepare(message, out var p, out var error))
+        if (!TryPrepare(message, needEnvelope: true, out var p, out var error))
         {
             await UndecodableAsync(message, error!, ct);
             return;
         }
 
-        if (CloudEvents.IsExpired(p.Envelope, _time.GetUtcNow()))
+        if (CloudEvents.IsExpired(p.Expiration, _time.GetUtcNow()))
         {
             await DropAsync(p, "its expiration time has passed", ct);
             return;
         }
 
-        var path = _sub.Route(p.Envelope);
+        var path = _sub.Route(p.Envelope!.Value);
         if (path is null)
         {
             await DropAsync(p, "no routing rule matched", ct);
@@ -122,15 +123,15 @@ public sealed class SubscriptionDelivery
 
     private async Task<Outcome> PostSingleAsync(Prepared p, string path, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, RoutePath(path)) { Content = new ByteArrayContent(p.Body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, RoutePath(path)) { Content = new ReadOnlyMemoryContent(p.Body) };
         request.Content.Headers.ContentType = CloudEventsMedia;
         AddMetadataHeaders(request, p.Message.Metadata);
-        if (CloudEvents.StringField(p.Envelope, "traceparent") is { } tp)
+        if (CloudEvents.StringField(p.Envelope!.Value, "traceparent") is { } tp)
         {
             request.Headers.TryAddWithoutValidation("traceparent", tp);
         }
 
-        if (CloudEvents.StringField(p.Envelope, "tracestate") is { Length: > 0 } ts)
+        if (CloudEvents.StringField(p.Envelope.Value, "tracestate") is { Length: > 0 } ts)
         {
             request.Headers.TryAddWithoutValidation("tracestate", ts);
         }
@@ -268,47 +269,11 @@ public sealed class SubscriptionDelivery
                 batchCts.Cancel();
             }
         })).ToList();
-        var ct = batchCts.Token;
         try
         {
-            var byPath = new Dictionary<string, List<BulkItem>>(StringComparer.Ordinal);
-            foreach (var pending in batch)
-            {
-                if (!TryPrepare(pending.Message, out var p, out var error))
-                {
-                    await UndecodableAsync(pending.Message, error!, ct);
-                    pending.Done.TrySetResult();
-                    continue;
-                }
-
-                if (CloudEvents.IsExpired(p.Envelope, _time.GetUtcNow()))
-                {
-                    await DropAsync(p, "its expiration time has passed", ct);
-                    pending.Done.TrySetResult();
-                    continue;
-                }
-
-                if (_sub.Route(p.Envelope) is not { } path)
-                {
-                    await DropAsync(p, "no routing rule matched", ct);
-                    pending.Done.TrySetResult();
-                    continue;
-                }
-
-                if (!byPath.TryGetValue(path, out var list))
-                {
-                    byPath[path] = list = [];
-                }
-
-                list.Add(new BulkItem(pending, p, Guid.NewGuid().ToString()));
-            }
-
-            foreach (var (path, items) in byPath)
-            {
-                await DeliverBulkGroupAsync(path, items, ct);
-            }
+            await HandleBatchAsync([.. batch.Select(p => p.Message)], i => batch[i].Done.TrySetResult(), batchCts.Token);
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (batchCts.IsCancellationRequested)
         {
         }
         finally
@@ -320,7 +285,58 @@ public sealed class SubscriptionDelivery
         }
     }
 
-    private async Task DeliverBulkGroupAsync(string path, List<BulkItem> items, CancellationToken ct)
+    /// <summary>
+    /// Delivers one batch of a bulk subscription: envelope checks, routing, one bulk request per route with the
+    /// app-answer table and the inbound policy, dead-lettering. <paramref name="settled"/> is called with the
+    /// index of each message once it needs no more work (delivered, dropped, dead-lettered or lost); when
+    /// <paramref name="ct"/> fires first the rest stay unsettled (the broker redelivers them).
+    /// </summary>
+    public async Task HandleBatchAsync(IReadOnlyList<BrokerMessage> messages, Action<int> settled, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        ArgumentNullException.ThrowIfNull(settled);
+        var staticRoute = _sub.StaticRoute;
+        var now = _time.GetUtcNow();
+        var byPath = new Dictionary<string, List<BulkItem>>(StringComparer.Ordinal);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            if (!TryPrepare(messages[i], needEnvelope: staticRoute is null, out var p, out var error))
+            {
+                await UndecodableAsync(messages[i], error!, ct);
+                settled(i);
+                continue;
+            }
+
+            if (CloudEvents.IsExpired(p.Expiration, now))
+            {
+                await DropAsync(p, "its expiration time has passed", ct);
+                settled(i);
+                continue;
+            }
+
+            if ((staticRoute ?? _sub.Route(p.Envelope!.Value)) is not { } path)
+            {
+                await DropAsync(p, "no routing rule matched", ct);
+                settled(i);
+                continue;
+            }
+
+            if (!byPath.TryGetValue(path, out var list))
+            {
+                byPath[path] = list = [];
+            }
+
+            // Entry ids only need to be unique within the request: the index in the batch is.
+            list.Add(new BulkItem(i, p, i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        foreach (var (path, items) in byPath)
+        {
+            await DeliverBulkGroupAsync(path, items, settled, ct);
+        }
+    }
+
+    private async Task DeliverBulkGroupAsync(string path, List<BulkItem> items, Action<int> settled, CancellationToken ct)
     {
         var remaining = items;
         try
@@ -336,16 +352,16 @@ public sealed class SubscriptionDelivery
                         switch (status)
                         {
                             case "SUCCESS":
-                                item.Pending.Done.TrySetResult();
+                                settled(item.Index);
                                 break;
                             case "DROP":
                                 await DropAsync(item.Prepared, "the app answered status DROP for the entry", t);
-                                item.Pending.Done.TrySetResult();
+                                settled(item.Index);
                                 break;
                             case "NOTFOUND":
                                 PubSubLog.DroppedNotFound(_log, item.Prepared.Id, PubsubName, Topic, path);
-                                await DeadLetterAsync(item.Pending.Message, item.Prepared.Id, "the app answered 404", t);
-                                item.Pending.Done.TrySetResult();
+                                await DeadLetterAsync(item.Prepared.Message, item.Prepared.Id, "the app answered 404", t);
+                                settled(item.Index);
                                 break;
                             default:
                                 failed.Add(item);
@@ -366,8 +382,8 @@ public sealed class SubscriptionDelivery
         {
             foreach (var item in remaining)
             {
-                await ExhaustedAsync(item.Pending.Message, item.Prepared.Id, e, ct);
-                item.Pending.Done.TrySetResult();
+                await ExhaustedAsync(item.Prepared.Message, item.Prepared.Id, e, ct);
+                settled(item.Index);
             }
         }
     }
@@ -393,16 +409,16 @@ public sealed class SubscriptionDelivery
                 w.WriteString("entryId", item.EntryId);
                 if (_sub.Spec.RawPayload)
                 {
-                    w.WriteBase64String("event", item.Pending.Message.Data.Span);
+                    w.WriteBase64String("event", item.Prepared.Message.Data.Span);
                 }
                 else
                 {
                     w.WritePropertyName("event");
-                    w.WriteRawValue(item.Prepared.Body, skipInputValidation: true);
+                    w.WriteRawValue(item.Prepared.Body.Span, skipInputValidation: true);
                 }
 
                 w.WriteStartObject("metadata");
-                foreach (var (k, v) in item.Pending.Message.Metadata)
+                foreach (var (k, v) in item.Prepared.Message.Metadata)
                 {
                     w.WriteString(k, v);
                 }
@@ -416,7 +432,7 @@ public sealed class SubscriptionDelivery
             w.WriteEndObject();
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, RoutePath(path)) { Content = new ByteArrayContent(buffer.WrittenSpan.ToArray()) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, RoutePath(path)) { Content = new ReadOnlyMemoryContent(buffer.WrittenMemory) };
         request.Content.Headers.ContentType = JsonMedia;
         request.Headers.TryAddWithoutValidation("pubsubName", PubsubName);
         HttpResponseMessage response;
@@ -469,14 +485,26 @@ public sealed class SubscriptionDelivery
         }
     }
 
-    private bool TryPrepare(BrokerMessage message, out Prepared prepared, out Exception? error)
+    /// <summary>
+    /// Checks the message is a CloudEvent object and reads what delivery needs. The parsed envelope is kept only
+    /// when <paramref name="needEnvelope"/> (routing rules or single delivery read it); otherwise a reader scan
+    /// is enough and nothing is allocated per message but the id.
+    /// </summary>
+    private bool TryPrepare(BrokerMessage message, bool needEnvelope, out Prepared prepared, out Exception? error)
     {
         error = null;
         var body = _sub.Spec.RawPayload
             ? CloudEvents.WrapRaw(message.Data.Span, Topic, PubsubName, message.Metadata)
-            : message.Data.ToArray();
+            : message.Data;
         try
         {
+            if (!needEnvelope)
+            {
+                var (id, expiration) = CloudEvents.ScanEnvelope(body.Span);
+                prepared = new Prepared(message, body, null, id ?? "(no id)", expiration);
+                return true;
+            }
+
             using var doc = JsonDocument.Parse(body);
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
             {
@@ -484,7 +512,7 @@ public sealed class SubscriptionDelivery
             }
 
             var envelope = doc.RootElement.Clone();
-            prepared = new Prepared(message, body, envelope, CloudEvents.StringField(envelope, "id") ?? "(no id)");
+            prepared = new Prepared(message, body, envelope, CloudEvents.StringField(envelope, "id") ?? "(no id)", CloudEvents.StringField(envelope, "expiration"));
             return true;
         }
         catch (JsonException e)
@@ -572,9 +600,9 @@ public sealed class SubscriptionDelivery
         NotFound,
     }
 
-    private sealed record Prepared(BrokerMessage Message, byte[] Body, JsonElement Envelope, string Id);
+    private sealed record Prepared(BrokerMessage Message, ReadOnlyMemory<byte> Body, JsonElement? Envelope, string Id, string? Expiration);
 
-    private sealed record BulkItem(Pending Pending, Prepared Prepared, string EntryId);
+    private sealed record BulkItem(int Index, Prepared Prepared, string EntryId);
 
     private sealed class Pending(BrokerMessage message, CancellationToken cancellation)
     {

@@ -88,8 +88,25 @@ public sealed class SubscriptionManager(
 
             metadata.AddSubscription(s);
             var consumerId = ConsumerId(pubsub.Spec);
-            var delivery = new SubscriptionDelivery(sub, pubsub, channel, policy, time, deliveryLog, lifetime.ApplicationStopping);
-            await pubsub.SubscribeAsync(s.Topic, consumerId, s.Metadata, delivery.HandleAsync, lifetime.ApplicationStopping);
+            if (sub.Bulk && pubsub is IBatchSubscriber batches)
+            {
+                var bulk = s.BulkSubscribe!;
+                var delivery = new SubscriptionDelivery(sub, pubsub, channel, policy, time, deliveryLog, lifetime.ApplicationStopping, brokerBatches: true);
+                await batches.SubscribeBatchesAsync(
+                    s.Topic,
+                    consumerId,
+                    bulk.MaxMessagesCount,
+                    TimeSpan.FromMilliseconds(bulk.MaxAwaitDurationMs),
+                    SubscriptionDelivery.MaxBatchesInFlight,
+                    delivery.HandleBatchAsync,
+                    lifetime.ApplicationStopping);
+            }
+            else
+            {
+                var delivery = new SubscriptionDelivery(sub, pubsub, channel, policy, time, deliveryLog, lifetime.ApplicationStopping);
+                await pubsub.SubscribeAsync(s.Topic, consumerId, s.Metadata, delivery.HandleAsync, lifetime.ApplicationStopping);
+            }
+
             var rules = string.Join("; ", s.Rules.Select(r => r.Match.Length == 0 ? r.Path : $"{r.Match} -> {r.Path}"));
             PubSubLog.Subscribed(
                 _log,

@@ -11,6 +11,9 @@ public sealed record CompiledSubscription(SubscriptionSpec Spec, IReadOnlyList<(
 
     public bool Bulk => Spec.BulkSubscribe is { Enabled: true };
 
+    /// <summary>The path every event goes to when the first rule matches everything; null when routing must read the event.</summary>
+    public string? StaticRoute => Rules.Count > 0 && Rules[0].Match.AlwaysMatches ? Rules[0].Path : null;
+
     /// <summary>The path of the first rule that matches, or null (the message is then dropped).</summary>
     public string? Route(JsonElement cloudEvent)
     {

@@ -1,11 +1,11 @@
 using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using FanVote.Contracts.Events;
 using FanVote.Ingress.Core;
 using FanVote.Ingress.Publishing;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace FanVote.Ingress;
 
@@ -71,7 +71,7 @@ public static class VoteEndpoints
                     return Accepted(keys, windowId, retried);
                 }
 
-                return await PublishAsync(ctx, windowId, retried, claims!, req.Headers["X-Device-Id"].ToString(), retryKey, keys, admission, batcher, metrics);
+                return await PublishAsync(ctx, windowId, retried, claims!, req.Headers["X-Device-Id"].ToString(), retryKey, keys, batcher, metrics);
         }
 
         var (candidate, bodyProblem) = await ReadCandidateAsync(req, o.MaxVoteBody);
@@ -97,9 +97,19 @@ public static class VoteEndpoints
         var device = req.Headers["X-Device-Id"].ToString() is { Length: > 0 and <= 128 } d ? d : claims!.DeviceId;
         var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
         var record = new IdempotencyRecord(Guid.CreateVersion7(now), candidate!, now, Committed: false);
-        var decision = await admission.AdmitAsync(new AdmissionRequest(
-            windowId, claims!.AccountId, device, IpPrefix.Of(ip), idemKey, window.VotesPerAccount, window.ClosesAt - now + TimeSpan.FromHours(1),
-            new RateLimits(o.PerAccountPerSecond, o.PerDevicePerSecond, o.PerIpPrefixPerSecond), record), ctx.RequestAborted);
+        AdmissionResult decision;
+        try
+        {
+            decision = await admission.AdmitAsync(new AdmissionRequest(
+                windowId, claims!.AccountId, device, IpPrefix.Of(ip), idemKey, window.VotesPerAccount, window.ClosesAt - now + TimeSpan.FromHours(1),
+                new RateLimits(o.PerAccountPerSecond, o.PerDevicePerSecond, o.PerIpPrefixPerSecond), record), ctx.RequestAborted);
+        }
+        catch (RedisException)
+        {
+            metrics.Refuse("admission-store");
+            return Unavailable(ctx);
+        }
+
         switch (decision.Outcome)
         {
             case AdmissionOutcome.QuotaExhausted:
@@ -121,13 +131,13 @@ public static class VoteEndpoints
                 break;
         }
 
-        return await PublishAsync(ctx, windowId, record, claims, device, idemKey, keys, admission, batcher, metrics);
+        return await PublishAsync(ctx, windowId, record, claims, device, idemKey, keys, batcher, metrics);
     }
 
     /// <summary>Group-commits the vote; 202 once the broker acknowledged it, 503 (retry with the same key) otherwise.</summary>
     private static async Task<IResult> PublishAsync(
         HttpContext ctx, string windowId, IdempotencyRecord record, SessionClaims claims, string device, string idemKey,
-        IngressKeys keys, IAdmissionStore admission, VoteBatcher batcher, IngressMetrics metrics)
+        IngressKeys keys, VoteBatcher batcher, IngressMetrics metrics)
     {
         var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
         device = device is { Length: > 0 and <= 128 } ? device : claims.DeviceId;
@@ -143,17 +153,21 @@ public static class VoteEndpoints
             Ip = ip,
             AccountCreatedAt = claims.AccountCreatedAt,
         };
-        if (!await batcher.PublishAsync(vote, ctx.RequestAborted))
+        if (!await batcher.PublishAsync(vote, new VoteCommit(windowId, claims.AccountId, idemKey, record)))
         {
             metrics.Refuse("broker");
-            ctx.Response.Headers.RetryAfter = "1";
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Vote not stored yet",
-                "We could not store your vote just now. Retry with the same Idempotency-Key: it will count once.");
+            return Unavailable(ctx);
         }
 
-        await admission.CommitAsync(windowId, claims.AccountId, idemKey, record, CancellationToken.None);
         metrics.Accepted.Add(1);
         return Accepted(keys, windowId, record);
+    }
+
+    private static ProblemHttpResult Unavailable(HttpContext ctx)
+    {
+        ctx.Response.Headers.RetryAfter = "1";
+        return Problem(StatusCodes.Status503ServiceUnavailable, "Vote not stored yet",
+            "We could not store your vote just now. Retry with the same Idempotency-Key: it will count once.");
     }
 
     private static Accepted<VoteResponse> Accepted(IngressKeys keys, string windowId, IdempotencyRecord r) =>
@@ -181,17 +195,9 @@ public static class VoteEndpoints
                 return (null, Problem(StatusCodes.Status413PayloadTooLarge, "Vote too large", $"A vote body is at most {maxBytes} bytes: send just {{\"candidateId\":\"...\"}}."));
             }
 
-            try
+            if (VoteRules.TryReadCandidate(buffer.AsSpan(0, read)) is { } id)
             {
-                using var doc = JsonDocument.Parse(buffer.AsMemory(0, read));
-                if (doc.RootElement.ValueKind == JsonValueKind.Object &&
-                    doc.RootElement.TryGetProperty("candidateId", out var c) && c.ValueKind == JsonValueKind.String && c.GetString() is { Length: > 0 and <= 64 } id)
-                {
-                    return (id, null);
-                }
-            }
-            catch (JsonException)
-            {
+                return (id, null);
             }
 
             return (null, Problem(StatusCodes.Status400BadRequest, "Invalid vote", "Send a JSON body like {\"candidateId\":\"a\"}."));

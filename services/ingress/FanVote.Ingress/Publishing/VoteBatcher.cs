@@ -1,111 +1,118 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Dapr.Client;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
+using FanVote.Ingress.Core;
 using Microsoft.Extensions.Options;
 
 namespace FanVote.Ingress.Publishing;
 
 /// <summary>
-/// Group commit: votes from many requests go to the broker in one bulk publish, and each request is released
-/// only when the broker acknowledged its own entry. A failed entry or call fails just those requests (503).
+/// Group commit to the broker: votes from many requests go out in one bulk publish (<see cref="GroupCommit{T}"/>:
+/// batches grow by themselves while earlier ones are in flight), the acknowledged ones are marked committed in
+/// one Redis call, and only then is each request released. A failed entry, call or commit fails just those
+/// requests (503; a retry with the same Idempotency-Key republishes the same vote id, which counts once).
 /// </summary>
 public sealed class VoteBatcher : BackgroundService
 {
-    private readonly Channel<Pending> _queue;
+    private readonly GroupCommit<Pending> _queue;
     private readonly DaprClient _dapr;
+    private readonly IAdmissionStore _admission;
     private readonly IngressOptions _options;
     private readonly IngressMetrics _metrics;
     private readonly ILogger<VoteBatcher> _log;
 
-    public VoteBatcher(DaprClient dapr, IOptions<IngressOptions> options, IngressMetrics metrics, ILogger<VoteBatcher> log)
+    public VoteBatcher(DaprClient dapr, IAdmissionStore admission, IOptions<IngressOptions> options, IngressMetrics metrics, ILogger<VoteBatcher> log)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(metrics);
         _dapr = dapr;
+        _admission = admission;
         _options = options.Value;
         _metrics = metrics;
         _log = log;
-        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.MaxQueue) { FullMode = BoundedChannelFullMode.Wait });
-        metrics.ObserveQueue(() => _queue.Reader.Count);
+        _queue = new GroupCommit<Pending>(_options.MaxQueue, _options.MaxBatch, SendAsync);
+        metrics.ObserveQueue(() => _queue.Count);
     }
 
-    /// <summary>True once the broker acknowledged the vote; false when it did not (in time).</summary>
-    public async Task<bool> PublishAsync(VoteAccepted vote, CancellationToken cancellationToken)
+    /// <summary>
+    /// True once the broker acknowledged the vote and it is marked committed; false when that did not happen
+    /// within <see cref="IngressOptions.AckTimeout"/> (or the queue is full).
+    /// </summary>
+    public Task<bool> PublishAsync(VoteAccepted vote, VoteCommit commit)
     {
-        var pending = new Pending(vote, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        if (!_queue.Writer.TryWrite(pending))
-        {
-            return false; // queue full: shed load now rather than time out later
-        }
-
-        try
-        {
-            return await pending.Done.Task.WaitAsync(_options.AckTimeout, cancellationToken);
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
+        var pending = new Pending(vote, commit, Stopwatch.GetTimestamp());
+        return _queue.TryEnqueue(pending) ? pending.Done.Task : Task.FromResult(false);
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, _options.Publishers).Select(_ => Task.Run(() => PublishLoopAsync(stoppingToken), stoppingToken)));
-
-    private async Task PublishLoopAsync(CancellationToken stop)
-    {
-        var batch = new List<Pending>(_options.MaxBatch);
-        while (await _queue.Reader.WaitToReadAsync(stop))
-        {
-            batch.Clear();
-            var deadline = Stopwatch.GetTimestamp() + (long)(_options.MaxBatchWait.TotalSeconds * Stopwatch.Frequency);
-            while (batch.Count < _options.MaxBatch)
-            {
-                if (_queue.Reader.TryRead(out var p))
-                {
-                    batch.Add(p);
-                    continue;
-                }
-
-                if (batch.Count == 0 || Stopwatch.GetTimestamp() >= deadline)
-                {
-                    break;
-                }
-
-                await Task.Yield();
-            }
-
-            if (batch.Count > 0)
-            {
-                await SendAsync(batch, stop);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => _queue.RunAsync(_options.Publishers, stoppingToken);
 
     private async Task SendAsync(List<Pending> batch, CancellationToken stop)
     {
         var started = Stopwatch.GetTimestamp();
+
+        // A vote that already waited out the ack timeout in the queue gets its 503 now instead of being sent late.
+        var live = new List<Pending>(batch.Count);
+        foreach (var p in batch)
+        {
+            if (Stopwatch.GetElapsedTime(p.Queued, started) > _options.AckTimeout)
+            {
+                p.Done.TrySetResult(false);
+            }
+            else
+            {
+                live.Add(p);
+            }
+        }
+
+        if (live.Count == 0)
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        timeout.CancelAfter(_options.AckTimeout);
         try
         {
-            var events = batch.Select(p => p.Vote).ToList();
-            var response = await _dapr.BulkPublishEventAsync(ComponentNames.VoteBus, Topics.Votes, events, cancellationToken: stop);
-            var failed = response.FailedEntries.Select(f => f.Entry.EventData).ToHashSet(ReferenceEqualityComparer.Instance);
-            foreach (var p in batch)
+            var events = new List<VoteAccepted>(live.Count);
+            foreach (var p in live)
             {
-                p.Done.TrySetResult(!failed.Contains(p.Vote));
+                events.Add(p.Vote);
+            }
+
+            var response = await _dapr.BulkPublishEventAsync(ComponentNames.VoteBus, Topics.Votes, events, cancellationToken: timeout.Token);
+            var failed = response.FailedEntries.Count == 0
+                ? null
+                : response.FailedEntries.Select(f => f.Entry.EventData).ToHashSet(ReferenceEqualityComparer.Instance);
+            var stored = failed is null ? live : live.FindAll(p => !failed.Contains(p.Vote));
+            await _admission.CommitAsync([.. stored.Select(p => p.Commit)], timeout.Token);
+            foreach (var p in live)
+            {
+                p.Done.TrySetResult(failed is null || !failed.Contains(p.Vote));
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
         {
-            IngressLog.PublishFailed(_log, e, batch.Count);
-            foreach (var p in batch)
+            IngressLog.PublishFailed(_log, e, live.Count);
+            foreach (var p in live)
             {
                 p.Done.TrySetResult(false);
             }
         }
 
-        _metrics.BatchSize.Record(batch.Count);
+        _metrics.BatchSize.Record(live.Count);
         _metrics.PublishLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private sealed record Pending(VoteAccepted Vote, TaskCompletionSource<bool> Done);
+    private sealed class Pending(VoteAccepted vote, VoteCommit commit, long queued)
+    {
+        public VoteAccepted Vote { get; } = vote;
+
+        public VoteCommit Commit { get; } = commit;
+
+        public long Queued { get; } = queued;
+
+        // Continuations (writing each 202) run inline on the batch's thread instead of a thread-pool hop per vote.
+        public TaskCompletionSource<bool> Done { get; } = new();
+    }
 }
