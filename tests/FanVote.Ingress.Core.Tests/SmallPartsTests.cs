@@ -44,3 +44,28 @@ public sealed class SmallPartsTests
         Assert.NotEqual(ids.ForGuest("device-1"), new AccountIds(Encoding.UTF8.GetBytes("other-key-0123456789-0123456789-0123")).ForGuest("device-1"));
     }
 }
+
+public sealed class VoteBodyTests
+{
+    [Theory]
+    [InlineData("{\"candidateId\":\"blaze\"}", "blaze")]
+    [InlineData("  {\"other\":[1,{\"x\":2}],\"candidateId\":\"comet\",\"n\":null}  ", "comet")]
+    [InlineData("{\"candidateId\":\"a\\u0062c\"}", "abc")]
+    public void TryReadCandidate_ValidBody_ReturnsTheCandidate(string body, string expected) =>
+        Assert.Equal(expected, VoteRules.TryReadCandidate(System.Text.Encoding.UTF8.GetBytes(body)));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not json")]
+    [InlineData("[\"blaze\"]")]
+    [InlineData("\"blaze\"")]
+    [InlineData("{}")]
+    [InlineData("{\"candidateId\":7}")]
+    [InlineData("{\"candidateId\":\"\"}")]
+    [InlineData("{\"candidateId\":null}")]
+    [InlineData("{\"candidateId\":\"blaze\"")]
+    [InlineData("{\"candidateId\":\"blaze\"} {}")]
+    [InlineData("{\"candidateId\":\"0123456789012345678901234567890123456789012345678901234567890123456789\"}")]
+    public void TryReadCandidate_BadBody_ReturnsNull(string body) =>
+        Assert.Null(VoteRules.TryReadCandidate(System.Text.Encoding.UTF8.GetBytes(body)));
+}

@@ -95,3 +95,28 @@ public sealed class LiveTallyTests
         Assert.Equal([("v", 2L), ("w", 1L)], again.Select(c => (c.WindowId, c.Seq)).OrderBy(x => x.WindowId));
     }
 }
+
+public sealed class VoteIdsTests
+{
+    private static int PgOrder(Guid a, Guid b) => a.ToByteArray(bigEndian: true).AsSpan().SequenceCompareTo(b.ToByteArray(bigEndian: true));
+
+    [Fact]
+    public void Range_HoldsEveryVoteIdMintedInsideIt_AndNoneOutside()
+    {
+        var opens = new DateTimeOffset(2026, 11, 27, 20, 0, 0, TimeSpan.Zero);
+        var closes = opens.AddMinutes(10);
+        var (low, high) = VoteIds.Range(opens, closes);
+
+        foreach (var t in new[] { opens, opens.AddMilliseconds(1), opens.AddMinutes(5), closes })
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var id = Guid.CreateVersion7(t);
+                Assert.True(PgOrder(low, id) <= 0 && PgOrder(id, high) <= 0, $"{id} minted at {t:O} is outside [{low}, {high}]");
+            }
+        }
+
+        Assert.True(PgOrder(Guid.CreateVersion7(opens.AddMilliseconds(-1)), low) < 0);
+        Assert.True(PgOrder(Guid.CreateVersion7(closes.AddMilliseconds(1)), high) > 0);
+    }
+}

@@ -14,9 +14,9 @@ public static class VoteBatch
 {
     public const int KnownSchemaVersion = 1;
 
-    public static IReadOnlyList<BatchEntry> Decode(ReadOnlySpan<byte> json)
+    public static IReadOnlyList<BatchEntry> Decode(ReadOnlyMemory<byte> json)
     {
-        using var doc = JsonDocument.Parse(json.ToArray());
+        using var doc = JsonDocument.Parse(json);
         if (!doc.RootElement.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Array)
         {
             throw new JsonException("a bulk delivery needs an 'entries' array");
@@ -30,6 +30,30 @@ public static class VoteBatch
         }
 
         return result;
+    }
+
+    /// <summary>The bulk answer the sidecar reads: <c>{"statuses":[{"entryId","status"}]}</c>.</summary>
+    public static byte[] EncodeStatuses(IReadOnlyList<(string EntryId, string Status)> statuses)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(32 + (statuses.Count * 40));
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("statuses");
+            foreach (var (id, status) in statuses)
+            {
+                w.WriteStartObject();
+                w.WriteString("entryId", id);
+                w.WriteString("status", status);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static BatchEntry DecodeEntry(string entryId, JsonElement entry)

@@ -179,3 +179,32 @@ public sealed class PubSubUnitTests
         Assert.Matches("^g-[0-9a-f-]{36}$", SubscriptionManager.ExpandConsumerId("g-{uuid}", "tally"));
     }
 }
+
+public sealed class EnvelopeScanTests
+{
+    [Fact]
+    public void ScanEnvelope_ReadsIdAndExpiration_SkippingData()
+    {
+        var json = """{"data":{"id":"inner","expiration":"x"},"id":"outer","expiration":"2026-05-01T12:00:00Z","type":"t"}"""u8;
+
+        var (id, expiration) = CloudEvents.ScanEnvelope(json);
+
+        Assert.Equal("outer", id);
+        Assert.Equal("2026-05-01T12:00:00Z", expiration);
+        Assert.True(CloudEvents.IsExpired(expiration, new DateTimeOffset(2026, 5, 1, 12, 0, 0, TimeSpan.Zero)));
+        Assert.False(CloudEvents.IsExpired(expiration, new DateTimeOffset(2026, 5, 1, 11, 59, 59, TimeSpan.Zero)));
+    }
+
+    [Fact]
+    public void ScanEnvelope_NoIdNoExpiration_ReturnsNulls() =>
+        Assert.Equal((null, null), CloudEvents.ScanEnvelope("""{"id":5,"data":"x"}"""u8));
+
+    [Theory]
+    [InlineData("[1,2]")]
+    [InlineData("\"text\"")]
+    [InlineData("{\"id\":\"a\"")]
+    [InlineData("{\"id\":\"a\"} {\"id\":\"b\"}")]
+    [InlineData("not json")]
+    public void ScanEnvelope_NotOneJsonObject_Throws(string json) =>
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => CloudEvents.ScanEnvelope(Encoding.UTF8.GetBytes(json)));
+}

@@ -6,11 +6,19 @@ using NpgsqlTypes;
 namespace FanVote.Tally.Adapters;
 
 /// <summary>
-/// The ledger in PostgreSQL. A batch is one transaction: binary COPY into a session temp table, then
-/// INSERT ... ON CONFLICT (vote_id) DO NOTHING RETURNING, and the counts and totals are raised by exactly the
-/// rows that were new, so a redelivered vote changes nothing. COPY is what makes 100k rows/s possible
-/// (single-row commits manage a few thousand).
+/// The ledger in PostgreSQL. A batch is one transaction, and the counts and totals are raised by exactly the
+/// rows that were new, so a redelivered vote changes nothing. The usual batch holds only new votes, so it is
+/// binary-COPYed straight into <c>votes</c> (the primary key still checks every id); when that meets a vote the
+/// ledger already has (a redelivery after a crash, a vote republished after a 503), the transaction is rolled
+/// back and the batch goes the merging way: COPY into a session temp table, then
+/// INSERT ... ON CONFLICT (vote_id) DO NOTHING RETURNING. COPY is what makes 100k rows/s possible (single-row
+/// commits manage a few thousand).
 /// </summary>
+/// <remarks>
+/// <c>votes</c> has no index besides its primary key: each extra index costs every vote on the hot path. Vote
+/// ids are UUIDv7 minted when ingress admits the vote, so one window's votes lie in the primary-key range of its
+/// open..close time (<see cref="VoteIds.Range"/>); per-window reads (audit, export) scan that range.
+/// </remarks>
 public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLedger, IAsyncDisposable
 {
     private const string Schema = """
@@ -24,7 +32,7 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
           accepted_at timestamptz NOT NULL,
           account_created_at timestamptz NOT NULL,
           persisted_at timestamptz NOT NULL DEFAULT now());
-        CREATE INDEX IF NOT EXISTS votes_window_idx ON votes (window_id, candidate_id);
+        DROP INDEX IF EXISTS votes_window_idx;
         CREATE TABLE IF NOT EXISTS vote_counts (
           window_id text NOT NULL,
           candidate_id text NOT NULL,
@@ -66,35 +74,57 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
             return new LedgerWriteResult(0, 0, []);
         }
 
+        // A vote republished after a 503 can come twice in one batch; one copy of each id goes to the database.
+        var seen = new HashSet<Guid>(rows.Count);
+        var unique = new List<VoteRow>(rows.Count);
+        foreach (var r in rows)
+        {
+            if (seen.Add(r.VoteId))
+            {
+                unique.Add(r);
+            }
+        }
+
+        try
+        {
+            return await AppendNewAsync(unique, rows.Count, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // Some of the batch is in the ledger already: the merging path counts only what is new.
+        }
+
+        return await AppendMergingAsync(unique, rows.Count, cancellationToken);
+    }
+
+    private async Task<LedgerWriteResult> AppendNewAsync(List<VoteRow> rows, int received, CancellationToken cancellationToken)
+    {
+        await using var conn = await _db.OpenConnectionAsync(cancellationToken);
+        await using var tx = await conn.BeginTransactionAsync(cancellationToken);
+        await CopyAsync(conn, "votes", rows, cancellationToken);
+        var added = rows
+            .GroupBy(r => (r.WindowId, r.CandidateId))
+            .Select(g => (Window: g.Key.WindowId, Candidate: g.Key.CandidateId, N: (long)g.Count()))
+            .ToList();
+        var changed = await RaiseCountsAsync(conn, tx, added, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new LedgerWriteResult(rows.Count, received - rows.Count, changed);
+    }
+
+    private async Task<LedgerWriteResult> AppendMergingAsync(List<VoteRow> rows, int received, CancellationToken cancellationToken)
+    {
         await using var conn = await _db.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
         await Exec(conn, tx, "CREATE TEMP TABLE IF NOT EXISTS votes_staging (LIKE votes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", cancellationToken);
-        await using (var copy = await conn.BeginBinaryImportAsync(
-            "COPY votes_staging (vote_id, window_id, candidate_id, account_id, device_id, ip, accepted_at, account_created_at) FROM STDIN (FORMAT BINARY)", cancellationToken))
-        {
-            foreach (var r in rows)
-            {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(r.VoteId, NpgsqlDbType.Uuid, cancellationToken);
-                await copy.WriteAsync(r.WindowId, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(r.CandidateId, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(r.AccountId, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(r.DeviceId, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(r.Ip, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(r.AcceptedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                await copy.WriteAsync(r.AccountCreatedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-            }
-
-            await copy.CompleteAsync(cancellationToken);
-        }
+        await CopyAsync(conn, "votes_staging", rows, cancellationToken);
 
         // Only rows new to the ledger come back, grouped: the counts rise by exactly those.
         var added = new List<(string Window, string Candidate, long N)>();
         await using (var insert = new NpgsqlCommand("""
             WITH ins AS (
               INSERT INTO votes (vote_id, window_id, candidate_id, account_id, device_id, ip, accepted_at, account_created_at)
-              SELECT DISTINCT ON (vote_id) vote_id, window_id, candidate_id, account_id, device_id, ip, accepted_at, account_created_at
-              FROM votes_staging ORDER BY vote_id
+              SELECT vote_id, window_id, candidate_id, account_id, device_id, ip, accepted_at, account_created_at
+              FROM votes_staging
               ON CONFLICT (vote_id) DO NOTHING
               RETURNING window_id, candidate_id)
             SELECT window_id, candidate_id, count(*) FROM ins GROUP BY window_id, candidate_id
@@ -108,39 +138,67 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         }
 
         var inserted = (int)added.Sum(a => a.N);
-        var changed = new List<WindowCounts>();
-        if (added.Count > 0)
+        var changed = await RaiseCountsAsync(conn, tx, added, cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+        return new LedgerWriteResult(inserted, received - inserted, changed);
+    }
+
+    private static async Task CopyAsync(NpgsqlConnection conn, string table, List<VoteRow> rows, CancellationToken cancellationToken)
+    {
+        await using var copy = await conn.BeginBinaryImportAsync(
+            $"COPY {table} (vote_id, window_id, candidate_id, account_id, device_id, ip, accepted_at, account_created_at) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var r in rows)
         {
-            await using (var counts = new NpgsqlCommand("""
-                INSERT INTO vote_counts (window_id, candidate_id, votes)
-                SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-                ON CONFLICT (window_id, candidate_id) DO UPDATE SET votes = vote_counts.votes + excluded.votes
-                """, conn, tx))
-            {
-                counts.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.Window).ToArray() });
-                counts.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.Candidate).ToArray() });
-                counts.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.N).ToArray() });
-                await counts.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            var perWindow = added.GroupBy(a => a.Window).Select(g => (Window: g.Key, N: g.Sum(x => x.N))).ToList();
-            await using (var totals = new NpgsqlCommand("""
-                INSERT INTO window_totals (window_id, persisted, seq, updated_at)
-                SELECT w, n, 1, now() FROM unnest($1::text[], $2::bigint[]) AS t(w, n)
-                ON CONFLICT (window_id) DO UPDATE SET persisted = window_totals.persisted + excluded.persisted,
-                  seq = window_totals.seq + 1, updated_at = now()
-                """, conn, tx))
-            {
-                totals.Parameters.Add(new NpgsqlParameter { Value = perWindow.Select(p => p.Window).ToArray() });
-                totals.Parameters.Add(new NpgsqlParameter { Value = perWindow.Select(p => p.N).ToArray() });
-                await totals.ExecuteNonQueryAsync(cancellationToken);
-            }
-
-            changed.AddRange(await ReadCountsAsync(conn, tx, perWindow.Select(p => p.Window).ToArray(), null, cancellationToken));
+            await copy.StartRowAsync(cancellationToken);
+            await copy.WriteAsync(r.VoteId, NpgsqlDbType.Uuid, cancellationToken);
+            await copy.WriteAsync(r.WindowId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.CandidateId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.AccountId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.DeviceId, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.Ip, NpgsqlDbType.Text, cancellationToken);
+            await copy.WriteAsync(r.AcceptedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+            await copy.WriteAsync(r.AccountCreatedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
         }
 
-        await tx.CommitAsync(cancellationToken);
-        return new LedgerWriteResult(inserted, rows.Count - inserted, changed);
+        await copy.CompleteAsync(cancellationToken);
+    }
+
+    /// <summary>Raises counts and totals by <paramref name="added"/> and reads the changed windows back, in one round trip.</summary>
+    private static async Task<List<WindowCounts>> RaiseCountsAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<(string Window, string Candidate, long N)> added, CancellationToken cancellationToken)
+    {
+        if (added.Count == 0)
+        {
+            return [];
+        }
+
+        var perWindow = added.GroupBy(a => a.Window).Select(g => (Window: g.Key, N: g.Sum(x => x.N))).ToList();
+        var windows = perWindow.Select(p => p.Window).ToArray();
+        await using var batch = new NpgsqlBatch(conn, tx);
+        var counts = new NpgsqlBatchCommand("""
+            INSERT INTO vote_counts (window_id, candidate_id, votes)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+            ON CONFLICT (window_id, candidate_id) DO UPDATE SET votes = vote_counts.votes + excluded.votes
+            """);
+        counts.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.Window).ToArray() });
+        counts.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.Candidate).ToArray() });
+        counts.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.N).ToArray() });
+        var totals = new NpgsqlBatchCommand("""
+            INSERT INTO window_totals (window_id, persisted, seq, updated_at)
+            SELECT w, n, 1, now() FROM unnest($1::text[], $2::bigint[]) AS t(w, n)
+            ON CONFLICT (window_id) DO UPDATE SET persisted = window_totals.persisted + excluded.persisted,
+              seq = window_totals.seq + 1, updated_at = now()
+            """);
+        totals.Parameters.Add(new NpgsqlParameter { Value = windows });
+        totals.Parameters.Add(new NpgsqlParameter { Value = perWindow.Select(p => p.N).ToArray() });
+        var read = new NpgsqlBatchCommand(CountsSql);
+        read.Parameters.Add(new NpgsqlParameter { Value = windows, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        read.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        batch.BatchCommands.Add(counts);
+        batch.BatchCommands.Add(totals);
+        batch.BatchCommands.Add(read);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        return await ReadCountsAsync(reader, cancellationToken);
     }
 
     public async Task<IReadOnlyList<WindowCounts>> CountsAsync(DateTimeOffset? since, CancellationToken cancellationToken)
@@ -151,18 +209,25 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
 
     public ValueTask DisposeAsync() => _db.DisposeAsync();
 
+    private const string CountsSql = """
+        SELECT t.window_id, t.seq, t.persisted, c.candidate_id, c.votes
+        FROM window_totals t JOIN vote_counts c ON c.window_id = t.window_id
+        WHERE ($1::text[] IS NULL OR t.window_id = ANY($1)) AND ($2::timestamptz IS NULL OR t.updated_at >= $2)
+        ORDER BY t.window_id
+        """;
+
     private static async Task<List<WindowCounts>> ReadCountsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string[]? windows, DateTimeOffset? since, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
-            SELECT t.window_id, t.seq, t.persisted, c.candidate_id, c.votes
-            FROM window_totals t JOIN vote_counts c ON c.window_id = t.window_id
-            WHERE ($1::text[] IS NULL OR t.window_id = ANY($1)) AND ($2::timestamptz IS NULL OR t.updated_at >= $2)
-            ORDER BY t.window_id
-            """, conn, tx);
+        await using var cmd = new NpgsqlCommand(CountsSql, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)windows ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)since?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        var result = new List<WindowCounts>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await ReadCountsAsync(r, ct);
+    }
+
+    private static async Task<List<WindowCounts>> ReadCountsAsync(NpgsqlDataReader r, CancellationToken ct)
+    {
+        var result = new List<WindowCounts>();
         string? current = null;
         long seq = 0, total = 0;
         Dictionary<string, long> counts = [];

@@ -43,7 +43,7 @@ public static class VoteSubscriptions
         IReadOnlyList<BatchEntry> entries;
         try
         {
-            entries = VoteBatch.Decode(body.GetBuffer().AsSpan(0, (int)body.Length));
+            entries = VoteBatch.Decode(body.GetBuffer().AsMemory(0, (int)body.Length));
         }
         catch (JsonException)
         {
@@ -79,6 +79,6 @@ public static class VoteSubscriptions
             statuses.AddRange(good.Select(x => (x.EntryId, "RETRY")));
         }
 
-        return Results.Json(new { statuses = statuses.Select(s => new { entryId = s.EntryId, status = s.Status }) });
+        return Results.Bytes(VoteBatch.EncodeStatuses(statuses), "application/json");
     }
 }
