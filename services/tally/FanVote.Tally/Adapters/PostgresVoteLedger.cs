@@ -172,12 +172,14 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
             return [];
         }
 
+        // Every batch locks count rows, then total rows, each in key order (ORDER BY below), so concurrent
+        // batches wait for each other instead of deadlocking.
         var perWindow = added.GroupBy(a => a.Window).Select(g => (Window: g.Key, N: g.Sum(x => x.N))).ToList();
         var windows = perWindow.Select(p => p.Window).ToArray();
         await using var batch = new NpgsqlBatch(conn, tx);
         var counts = new NpgsqlBatchCommand("""
             INSERT INTO vote_counts (window_id, candidate_id, votes)
-            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ORDER BY 1, 2
             ON CONFLICT (window_id, candidate_id) DO UPDATE SET votes = vote_counts.votes + excluded.votes
             """);
         counts.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.Window).ToArray() });
@@ -185,7 +187,7 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         counts.Parameters.Add(new NpgsqlParameter { Value = added.Select(a => a.N).ToArray() });
         var totals = new NpgsqlBatchCommand("""
             INSERT INTO window_totals (window_id, persisted, seq, updated_at)
-            SELECT w, n, 1, now() FROM unnest($1::text[], $2::bigint[]) AS t(w, n)
+            SELECT w, n, 1, now() FROM unnest($1::text[], $2::bigint[]) AS t(w, n) ORDER BY 1
             ON CONFLICT (window_id) DO UPDATE SET persisted = window_totals.persisted + excluded.persisted,
               seq = window_totals.seq + 1, updated_at = now()
             """);
