@@ -1,6 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
 
 namespace FanVote.Components.Tests.Checks;
 
@@ -156,8 +157,13 @@ public sealed class SourceScan
         return Located(Named("pubsubName", "PubsubName") ?? Resolve(positional.ElementAtOrDefault(0)), Named("name", "Name") ?? Resolve(positional.ElementAtOrDefault(1)), dead, node, file);
     }
 
-    private static CodeSubscription Located(string? pubsub, string? topic, string? dead, SyntaxNode node, string file) =>
-        new(pubsub, topic, dead, file, node.GetLocation().GetLineSpan().StartLinePosition.Line + 1, node.ToString().Split('\n')[0].Trim());
+    /// <summary>Located at the call's own name (a fluent chain starts lines earlier), shown from there on.</summary>
+    private static CodeSubscription Located(string? pubsub, string? topic, string? dead, SyntaxNode node, string file)
+    {
+        var at = node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax m } ? m.Name : node;
+        var text = node.SyntaxTree.GetText().ToString(TextSpan.FromBounds(at.SpanStart, node.Span.End));
+        return new(pubsub, topic, dead, file, at.GetLocation().GetLineSpan().StartLinePosition.Line + 1, text.Split('\n')[0].Trim());
+    }
 
     private static Dictionary<string, ExpressionSyntax> Assignments(InitializerExpressionSyntax? init) =>
         init?.Expressions.OfType<AssignmentExpressionSyntax>()
