@@ -14,7 +14,17 @@ namespace FanVote.Tally.Tests;
 /// </summary>
 public sealed class TallyRig : IAsyncLifetime
 {
-    private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
+    private readonly ResourceFolder _resources;
+
+    public TallyRig()
+        : this(ResourceFolder.LocalComponents())
+    {
+    }
+
+    private TallyRig(ResourceFolder resources) => _resources = resources;
+
+    /// <summary>The same rig on other resources, e.g. the local components with a different resiliency.</summary>
+    public static TallyRig On(ResourceFolder resources) => new(resources);
 
     public RedisServer Redis { get; private set; } = null!;
 

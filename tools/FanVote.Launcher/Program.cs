@@ -1,7 +1,7 @@
 using FanVote.Launcher;
 
 // plan FILE                     print what `up` would start
-// up FILE --state DIR --sidecar DLL [--resources DIR] [--env K=V ...] [--timeout SECONDS]
+// up FILE --state DIR --sidecar DLL [--resources DIR [--config FILE]] [--env K=V ...] [--timeout SECONDS]
 // down --state DIR
 try
 {
@@ -24,8 +24,7 @@ try
             var apps = RunFile.Load(runFile);
             if (opts.TryGetValue("resources", out var resources))
             {
-                // A region is a launcher flag, not a second copy of dapr.yaml: every app gets that folder.
-                apps = [.. apps.Select(a => a with { ResourcesPaths = [Path.GetFullPath(resources)] })];
+                apps = RunFile.WithRegion(apps, resources, opts.GetValueOrDefault("config"));
             }
 
             await supervisor.UpAsync(apps, env, timeout);
@@ -40,7 +39,7 @@ try
         }
 
         default:
-            await Console.Error.WriteLineAsync("usage: FanVote.Launcher plan FILE | up FILE --state DIR --sidecar DLL [--env K=V ...] | down --state DIR");
+            await Console.Error.WriteLineAsync("usage: FanVote.Launcher plan FILE | up FILE --state DIR --sidecar DLL [--resources DIR [--config FILE]] [--env K=V ...] | down --state DIR");
             return 2;
     }
 }

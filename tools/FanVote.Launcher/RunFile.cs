@@ -170,6 +170,28 @@ public static class RunFile
         return duplicate is null ? apps : throw new RunFileException($"{runFilePath}: app id '{duplicate.Key}' appears twice");
     }
 
+    /// <summary>
+    /// A region is a launcher flag, not a second copy of dapr.yaml: every app gets that region's resources folder
+    /// and, when given, its Configuration file (components/&lt;region&gt;/config.yaml), both of which must exist.
+    /// </summary>
+    public static IReadOnlyList<RunFileApp> WithRegion(IReadOnlyList<RunFileApp> apps, string resourcesPath, string? configFile)
+    {
+        ArgumentNullException.ThrowIfNull(apps);
+        var resources = Path.GetFullPath(resourcesPath);
+        if (!Directory.Exists(resources))
+        {
+            throw new RunFileException($"resources folder {resources} does not exist");
+        }
+
+        var config = configFile is null ? null : Path.GetFullPath(configFile);
+        if (config is not null && !File.Exists(config))
+        {
+            throw new RunFileException($"configuration file {config} does not exist");
+        }
+
+        return [.. apps.Select(a => a with { ResourcesPaths = [resources], ConfigFile = config ?? a.ConfigFile })];
+    }
+
     private static string LogDestination(string? value, string fallback, string file) => value switch
     {
         null or "" => fallback,

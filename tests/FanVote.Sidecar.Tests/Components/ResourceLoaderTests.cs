@@ -218,6 +218,138 @@ public sealed class ResourceLoaderTests : IDisposable
         Assert.Contains("PG_CONN", e.Message, StringComparison.Ordinal);
     }
 
+    private const string FileSecretsYaml = """
+        apiVersion: dapr.io/v1alpha1
+        kind: Component
+        metadata: { name: vote-bus }
+        spec:
+          type: pubsub.redis
+          version: v1
+          metadata:
+          - name: redisHost
+            secretKeyRef: { name: fanvote-redis, key: host }
+          - name: redisPassword
+            secretKeyRef: { name: fanvote-redis, key: password }
+          - name: consumerID
+            secretKeyRef: { name: flat-one }
+        auth:
+          secretStore: fanvote-secrets
+        ---
+        apiVersion: dapr.io/v1alpha1
+        kind: Component
+        metadata: { name: fanvote-secrets }
+        spec:
+          type: secretstores.local.file
+          version: v1
+          metadata:
+          - name: secretsFile
+            envRef: SECRETS_FILE
+          - name: multiValued
+            value: "true"
+        """;
+
+    private string WriteSecretsFile(string json)
+    {
+        var path = Path.Combine(_dir, "..", Path.GetFileName(_dir) + "-secrets.json");
+        File.WriteAllText(path, json);
+        _env["SECRETS_FILE"] = path;
+        return path;
+    }
+
+    [Fact]
+    public void Load_LocalFileStoreMultiValued_ResolvesNameAndKeyLikeAKubernetesSecret()
+    {
+        var secrets = WriteSecretsFile("""{"fanvote-redis": {"host": "10.0.0.7:6380", "password": "s3cret"}, "flat-one": "tally-group"}""");
+        Write("pubsub.yaml", FileSecretsYaml);
+        try
+        {
+            var bus = Assert.Single(Load("tally").Components, c => c.Name == "vote-bus");
+
+            Assert.Equal("10.0.0.7:6380", bus.Get("redisHost"));
+            Assert.Equal("s3cret", bus.Get("redisPassword"));
+            Assert.Equal("tally-group", bus.Get("consumerID")); // no key: the entry under the secret's own name
+        }
+        finally
+        {
+            File.Delete(secrets);
+        }
+    }
+
+    [Fact]
+    public void Load_LocalFileStoreMissingKey_NamesSecretKeyAndWhatExists()
+    {
+        var secrets = WriteSecretsFile("""{"fanvote-redis": {"host": "10.0.0.7:6380"}, "flat-one": "x"}""");
+        Write("pubsub.yaml", FileSecretsYaml);
+        try
+        {
+            var e = Assert.Throws<ResourceException>(() => Load("tally"));
+
+            Assert.Contains("'fanvote-redis'", e.Message, StringComparison.Ordinal);
+            Assert.Contains("no key 'password'", e.Message, StringComparison.Ordinal);
+            Assert.Contains("it has: host", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(secrets);
+        }
+    }
+
+    [Fact]
+    public void Load_LocalFileStoreSingleValued_FlattensWithTheSeparator()
+    {
+        var secrets = WriteSecretsFile("""{"fanvote-redis": {"host": "h:1", "password": "p"}, "flat-one": "g"}""");
+        Write("pubsub.yaml", FileSecretsYaml
+            .Replace("{ name: fanvote-redis, key: host }", "{ name: \"fanvote-redis:host\" }", StringComparison.Ordinal)
+            .Replace("{ name: fanvote-redis, key: password }", "{ name: \"fanvote-redis:password\" }", StringComparison.Ordinal)
+            .Replace("value: \"true\"", "value: \"false\"", StringComparison.Ordinal));
+        try
+        {
+            var bus = Assert.Single(Load("tally").Components, c => c.Name == "vote-bus");
+
+            Assert.Equal("h:1", bus.Get("redisHost"));
+            Assert.Equal("p", bus.Get("redisPassword"));
+        }
+        finally
+        {
+            File.Delete(secrets);
+        }
+    }
+
+    [Fact]
+    public void Load_LocalEnvStoreWithAnotherKey_FailsAsDaprdWould()
+    {
+        // secretstores.local.env answers a map holding only the secret's own name: any other key is missing in daprd.
+        Write("components.yaml", ComponentsYaml.Replace("{ name: PG_CONN, key: PG_CONN }", "{ name: PG_CONN, key: connectionString }", StringComparison.Ordinal));
+
+        var e = Assert.Throws<ResourceException>(() => Load("tally"));
+
+        Assert.Contains("no key 'connectionString'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_UnsupportedTypeWithUnresolvableSecrets_ReportsTheTypeFirst()
+    {
+        _env.Clear();
+        Write("pubsub.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata: { name: vote-bus }
+            spec:
+              type: pubsub.kafka
+              version: v1
+              metadata:
+              - name: brokers
+                secretKeyRef: { name: fanvote-kafka, key: brokers }
+            auth:
+              secretStore: fanvote-secrets
+            """);
+
+        var e = Assert.Throws<ResourceException>(() => Load("tally"));
+
+        Assert.Contains("pubsub.kafka", e.Message, StringComparison.Ordinal);
+        Assert.Contains("daprd", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Load_ResiliencyTargetNamingUndefinedPolicy_IsAnError()
     {

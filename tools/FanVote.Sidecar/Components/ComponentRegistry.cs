@@ -9,7 +9,7 @@ public sealed class ComponentRegistry : IAsyncDisposable
 {
     public static readonly IReadOnlyList<string> SupportedTypes =
     [
-        "pubsub.redis", "pubsub.in-memory", "state.redis", "state.postgresql", "state.in-memory", "secretstores.local.env",
+        "pubsub.redis", "pubsub.in-memory", "state.redis", "state.postgresql", "state.in-memory", "secretstores.local.env", "secretstores.local.file",
     ];
 
     private readonly Dictionary<string, IStateStore> _stateStores = new(StringComparer.Ordinal);
@@ -34,7 +34,24 @@ public sealed class ComponentRegistry : IAsyncDisposable
     public static void Validate(ResourceSet resources)
     {
         ArgumentNullException.ThrowIfNull(resources);
-        foreach (var c in resources.Components)
+        ValidateTypes(resources.Components);
+        var actorStores = resources.Components.Where(c => c.Block == "state" && c.GetBool("actorStateStore")).ToList();
+        if (actorStores.Count > 1)
+        {
+            throw new ResourceException(
+                $"more than one actor state store: {string.Join(", ", actorStores.Select(c => $"'{c.Name}' ({c.SourceFile})"))}; " +
+                "set actorStateStore: \"true\" on exactly one state component");
+        }
+    }
+
+    /// <summary>
+    /// Only the types and versions: <see cref="ResourceLoader"/> runs this before it resolves any secret, so a folder
+    /// made for daprd (Kafka, say) stops with this error rather than with one about a secret it never needed.
+    /// </summary>
+    public static void ValidateTypes(IEnumerable<ComponentSpec> components)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        foreach (var c in components)
         {
             if (!SupportedTypes.Contains(c.Type, StringComparer.Ordinal))
             {
@@ -48,14 +65,6 @@ public sealed class ComponentRegistry : IAsyncDisposable
             {
                 throw new ResourceException($"component '{c.Name}' in {c.SourceFile}: state.postgresql version '{c.Version}' is unknown (use v1 or v2)");
             }
-        }
-
-        var actorStores = resources.Components.Where(c => c.Block == "state" && c.GetBool("actorStateStore")).ToList();
-        if (actorStores.Count > 1)
-        {
-            throw new ResourceException(
-                $"more than one actor state store: {string.Join(", ", actorStores.Select(c => $"'{c.Name}' ({c.SourceFile})"))}; " +
-                "set actorStateStore: \"true\" on exactly one state component");
         }
     }
 

@@ -39,15 +39,14 @@ public static class ResourceLoader
         }
 
         var rawComponents = docs.Where(d => Kind(d.Doc) == "Component").ToList();
-        var secretStores = rawComponents
-            .Select(d => ParseComponent(d.Doc, d.File, env, secretStores: null))
-            .Where(c => c.Block == "secretstores")
-            .ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var firstPass = rawComponents.Select(d => ParseComponent(d.Doc, d.File, env, secrets: null)).ToList();
+        ComponentRegistry.ValidateTypes(firstPass.Where(c => c.AppliesTo(appId)));
+        var secrets = new SecretResolver(firstPass.Where(c => c.Block == "secretstores"), env);
 
         var components = new List<ComponentSpec>();
         foreach (var (doc, file) in rawComponents)
         {
-            var c = ParseComponent(doc, file, env, secretStores);
+            var c = ParseComponent(doc, file, env, secrets);
             if (!c.AppliesTo(appId))
             {
                 continue;
@@ -122,8 +121,7 @@ public static class ResourceLoader
 
     private static string? Kind(Dictionary<string, object?> doc) => Str(doc, "kind");
 
-    private static ComponentSpec ParseComponent(
-        Dictionary<string, object?> doc, string file, Func<string, string?> env, Dictionary<string, ComponentSpec>? secretStores)
+    private static ComponentSpec ParseComponent(Dictionary<string, object?> doc, string file, Func<string, string?> env, SecretResolver? secrets)
     {
         var name = Str(Map(doc, "metadata"), "name") ?? throw new ResourceException($"{file}: component without metadata.name");
         var spec = Map(doc, "spec");
@@ -144,12 +142,13 @@ public static class ResourceLoader
             }
             else if (item.TryGetValue("secretKeyRef", out var refObj) && refObj is Dictionary<string, object?> secretRef)
             {
-                if (secretStores is null)
+                if (secrets is null)
                 {
-                    continue; // first pass: only the secret stores themselves are wanted
+                    continue; // first pass: types and the secret stores themselves, no secret resolved yet
                 }
 
-                metadata[key] = ResolveSecret(name, key, secretRef, secretStoreName, secretStores, env, file);
+                var secretName = Str(secretRef, "name") ?? throw new ResourceException($"{file}: secretKeyRef of '{name}.{key}' has no name");
+                metadata[key] = secrets.Resolve(name, key, secretName, Str(secretRef, "key"), secretStoreName, file);
             }
             else
             {
@@ -159,36 +158,6 @@ public static class ResourceLoader
 
         return new ComponentSpec(name, type, version, metadata, Strings(doc, "scopes"),
             string.Equals(Str(spec, "ignoreErrors"), "true", StringComparison.OrdinalIgnoreCase), file);
-    }
-
-    private static string ResolveSecret(
-        string component, string key, Dictionary<string, object?> secretRef, string? storeName,
-        Dictionary<string, ComponentSpec> stores, Func<string, string?> env, string file)
-    {
-        var secretName = Str(secretRef, "name") ?? throw new ResourceException($"{file}: secretKeyRef of '{component}.{key}' has no name");
-        var secretKey = Str(secretRef, "key") ?? secretName;
-        if (storeName is null)
-        {
-            throw new ResourceException(
-                $"{file}: component '{component}' uses secretKeyRef for '{key}' but names no auth.secretStore; " +
-                "add a secretstores.local.env component and set auth.secretStore to it");
-        }
-
-        if (!stores.TryGetValue(storeName, out var store))
-        {
-            throw new ResourceException($"{file}: component '{component}' names secret store '{storeName}', which is not defined");
-        }
-
-        if (store.Type != "secretstores.local.env")
-        {
-            throw new ResourceException(
-                $"{file}: secret store type '{store.Type}' is not implemented by the local sidecar (only secretstores.local.env); use daprd");
-        }
-
-        // secretstores.local.env: the secret name is an environment variable; its value is the secret.
-        _ = secretKey;
-        return env(secretName) ?? throw new ResourceException(
-            $"{file}: secret '{secretName}' for '{component}.{key}' is not set (secretstores.local.env reads the environment variable of that name)");
     }
 
     private static SubscriptionSpec ParseSubscription(Dictionary<string, object?> doc, string file)

@@ -102,7 +102,8 @@ public static class CommandLine
           --placement-host-address, --scheduler-host-address, --mode standalone (accepted, ignored)
         Environment: DAPR_API_TOKEN (checked on app calls), APP_API_TOKEN (sent to the app).
         Component types: pubsub.redis, pubsub.in-memory, state.redis, state.postgresql (v1, v2),
-        state.in-memory. Anything else (pubsub.kafka, ...) needs daprd.
+        state.in-memory, secretstores.local.env and secretstores.local.file (for secretKeyRef).
+        Anything else (pubsub.kafka, ...) needs daprd.
         """;
 
     private static void Apply(SidecarOptions o, string name, string value)
