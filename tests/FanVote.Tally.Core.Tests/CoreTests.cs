@@ -45,9 +45,41 @@ public sealed class VoteBatchTests
         Assert.NotNull(entries[1].Vote);
     }
 
+    [Theory]
+    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":7,"occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "voteId")]
+    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"yesterday","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "occurredAt")]
+    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":["a"],"accountId":"x","deviceId":"d"}}}""", "candidateId")]
+    [InlineData("""{"entryId":"e2","event":{"data_base64":"AAAA"}}""", "no CloudEvent")]
+    public void Decode_FieldOfTheWrongShape_IsReported(string bad, string reason)
+    {
+        var entries = Decode($$"""{"entries":[{{bad}},{{Good}}]}""");
+
+        Assert.Null(entries[0].Vote);
+        Assert.Contains(reason, entries[0].Error, StringComparison.Ordinal);
+        Assert.Equal("e1", entries[1].EntryId);
+        Assert.NotNull(entries[1].Vote);
+    }
+
     [Fact]
-    public void Decode_NotABulkBody_Throws() =>
-        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Decode("""{"data":1}"""));
+    public void Decode_UnknownPropertiesAnywhere_AreSkipped()
+    {
+        var withExtras = Good
+            .Replace("\"entryId\":\"e1\"", "\"x\":{\"entryId\":\"no\",\"deep\":[{\"event\":1}]},\"entryId\":\"e1\"", StringComparison.Ordinal)
+            .Replace("\"windowId\":\"w1\"", "\"extra\":{\"windowId\":\"no\"},\"windowId\":\"w1\"", StringComparison.Ordinal);
+        var e = Assert.Single(Decode($$"""{"id":"b","metadata":{"k":"v"},"entries":[{{withExtras}}],"topic":"votes"}"""));
+
+        Assert.Equal("e1", e.EntryId);
+        Assert.Equal("w1", e.Vote!.WindowId);
+        Assert.Equal("203.0.113.9", e.Vote.Ip);
+    }
+
+    [Theory]
+    [InlineData("""{"data":1}""")]
+    [InlineData("""{"entries":{}}""")]
+    [InlineData("""[]""")]
+    [InlineData("""{"entries":[""")]
+    public void Decode_NotABulkBody_Throws(string body) =>
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Decode(body));
 }
 
 public sealed class LiveTallyTests

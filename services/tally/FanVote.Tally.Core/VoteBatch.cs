@@ -14,22 +14,50 @@ public static class VoteBatch
 {
     public const int KnownSchemaVersion = 1;
 
+    /// <summary>
+    /// Reads the bulk body in one pass with a forward-only reader (no document is built: this runs for every
+    /// vote). Unknown properties are skipped; an entry that is not a usable vote is reported with its reason.
+    /// </summary>
+    /// <exception cref="JsonException">The body is not JSON or has no <c>entries</c> array.</exception>
     public static IReadOnlyList<BatchEntry> Decode(ReadOnlyMemory<byte> json)
     {
-        using var doc = JsonDocument.Parse(json);
-        if (!doc.RootElement.TryGetProperty("entries", out var entries) || entries.ValueKind != JsonValueKind.Array)
+        var r = new Utf8JsonReader(json.Span);
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
         {
-            throw new JsonException("a bulk delivery needs an 'entries' array");
+            throw new JsonException("a bulk delivery is a JSON object with an 'entries' array");
         }
 
-        var result = new List<BatchEntry>(entries.GetArrayLength());
-        foreach (var e in entries.EnumerateArray())
+        List<BatchEntry>? result = null;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            var id = e.TryGetProperty("entryId", out var i) ? i.GetString() ?? "" : "";
-            result.Add(DecodeEntry(id, e));
+            var isEntries = r.ValueTextEquals("entries"u8);
+            r.Read();
+            if (!isEntries)
+            {
+                r.Skip();
+                continue;
+            }
+
+            if (r.TokenType != JsonTokenType.StartArray)
+            {
+                throw new JsonException("a bulk delivery needs an 'entries' array");
+            }
+
+            result = [];
+            while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+            {
+                if (r.TokenType != JsonTokenType.StartObject)
+                {
+                    r.Skip();
+                    result.Add(new BatchEntry("", null, "the entry is not a JSON object"));
+                    continue;
+                }
+
+                result.Add(ReadEntry(ref r));
+            }
         }
 
-        return result;
+        return result ?? throw new JsonException("a bulk delivery needs an 'entries' array");
     }
 
     /// <summary>The bulk answer the sidecar reads: <c>{"statuses":[{"entryId","status"}]}</c>.</summary>
@@ -56,41 +84,178 @@ public static class VoteBatch
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static BatchEntry DecodeEntry(string entryId, JsonElement entry)
+    /// <summary>Reads one entry object (the reader is on its start and is left on its end).</summary>
+    private static BatchEntry ReadEntry(ref Utf8JsonReader r)
     {
-        try
+        var entryId = "";
+        var vote = new VoteFields();
+        var hasData = false;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (!entry.TryGetProperty("event", out var ce) || ce.ValueKind != JsonValueKind.Object || !ce.TryGetProperty("data", out var d))
+            if (r.ValueTextEquals("entryId"u8))
             {
-                return new BatchEntry(entryId, null, "the entry has no CloudEvent with data");
+                r.Read();
+                entryId = r.TokenType == JsonTokenType.String ? r.GetString() ?? "" : "";
+                r.Skip();
             }
-
-            var version = d.TryGetProperty("schemaVersion", out var v) && v.TryGetInt32(out var n) ? n : 1;
-            if (version != KnownSchemaVersion)
+            else if (r.ValueTextEquals("event"u8))
             {
-                return new BatchEntry(entryId, null, $"VoteAccepted schema version {version} is not known to this tally (knows {KnownSchemaVersion})");
+                r.Read();
+                if (r.TokenType == JsonTokenType.StartObject)
+                {
+                    hasData |= ReadEvent(ref r, vote);
+                }
+                else
+                {
+                    r.Skip();
+                }
             }
-
-            var row = new VoteRow(
-                Field(d, "voteId").GetGuid(),
-                Required(d, "windowId"),
-                Required(d, "candidateId"),
-                Required(d, "accountId"),
-                Required(d, "deviceId"),
-                d.TryGetProperty("ip", out var ip) ? ip.GetString() ?? "" : "",
-                Field(d, "occurredAt").GetDateTimeOffset(),
-                d.TryGetProperty("accountCreatedAt", out var ac) ? ac.GetDateTimeOffset() : Field(d, "occurredAt").GetDateTimeOffset());
-            return new BatchEntry(entryId, row, null);
+            else
+            {
+                r.Read();
+                r.Skip();
+            }
         }
-        catch (Exception e) when (e is KeyNotFoundException or FormatException or InvalidOperationException or JsonException)
+
+        if (!hasData)
         {
-            return new BatchEntry(entryId, null, $"not a VoteAccepted: {e.Message}");
+            return new BatchEntry(entryId, null, "the entry has no CloudEvent with data");
+        }
+
+        if (vote.SchemaVersion != KnownSchemaVersion)
+        {
+            return new BatchEntry(entryId, null, $"VoteAccepted schema version {vote.SchemaVersion} is not known to this tally (knows {KnownSchemaVersion})");
+        }
+
+        var missing = vote.VoteId is null ? "voteId" : vote.OccurredAt is null ? "occurredAt"
+            : string.IsNullOrEmpty(vote.WindowId) ? "windowId" : string.IsNullOrEmpty(vote.CandidateId) ? "candidateId"
+            : string.IsNullOrEmpty(vote.AccountId) ? "accountId" : string.IsNullOrEmpty(vote.DeviceId) ? "deviceId"
+            : null;
+        if (missing is not null || vote.Bad is not null)
+        {
+            return new BatchEntry(entryId, null, $"not a VoteAccepted: {vote.Bad ?? missing} is missing, empty or malformed");
+        }
+
+        return new BatchEntry(entryId, new VoteRow(
+            vote.VoteId!.Value, vote.WindowId!, vote.CandidateId!, vote.AccountId!, vote.DeviceId!, vote.Ip ?? "",
+            vote.OccurredAt!.Value, vote.AccountCreatedAt ?? vote.OccurredAt!.Value), null);
+    }
+
+    /// <summary>Reads a CloudEvent object; true when it had a <c>data</c> object (its fields go into <paramref name="vote"/>).</summary>
+    private static bool ReadEvent(ref Utf8JsonReader r, VoteFields vote)
+    {
+        var hasData = false;
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var isData = r.ValueTextEquals("data"u8);
+            r.Read();
+            if (isData && r.TokenType == JsonTokenType.StartObject)
+            {
+                hasData = true;
+                ReadData(ref r, vote);
+            }
+            else
+            {
+                r.Skip();
+            }
+        }
+
+        return hasData;
+    }
+
+    private static void ReadData(ref Utf8JsonReader r, VoteFields v)
+    {
+        while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+        {
+            var field = Field(ref r);
+            r.Read();
+            var isString = r.TokenType == JsonTokenType.String;
+            switch (field)
+            {
+                case DataField.VoteId:
+                    v.VoteId = isString && r.TryGetGuid(out var id) ? id : null;
+                    v.Bad ??= v.VoteId is null ? "voteId" : null;
+                    break;
+                case DataField.OccurredAt:
+                    v.OccurredAt = isString && r.TryGetDateTimeOffset(out var at) ? at : null;
+                    v.Bad ??= v.OccurredAt is null ? "occurredAt" : null;
+                    break;
+                case DataField.AccountCreatedAt:
+                    v.AccountCreatedAt = isString && r.TryGetDateTimeOffset(out var created) ? created : null;
+                    break;
+                case DataField.SchemaVersion:
+                    v.SchemaVersion = r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var version) ? version : 1;
+                    break;
+                case DataField.WindowId:
+                    v.WindowId = isString ? r.GetString() : null;
+                    break;
+                case DataField.CandidateId:
+                    v.CandidateId = isString ? r.GetString() : null;
+                    break;
+                case DataField.AccountId:
+                    v.AccountId = isString ? r.GetString() : null;
+                    break;
+                case DataField.DeviceId:
+                    v.DeviceId = isString ? r.GetString() : null;
+                    break;
+                case DataField.Ip:
+                    v.Ip = isString ? r.GetString() : null;
+                    break;
+                default:
+                    break;
+            }
+
+            r.Skip();
         }
     }
 
-    private static string Required(JsonElement d, string name) =>
-        Field(d, name).GetString() is { Length: > 0 } s ? s : throw new FormatException($"{name} is empty");
+    private static DataField Field(ref Utf8JsonReader r) =>
+        r.ValueTextEquals("voteId"u8) ? DataField.VoteId
+        : r.ValueTextEquals("windowId"u8) ? DataField.WindowId
+        : r.ValueTextEquals("candidateId"u8) ? DataField.CandidateId
+        : r.ValueTextEquals("accountId"u8) ? DataField.AccountId
+        : r.ValueTextEquals("deviceId"u8) ? DataField.DeviceId
+        : r.ValueTextEquals("ip"u8) ? DataField.Ip
+        : r.ValueTextEquals("occurredAt"u8) ? DataField.OccurredAt
+        : r.ValueTextEquals("accountCreatedAt"u8) ? DataField.AccountCreatedAt
+        : r.ValueTextEquals("schemaVersion"u8) ? DataField.SchemaVersion
+        : DataField.Other;
 
-    private static JsonElement Field(JsonElement d, string name) =>
-        d.TryGetProperty(name, out var v) ? v : throw new FormatException($"{name} is missing");
+    private enum DataField
+    {
+        Other,
+        VoteId,
+        WindowId,
+        CandidateId,
+        AccountId,
+        DeviceId,
+        Ip,
+        OccurredAt,
+        AccountCreatedAt,
+        SchemaVersion,
+    }
+
+    private sealed class VoteFields
+    {
+        public Guid? VoteId { get; set; }
+
+        public string? WindowId { get; set; }
+
+        public string? CandidateId { get; set; }
+
+        public string? AccountId { get; set; }
+
+        public string? DeviceId { get; set; }
+
+        public string? Ip { get; set; }
+
+        public DateTimeOffset? OccurredAt { get; set; }
+
+        public DateTimeOffset? AccountCreatedAt { get; set; }
+
+        public int SchemaVersion { get; set; } = 1;
+
+        /// <summary>The first field present with a value of the wrong shape.</summary>
+        public string? Bad { get; set; }
+    }
 }

@@ -8,9 +8,13 @@ public sealed class TallyOptions
     [Required(ErrorMessage = "Set FANVOTE_PG_CONNECTION (or Tally:ConnectionString) to the PostgreSQL vote ledger's Npgsql connection string.")]
     public string ConnectionString { get; set; } = "";
 
-    /// <summary>Largest batch the sidecar delivers (keep the pub/sub component's concurrency at least this).</summary>
+    /// <summary>
+    /// Largest batch the sidecar delivers (keep the pub/sub component's concurrency at least this). Each batch
+    /// is one transaction with a fixed cost (a commit, the count upserts, a round trip), so large batches are
+    /// what lets a backlog drain fast; a quiet stream still sends small batches after <see cref="MaxAwaitMs"/>.
+    /// </summary>
     [Range(1, 10_000)]
-    public int MaxBatch { get; set; } = 500;
+    public int MaxBatch { get; set; } = 2000;
 
     [Range(1, 10_000)]
     public int MaxAwaitMs { get; set; } = 50;

@@ -391,7 +391,8 @@ public sealed class SubscriptionDelivery
     /// <summary>Posts one bulk request; returns the per-entry statuses (all RETRY when the body is not JSON) or notFound on 404.</summary>
     private async Task<(Dictionary<string, string> Statuses, bool NotFound)> PostBulkAsync(string path, List<BulkItem> items, CancellationToken ct)
     {
-        var buffer = new ArrayBufferWriter<byte>();
+        // Sized for the usual envelope; the pooled buffer is returned when this delivery is done with it.
+        using var buffer = new PooledBufferWriter(1024 + (items.Count * 768));
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();

@@ -38,16 +38,17 @@ public static class VoteSubscriptions
     private static async Task<IResult> HandleAsync(HttpRequest request, IVoteLedger ledger, LiveTally live, TallyMetrics metrics, ILoggerFactory logs)
     {
         var log = logs.CreateLogger("FanVote.Tally.Votes");
-        using var body = new MemoryStream();
-        await request.Body.CopyToAsync(body, request.HttpContext.RequestAborted);
         IReadOnlyList<BatchEntry> entries;
-        try
+        using (var body = await PooledBody.ReadAsync(request, request.HttpContext.RequestAborted))
         {
-            entries = VoteBatch.Decode(body.GetBuffer().AsMemory(0, (int)body.Length));
-        }
-        catch (JsonException)
-        {
-            return Results.BadRequest();
+            try
+            {
+                entries = VoteBatch.Decode(body.Memory);
+            }
+            catch (JsonException)
+            {
+                return Results.BadRequest();
+            }
         }
 
         var statuses = new List<(string EntryId, string Status)>(entries.Count);
