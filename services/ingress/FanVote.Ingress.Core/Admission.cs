@@ -55,8 +55,8 @@ public interface IAdmissionStore
 {
     Task<AdmissionResult> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken);
 
-    /// <summary>The record stored for (account, Idempotency-Key), if any: lets a retry that arrives after the window closed still get its answer.</summary>
-    Task<IdempotencyRecord?> FindAsync(string accountId, string idempotencyKey, CancellationToken cancellationToken);
+    /// <summary>The record stored for (window, account, Idempotency-Key), if any: lets a retry that arrives after the window closed still get its answer.</summary>
+    Task<IdempotencyRecord?> FindAsync(string windowId, string accountId, string idempotencyKey, CancellationToken cancellationToken);
 
     /// <summary>
     /// Marks the votes acknowledged by the broker and counts each as accepted for its window, exactly once per

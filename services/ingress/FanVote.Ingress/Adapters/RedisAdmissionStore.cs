@@ -18,69 +18,72 @@ namespace FanVote.Ingress.Adapters;
 /// </remarks>
 public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
 {
-    // KEYS: 3 per vote: idempotency, quota, and the rate hash of the current second (fields a:<account>,
-    // d:<device>, i:<ip prefix>). ARGV[1]: idempotency ttl s; then 9 per vote: record, quota, quota ttl s,
-    // account / device / ip-prefix limit, and the three rate field names. Returns 2 values per vote: outcome
-    // ('ok' | 'dup' | 'quota' | 'rate') and its detail.
-    // The common path takes first and gives back on refusal: claim the key (SET NX GET), count the quota and
-    // the three rates, and only a refused vote undoes what it took. That is five commands for an admitted vote,
-    // with no reads before writes; a refused vote still takes nothing.
+    // One hash per (window, account) holds the account's quota count (field "q") and its idempotency records
+    // (field "i:<Idempotency-Key>"), and expires an hour after the window closes: two keyspace entries per fan
+    // and window instead of one per vote, and small hashes are stored compactly.
+    // KEYS, 2 per vote: the account hash, the rate hash of the current second (fields a:<account>, d:<device>,
+    // i:<ip prefix>). ARGV[1..3]: account / device / ip-prefix limit per second; then 6 per vote: idempotency
+    // field, record, quota, hash ttl s, device field, ip-prefix field (the account's field is its hash's name).
+    // Returns 2 values per vote: outcome ('ok' | 'dup' | 'quota' | 'rate') and its detail.
+    // The common path takes first and gives back on refusal (claim the key, count the quota and the three
+    // rates; only a refused vote undoes what it took): five commands per admitted vote, no reads before writes.
+    // Increments are passed as strings, so Lua never formats a number.
     private const string AdmitScript = """
         local out = {}
         local names = {'account', 'device', 'ip-prefix'}
+        local limits = {tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])}
         local rates = {}
-        for v = 0, #KEYS / 3 - 1 do
-          local k = v * 3
-          local a = 1 + v * 9
+        for v = 0, #KEYS / 2 - 1 do
+          local acct, rate = KEYS[v * 2 + 1], KEYS[v * 2 + 2]
+          local a = 3 + v * 6
+          local idem = ARGV[a + 1]
           local outcome, detail = 'ok', ''
-          local existing = redis.call('SET', KEYS[k + 1], ARGV[a + 1], 'NX', 'GET', 'EX', ARGV[1])
-          if existing then
-            outcome, detail = 'dup', existing
+          if redis.call('HSETNX', acct, idem, ARGV[a + 2]) == 0 then
+            outcome, detail = 'dup', redis.call('HGET', acct, idem)
           else
-            local used = redis.call('INCR', KEYS[k + 2])
-            if used > tonumber(ARGV[a + 2]) then
-              redis.call('DECR', KEYS[k + 2])
-              redis.call('DEL', KEYS[k + 1])
+            local used = redis.call('HINCRBY', acct, 'q', '1')
+            if used == 1 then redis.call('EXPIRE', acct, ARGV[a + 4]) end
+            if used > tonumber(ARGV[a + 3]) then
+              redis.call('HINCRBY', acct, 'q', '-1')
+              redis.call('HDEL', acct, idem)
               outcome = 'quota'
             else
-              if used == 1 then redis.call('EXPIRE', KEYS[k + 2], ARGV[a + 3]) end
-              local fields = {ARGV[a + 7], ARGV[a + 8], ARGV[a + 9]}
+              local fields = {'a:' .. acct, ARGV[a + 5], ARGV[a + 6]}
               for i = 1, 3 do
-                if redis.call('HINCRBY', KEYS[k + 3], fields[i], 1) > tonumber(ARGV[a + 3 + i]) then
-                  for j = 1, i do redis.call('HINCRBY', KEYS[k + 3], fields[j], -1) end
-                  redis.call('DECR', KEYS[k + 2])
-                  redis.call('DEL', KEYS[k + 1])
+                if redis.call('HINCRBY', rate, fields[i], '1') > limits[i] then
+                  for j = 1, i do redis.call('HINCRBY', rate, fields[j], '-1') end
+                  redis.call('HINCRBY', acct, 'q', '-1')
+                  redis.call('HDEL', acct, idem)
                   outcome, detail = 'rate', names[i]
                   break
                 end
               end
-              rates[KEYS[k + 3]] = true
+              rates[rate] = true
             end
           end
           out[#out + 1] = outcome
           out[#out + 1] = detail
         end
-        for key in pairs(rates) do redis.call('EXPIRE', key, 2) end
+        for key in pairs(rates) do redis.call('EXPIRE', key, '2') end
         return out
         """;
 
-    // KEYS: n idempotency keys, then n accepted-counter keys (same order). ARGV[1]: ttl s; ARGV[1 + i]: committed record.
-    // SET ... GET swaps in the committed record and says what was there: a vote is counted only when it was
-    // still pending, so a commit repeated after a lost reply counts nothing.
+    // KEYS: n account hashes, then n accepted-counter keys (same order). ARGV: n idempotency fields, then n
+    // committed records. A vote is counted only when its record was still pending, so a commit repeated after a
+    // lost reply counts nothing.
     private const string CommitScript = """
         local n = #KEYS / 2
         local counts = {}
         for i = 1, n do
-          if redis.call('SET', KEYS[i], ARGV[1 + i], 'GET', 'EX', ARGV[1]) ~= ARGV[1 + i] then
+          if redis.call('HGET', KEYS[i], ARGV[i]) ~= ARGV[n + i] then
+            redis.call('HSET', KEYS[i], ARGV[i], ARGV[n + i])
             local c = KEYS[n + i]
             counts[c] = (counts[c] or 0) + 1
           end
         end
-        for c, x in pairs(counts) do redis.call('INCRBY', c, x) end
+        for c, x in pairs(counts) do redis.call('INCRBY', c, tostring(x)) end
         return n
         """;
-
-    private static readonly TimeSpan IdempotencyLifetime = TimeSpan.FromDays(2);
 
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
@@ -112,9 +115,9 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
         return pending.Done.Task;
     }
 
-    public async Task<IdempotencyRecord?> FindAsync(string accountId, string idempotencyKey, CancellationToken cancellationToken)
+    public async Task<IdempotencyRecord?> FindAsync(string windowId, string accountId, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var v = await _redis.GetDatabase().StringGetAsync(IdempotencyKey(accountId, idempotencyKey)).WaitAsync(cancellationToken);
+        var v = await _redis.GetDatabase().HashGetAsync(AccountKey(windowId, accountId), IdempotencyField(idempotencyKey)).WaitAsync(cancellationToken);
         return v.IsNull ? null : IdempotencyRecord.Parse((string)v!);
     }
 
@@ -126,15 +129,16 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
             return;
         }
 
-        var keys = new RedisKey[votes.Count * 2];
-        var args = new RedisValue[votes.Count + 1];
-        args[0] = (long)IdempotencyLifetime.TotalSeconds;
-        for (var i = 0; i < votes.Count; i++)
+        var n = votes.Count;
+        var keys = new RedisKey[n * 2];
+        var args = new RedisValue[n * 2];
+        for (var i = 0; i < n; i++)
         {
             var v = votes[i];
-            keys[i] = IdempotencyKey(v.AccountId, v.IdempotencyKey);
-            keys[votes.Count + i] = AcceptedKey(v.WindowId);
-            args[i + 1] = (v.Record with { Committed = true }).Serialize();
+            keys[i] = AccountKey(v.WindowId, v.AccountId);
+            keys[n + i] = AcceptedKey(v.WindowId);
+            args[i] = IdempotencyField(v.IdempotencyKey);
+            args[n + i] = (v.Record with { Committed = true }).Serialize();
         }
 
         await _redis.GetDatabase().ScriptEvaluateAsync(CommitScript, keys, args).WaitAsync(cancellationToken);
@@ -147,29 +151,39 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static string IdempotencyKey(string accountId, string key) => $"ingress:idem:{accountId}:{key}";
+    private static string AccountKey(string windowId, string accountId) => $"ingress:votes:{windowId}:{accountId}";
+
+    private static string IdempotencyField(string idempotencyKey) => "i:" + idempotencyKey;
 
     private async Task AdmitBatchAsync(List<Pending> batch, CancellationToken stop)
     {
-        var keys = new RedisKey[batch.Count * 3];
-        var args = new RedisValue[1 + (batch.Count * 9)];
-        args[0] = (long)IdempotencyLifetime.TotalSeconds;
+        var keys = new RedisKey[batch.Count * 2];
+        var args = new RedisValue[3 + (batch.Count * 6)];
+        // Every request of one process carries the same limits (they come from IngressOptions).
+        var limits = batch[0].Request.Limits;
+        args[0] = limits.PerAccount;
+        args[1] = limits.PerDevice;
+        args[2] = limits.PerIpPrefix;
+        RedisKey rate = default;
+        long rateSecond = -1;
         for (var i = 0; i < batch.Count; i++)
         {
             var r = batch[i].Request;
-            keys[(i * 3) + 0] = IdempotencyKey(r.AccountId, r.IdempotencyKey);
-            keys[(i * 3) + 1] = $"ingress:quota:{r.WindowId}:{r.AccountId}";
-            keys[(i * 3) + 2] = $"ingress:rl:{batch[i].Second.ToString(CultureInfo.InvariantCulture)}";
-            var a = 1 + (i * 9);
-            args[a + 0] = r.NewRecord.Serialize();
-            args[a + 1] = r.Quota;
-            args[a + 2] = (long)Math.Max(60, r.QuotaLifetime.TotalSeconds);
-            args[a + 3] = r.Limits.PerAccount;
-            args[a + 4] = r.Limits.PerDevice;
-            args[a + 5] = r.Limits.PerIpPrefix;
-            args[a + 6] = "a:" + r.AccountId;
-            args[a + 7] = "d:" + r.DeviceId;
-            args[a + 8] = "i:" + r.IpPrefix;
+            if (batch[i].Second != rateSecond)
+            {
+                rateSecond = batch[i].Second;
+                rate = $"ingress:rl:{rateSecond.ToString(CultureInfo.InvariantCulture)}";
+            }
+
+            keys[i * 2] = AccountKey(r.WindowId, r.AccountId);
+            keys[(i * 2) + 1] = rate;
+            var a = 3 + (i * 6);
+            args[a + 0] = IdempotencyField(r.IdempotencyKey);
+            args[a + 1] = r.NewRecord.Serialize();
+            args[a + 2] = r.Quota;
+            args[a + 3] = (long)Math.Max(60, r.QuotaLifetime.TotalSeconds);
+            args[a + 4] = "d:" + r.DeviceId;
+            args[a + 5] = "i:" + r.IpPrefix;
         }
 
         try

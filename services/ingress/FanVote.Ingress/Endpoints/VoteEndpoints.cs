@@ -58,7 +58,7 @@ public static class VoteEndpoints
                 // got 503, is published again with its original time); only new votes are refused.
                 var retryKey = req.Headers["Idempotency-Key"].ToString();
                 var retried = VoteRules.CheckIdempotencyKey(retryKey) is null
-                    ? await admission.FindAsync(claims!.AccountId, retryKey, ctx.RequestAborted)
+                    ? await admission.FindAsync(windowId, claims!.AccountId, retryKey, ctx.RequestAborted)
                     : null;
                 if (retried is null)
                 {
