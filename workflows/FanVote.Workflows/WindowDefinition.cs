@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using FanVote.Contracts.Events;
 
@@ -17,6 +18,7 @@ public sealed record WindowDefinition(
     public const long MaxPoints = 1_000_000;
 
     /// <summary>The payout rules in force: the window's own, else the defaults.</summary>
+    [JsonIgnore]
     public PayoutRules PayoutRules => Rewards ?? new PayoutRules();
 
     /// <summary>Same window: every field equal, candidates in the same order.</summary>
