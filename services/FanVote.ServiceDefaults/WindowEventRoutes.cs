@@ -11,6 +11,8 @@ namespace FanVote.ServiceDefaults;
 /// </summary>
 public static class WindowEventRoutes
 {
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> Priorities = new(StringComparer.Ordinal);
+
     /// <summary>Subscribes this endpoint to the `window-events` messages whose CloudEvent type is <paramref name="eventType"/>.</summary>
     public static RouteHandlerBuilder ForWindowEvent(this RouteHandlerBuilder endpoint, string eventType) =>
         endpoint.ForEventType(Topics.WindowEvents, eventType);
@@ -22,7 +24,8 @@ public static class WindowEventRoutes
             PubsubName = ComponentNames.VoteBus,
             Name = topic,
             Match = $"event.type == \"{eventType}\"",
-            Priority = 1,
+            // Dapr wants each rule of a topic to have its own priority; the rules match disjoint types, so any order works.
+            Priority = Priorities.AddOrUpdate(topic, 1, (_, p) => p + 1),
         });
 
     /// <summary>The default route of `window-events`: every other type is acknowledged and ignored.</summary>

@@ -60,16 +60,21 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
     private async Task RunAsync(Kill? kill)
     {
         var window = "lc-" + Guid.NewGuid().ToString("N")[..8];
-        var opensAt = DateTimeOffset.UtcNow.AddSeconds(2);
-        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(8));
-        var killed = new List<string>();
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(180));
-        var watcher = WatchAsync(window, kill, killed, stop.Token);
-
         var fans = new Fans(Rig.IngressHttp, window, Candidates, Accounts, PerAccount);
         var tokens = await fans.SignInAsync();
         var accounts = tokens.Select(AccountOf).ToArray();
-        await Task.Delay(opensAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+        var opensAt = DateTimeOffset.UtcNow.AddSeconds(2);
+        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(10));
+        var killed = new List<string>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var watcher = WatchAsync(window, kill, killed, stop.Token);
+        await WaitAsync(async () => await IngressKnowsAsync(window, tokens[0]), "ingress knows the window");
+        var untilOpen = opensAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200);
+        if (untilOpen > TimeSpan.Zero)
+        {
+            await Task.Delay(untilOpen, TestContext.Current.CancellationToken);
+        }
+
         await fans.VoteAsync(tokens, concurrency: 16);
         Assert.Equal(Accounts * PerAccount, fans.Accepted.Count);
         await WaitAsync(async () => await Rig.LedgerCountAsync(window) == fans.Accepted.Count, "every accepted vote persisted");
@@ -77,7 +82,21 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         var flagged = await FlagBotsAsync(window, accounts);
         await WaitAsync(async () => await FlagCountAsync(window) == flagged.Count, "tally stored every flag");
 
-        var phasesSeen = await watcher;
+        List<string> phasesSeen;
+        try
+        {
+            phasesSeen = await watcher;
+        }
+        catch (Exception)
+        {
+            foreach (var host in new[] { Rig.Orchestrator, Rig.Tally, Rig.Rewards!, Rig.Results, Rig.Ingress })
+            {
+                output.WriteLine($"--- {host.AppId}:\n{string.Join('\n', host.App.Output.Split('\n').TakeLast(40))}");
+            }
+
+            throw;
+        }
+
         output.WriteLine($"{window}: phases {string.Join(" → ", phasesSeen)}; killed {(kill is null ? "nothing" : $"{kill} at " + string.Join(", ", killed))}");
 
         using var status = await OperatorAsync($"/v1/windows/{window}");
@@ -111,6 +130,7 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
     private async Task<List<string>> WatchAsync(string window, Kill? kill, List<string> killed, CancellationToken ct)
     {
         var seen = new List<string>();
+        var last = "";
         while (!ct.IsCancellationRequested)
         {
             JsonElement status;
@@ -121,10 +141,11 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
             {
-                await Task.Delay(100, ct);
+                await Task.Delay(100, CancellationToken.None);
                 continue; // the orchestrator is down or restarting
             }
 
+            last = status.GetRawText();
             var phase = status.GetProperty("phase").GetString()!;
             if (seen.Count == 0 || seen[^1] != phase)
             {
@@ -144,10 +165,10 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
                 return seen;
             }
 
-            await Task.Delay(100, ct);
+            await Task.Delay(100, CancellationToken.None);
         }
 
-        throw new TimeoutException($"window {window} did not complete; phases seen: {string.Join(", ", seen)}");
+        throw new TimeoutException($"window {window} did not complete; phases seen: {string.Join(", ", seen)}; last status: {last}");
     }
 
     private static async Task KillAndRestartAsync(ServiceHost host, int mode)
@@ -450,6 +471,14 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         {
             return 0;
         }
+    }
+
+    private async Task<bool> IngressKnowsAsync(string window, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/windows/{window}/votes") { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var r = await Rig.IngressHttp.SendAsync(request);
+        return r.StatusCode != HttpStatusCode.NotFound;
     }
 
     private async Task<JsonDocument> OperatorAsync(string path)

@@ -277,7 +277,7 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
         // COLLATE "C": byte order, the same on every server whatever its locale (rewards recomputes the digest).
         await using var cmd = new NpgsqlCommand("""
             SELECT account_id, candidate_id, count(*) FROM audit_leaves WHERE window_id = $1
-            GROUP BY 1, 2 ORDER BY 1 COLLATE "C", 2 COLLATE "C"
+            GROUP BY account_id, candidate_id ORDER BY account_id COLLATE "C", candidate_id COLLATE "C"
             """, conn, tx);
         cmd.Parameters.AddWithValue(windowId);
         await using var r = await cmd.ExecuteReaderAsync(ct);
