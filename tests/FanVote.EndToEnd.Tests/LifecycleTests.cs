@@ -64,7 +64,7 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         var tokens = await fans.SignInAsync();
         var accounts = tokens.Select(AccountOf).ToArray();
         var opensAt = DateTimeOffset.UtcNow.AddSeconds(2);
-        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(10));
+        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(10), stepByStep: kill is not null);
         var killed = new List<string>();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var watcher = WatchAsync(window, kill, killed, stop.Token);
@@ -124,8 +124,10 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
     }
 
     /// <summary>
-    /// Polls the window's status until Completed. With a kill target, SIGKILLs it once in every phase — the app, the
-    /// sidecar or both in turn — restarts it and waits until it is ready again; each phase lasts StepPause or more.
+    /// Polls the window's status until Completed. With a kill target the window runs step by step: in every phase the
+    /// watcher gives the go for the next step and at once SIGKILLs the target — the app, the sidecar or both in turn —
+    /// while that step is under way, restarts it and waits until it is ready. The window cannot move past the next
+    /// phase meanwhile, so each phase gets its kill however slow the machine is.
     /// </summary>
     private async Task<List<string>> WatchAsync(string window, Kill? kill, List<string> killed, CancellationToken ct)
     {
@@ -152,11 +154,16 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
                 seen.Add(phase);
             }
 
-            var payoutUnderway = phase != "Audited" || kill != Kill.Rewards ||
-                status.GetProperty("current").GetProperty("attempts").GetInt32() > 0;
-            if (kill is { } target && !killed.Contains(phase) && payoutUnderway)
+            if (kill is { } target && !killed.Contains(phase) && (status.GetProperty("held").GetBoolean() || phase == "Completed"))
             {
-                await KillAndRestartAsync(target == Kill.Orchestrator ? Rig.Orchestrator : Rig.Rewards!, killed.Count % 3);
+                if (phase != "Completed")
+                {
+                    await ContinueAsync(window);
+                }
+
+                var host = target == Kill.Orchestrator ? Rig.Orchestrator : Rig.Rewards!;
+                await KillAsync(host, killed.Count % 3);
+                await host.WaitReadyAsync(TimeSpan.FromSeconds(90));
                 killed.Add(phase);
             }
 
@@ -171,7 +178,16 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         throw new TimeoutException($"window {window} did not complete; phases seen: {string.Join(", ", seen)}; last status: {last}");
     }
 
-    private static async Task KillAndRestartAsync(ServiceHost host, int mode)
+    private async Task ContinueAsync(string window)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{Rig.Orchestrator.BaseUrl}/v1/windows/{window}/continue");
+        request.Headers.Add("X-Operator-Key", PipelineRig.OperatorKey);
+        using var r = await Rig.Http.SendAsync(request);
+        Assert.True(r.IsSuccessStatusCode, $"continue answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
+    }
+
+    /// <summary>SIGKILLs the app (mode 1), the sidecar (mode 2) or both (mode 0) and starts what was killed again.</summary>
+    private static async Task KillAsync(ServiceHost host, int mode)
     {
         if (mode != 2)
         {
@@ -192,8 +208,6 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         {
             host.Sidecar.Process.Start();
         }
-
-        await host.WaitReadyAsync(TimeSpan.FromSeconds(60));
     }
 
     /// <summary>The fraud service's part, simulated: fans 0 and 1 are a device farm, fan 2 a metronome, and one vote of fan 3 is suspect.</summary>

@@ -232,6 +232,26 @@ public sealed class WindowWorkflowTests
     }
 
     [Fact]
+    public async Task StepByStep_EachStepWaitsForAGo_AndRunsOnceAfterIt()
+    {
+        var s = WindowLifecycle.Create(Def, T0, stepByStep: true);
+
+        var held = await StepAt(s, Def.OpensAt);
+        Assert.True(held.State.Held);
+        Assert.Null(held.WakeAt);
+        Assert.Empty(_ports.Calls);
+
+        var opened = await StepAt(WindowLifecycle.Release(held.State), Def.OpensAt);
+        Assert.Equal(WindowPhase.Open, opened.State.Phase);
+        Assert.True(opened.State.Held);
+        Assert.Null((await StepAt(opened.State, Def.ClosesAt)).WakeAt);
+        Assert.Equal(["opened final-1"], _ports.Calls);
+
+        var plain = WindowLifecycle.Create(Def, T0);
+        Assert.Same(plain, WindowLifecycle.Release(plain));
+    }
+
+    [Fact]
     public void Timings_PollDoublesUpToItsCap()
     {
         Assert.Equal(

@@ -26,12 +26,6 @@ public sealed record LifecycleTimings
     /// <summary>Longest wait after repeated failures of a step.</summary>
     public TimeSpan FailureBackoffMax { get; init; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>
-    /// Least time between finishing one step and starting the next. Zero in production; demos and fault tests set
-    /// it so that each phase is visible (and can be interrupted) before the next begins.
-    /// </summary>
-    public TimeSpan StepPause { get; init; } = TimeSpan.Zero;
-
     public TimeSpan Poll(int attempt) => Exponential(PollInitial, attempt, PollMax);
 
     public TimeSpan Backoff(int failures) => Exponential(PollInitial, failures, FailureBackoffMax);

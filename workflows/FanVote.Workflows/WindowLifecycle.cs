@@ -50,7 +50,11 @@ public sealed record DrainOutcome(long Accepted, long Persisted, DateTimeOffset 
 /// <summary>What rewards reported when the payout was committed.</summary>
 public sealed record PayoutOutcome(long Accounts, long Points, long Entries, long LedgerHeadSeq, string LedgerHeadHash, DateTimeOffset At);
 
-/// <summary>The whole persisted state of one window.</summary>
+/// <summary>
+/// The whole persisted state of one window. In step-by-step mode (<see cref="StepByStep"/>) every step waits for an
+/// operator's go (<see cref="Released"/>) before it starts: for rehearsals, for reviewing an audit before the payout,
+/// and for fault tests that stop a process in every phase.
+/// </summary>
 public sealed record WindowState(
     WindowDefinition Definition,
     WindowPhase Phase,
@@ -61,7 +65,13 @@ public sealed record WindowState(
     CertifiedResult? AuditReport = null,
     CertifiedResult? Certified = null,
     RewardsPaid? PaidReport = null,
-    PayoutOutcome? Paid = null);
+    PayoutOutcome? Paid = null,
+    bool StepByStep = false,
+    bool Released = false)
+{
+    /// <summary>Waiting for an operator's go before the next step.</summary>
+    public bool Held => StepByStep && !Released && Phase != WindowPhase.Completed;
+}
 
 /// <summary>
 /// The lifecycle's pure transitions: (state, what happened, now) → new state. Nothing here does I/O; the
@@ -71,11 +81,18 @@ public sealed record WindowState(
 /// </summary>
 public static class WindowLifecycle
 {
-    public static WindowState Create(WindowDefinition definition, DateTimeOffset now)
+    public static WindowState Create(WindowDefinition definition, DateTimeOffset now, bool stepByStep = false)
     {
         ArgumentNullException.ThrowIfNull(definition);
         return new WindowState(definition, WindowPhase.Scheduled, [new StepRecord(WindowPhase.Scheduled, now, "created")],
-            StepProgress.Due(definition.OpensAt), DrainReports.None);
+            StepProgress.Due(definition.OpensAt), DrainReports.None, StepByStep: stepByStep);
+    }
+
+    /// <summary>An operator's go for a held window: its next step may start. Unchanged when it is not held.</summary>
+    public static WindowState Release(WindowState s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return s.Held ? s with { Released = true } : s;
     }
 
     /// <summary>The step out of <paramref name="s"/>'s phase finished: move on, record it, and make the next step due.</summary>
@@ -91,6 +108,7 @@ public static class WindowLifecycle
         {
             Phase = next,
             History = [.. s.History, new StepRecord(next, now, outcome)],
+            Released = false,
             Progress = next == WindowPhase.Completed ? StepProgress.Due(null) : StepProgress.Due(nextDue ?? now),
         };
     }

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace FanVote.Workflows;
 
-/// <summary>The state after one step, and when the window needs the driver again (null: never, it is completed).</summary>
+/// <summary>The state after one step, and when the window needs the driver again (null: not by itself: completed, or held).</summary>
 public sealed record WorkflowStep(WindowState State, DateTimeOffset? WakeAt, bool Advanced);
 
 /// <summary>
@@ -26,6 +26,11 @@ public sealed class WindowWorkflow(
         ArgumentNullException.ThrowIfNull(state);
         var now = time.GetUtcNow();
         if (state.Phase == WindowPhase.Completed)
+        {
+            return new WorkflowStep(state, null, false);
+        }
+
+        if (state.Held)
         {
             return new WorkflowStep(state, null, false);
         }
@@ -59,7 +64,7 @@ public sealed class WindowWorkflow(
         }
     }
 
-    private WindowState Fold<T>(WindowState s, ActivityResult<T> result, DateTimeOffset now, Func<T, string> outcome, Func<WindowState, T, WindowState>? keep)
+    private static WindowState Fold<T>(WindowState s, ActivityResult<T> result, DateTimeOffset now, Func<T, string> outcome, Func<WindowState, T, WindowState>? keep)
         where T : class
     {
         if (!result.Done)
@@ -68,7 +73,7 @@ public sealed class WindowWorkflow(
         }
 
         var kept = keep is null ? s : keep(s, result.Output!);
-        return WindowLifecycle.Complete(kept, s.Phase + 1, outcome(result.Output!), now, now + timings.StepPause);
+        return WindowLifecycle.Complete(kept, s.Phase + 1, outcome(result.Output!), now, now);
     }
 
     private static string Audited(Contracts.Events.CertifiedResult c) =>

@@ -36,6 +36,8 @@ public sealed record WindowStatus(
     int VotesPerAccount,
     PayoutRules Rewards,
     string Phase,
+    bool StepByStep,
+    bool Held,
     IReadOnlyList<StepRecord> Steps,
     CurrentStep? Current,
     DrainOutcome? Drain,
@@ -53,10 +55,13 @@ public sealed record WindowStatus(
         var current = s.Phase == WindowPhase.Completed
             ? null
             : new CurrentStep(Activities[(int)s.Phase], p.Attempts, p.Failures, p.Waiting, p.LastError, p.LastAttemptAt, p.NextAttemptAt);
-        return new(d.WindowId, d.Title, d.Candidates, d.OpensAt, d.ClosesAt, d.VotesPerAccount, d.PayoutRules, s.Phase.ToString(), s.History,
+        return new(d.WindowId, d.Title, d.Candidates, d.OpensAt, d.ClosesAt, d.VotesPerAccount, d.PayoutRules, s.Phase.ToString(), s.StepByStep, s.Held, s.History,
             current, s.Drained, s.Certified is null ? null : AuditReport.From(s.Certified), s.Certified, s.Paid);
     }
 }
+
+/// <summary>What the operator asks for: the window, and whether each step waits for their go.</summary>
+public sealed record CreateWindow(WindowDefinition Definition, bool StepByStep);
 
 /// <summary>The result of a create: the window, and whether this call created it.</summary>
 public sealed record CreateResult(WindowStatus? Status, bool Created, bool Conflict);
@@ -64,9 +69,12 @@ public sealed record CreateResult(WindowStatus? Status, bool Created, bool Confl
 /// <summary>One actor per window (actor id = window id). Called with JSON (non-remoting) proxies.</summary>
 public interface IWindowActor : IActor
 {
-    Task<CreateResult> CreateAsync(WindowDefinition definition);
+    Task<CreateResult> CreateAsync(CreateWindow request);
 
     Task<WindowStatus?> GetAsync();
+
+    /// <summary>Lets a held (step-by-step) window start its next step; null when there is no such window.</summary>
+    Task<WindowStatus?> ContinueAsync();
 
     Task ReportAcceptedAsync(AcceptedVotesReported report);
 

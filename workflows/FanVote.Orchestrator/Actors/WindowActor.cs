@@ -19,17 +19,19 @@ public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindow
     private const string StepReminder = "step";
     private const int MaxStepsPerTurn = 8;
 
-    public async Task<CreateResult> CreateAsync(WindowDefinition definition)
+    public async Task<CreateResult> CreateAsync(CreateWindow request)
     {
-        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(request);
+        var definition = request.Definition;
         var existing = await StateManager.TryGetStateAsync<WindowState>(StateKey);
         if (existing.HasValue)
         {
-            return new CreateResult(WindowStatus.From(existing.Value), Created: false, Conflict: !existing.Value.Definition.SameAs(definition));
+            var same = existing.Value.Definition.SameAs(definition) && existing.Value.StepByStep == request.StepByStep;
+            return new CreateResult(WindowStatus.From(existing.Value), Created: false, Conflict: !same);
         }
 
         var now = time.GetUtcNow();
-        var state = WindowLifecycle.Create(definition, now);
+        var state = WindowLifecycle.Create(definition, now, request.StepByStep);
         await announcements.ScheduledAsync(definition, now, CancellationToken.None);
         await SaveAsync(state);
         await ArmAsync(state.Progress.NextAttemptAt);
@@ -41,6 +43,24 @@ public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindow
     {
         var s = await StateManager.TryGetStateAsync<WindowState>(StateKey);
         return s.HasValue ? WindowStatus.From(s.Value) : null;
+    }
+
+    public async Task<WindowStatus?> ContinueAsync()
+    {
+        var current = await StateManager.TryGetStateAsync<WindowState>(StateKey);
+        if (!current.HasValue)
+        {
+            return null;
+        }
+
+        var released = WindowLifecycle.Release(current.Value);
+        if (!ReferenceEquals(released, current.Value))
+        {
+            await SaveAsync(released);
+            released = await AdvanceAsync(released);
+        }
+
+        return WindowStatus.From(released);
     }
 
     public Task ReportAcceptedAsync(AcceptedVotesReported report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow()));
@@ -81,7 +101,7 @@ public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindow
     }
 
     /// <summary>Runs due steps (a few in a row when each finishes at once), saving after each, then sets the next wake-up.</summary>
-    private async Task AdvanceAsync(WindowState state)
+    private async Task<WindowState> AdvanceAsync(WindowState state)
     {
         WorkflowStep step;
         var turns = 0;
@@ -107,6 +127,7 @@ public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindow
         while (step.Advanced && step.WakeAt <= time.GetUtcNow() && ++turns < MaxStepsPerTurn);
 
         await ArmAsync(step.WakeAt);
+        return state;
     }
 
     private async Task ArmAsync(DateTimeOffset? wakeAt)

@@ -18,7 +18,8 @@ namespace FanVote.Orchestrator;
 public static class OperatorApi
 {
     public sealed record CreateWindowRequest(
-        string? WindowId, string? Title, IReadOnlyList<string>? Candidates, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, int? VotesPerAccount, PayoutRules? Rewards);
+        string? WindowId, string? Title, IReadOnlyList<string>? Candidates, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, int? VotesPerAccount, PayoutRules? Rewards,
+        bool? StepByStep);
 
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
@@ -26,6 +27,7 @@ public static class OperatorApi
         var windows = app.MapGroup("/v1/windows").AddEndpointFilter(RequireOperatorKey);
         windows.MapPost("", CreateAsync);
         windows.MapGet("/{windowId}", GetAsync);
+        windows.MapPost("/{windowId}/continue", ContinueAsync);
         windows.MapGet("/{windowId}/audit", async (string windowId) => await FromCertifiedAsync(windowId, s => AuditReport.From(s.Certified!)));
         windows.MapGet("/{windowId}/certified", async (string windowId) => await FromCertifiedAsync(windowId, s => s.Certified!));
         return app;
@@ -48,7 +50,8 @@ public static class OperatorApi
             return TypedResults.ValidationProblem(errors, detail: "The window definition has mistakes; fix the fields listed in 'errors' and send it again.");
         }
 
-        var result = await Proxy(definition.WindowId).InvokeMethodAsync<WindowDefinition, CreateResult>(nameof(IWindowActor.CreateAsync), definition);
+        var result = await Proxy(definition.WindowId).InvokeMethodAsync<CreateWindow, CreateResult>(
+            nameof(IWindowActor.CreateAsync), new CreateWindow(definition, body.StepByStep ?? false));
         if (result.Conflict)
         {
             return TypedResults.Problem(
@@ -68,6 +71,24 @@ public static class OperatorApi
         return status is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.")
             : TypedResults.Ok(status);
+    }
+
+    /// <summary>Step-by-step windows: the held window starts its next step.</summary>
+    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> ContinueAsync(string windowId)
+    {
+        var before = await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.GetAsync));
+        if (before is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.");
+        }
+
+        if (!before.Held)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not waiting",
+                detail: $"Window '{windowId}' is not waiting for a go ({(before.StepByStep ? "its current step is already under way" : "it was not created with stepByStep: true")}); nothing to continue.");
+        }
+
+        return TypedResults.Ok((await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.ContinueAsync)))!);
     }
 
     private static async Task<Results<Ok<T>, ProblemHttpResult>> FromCertifiedAsync<T>(string windowId, Func<WindowStatus, T> pick)
