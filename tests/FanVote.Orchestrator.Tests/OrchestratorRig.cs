@@ -44,6 +44,20 @@ public sealed class OrchestratorRig : IAsyncLifetime
         return r.IsSuccessStatusCode ? JsonDocument.Parse(await r.Content.ReadAsStringAsync()) : null;
     }
 
+    public async Task<HttpResponseMessage> PostAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Add("X-Operator-Key", OperatorKey);
+        return await Http.SendAsync(request);
+    }
+
+    public async Task<HttpResponseMessage> GetRawAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("X-Operator-Key", OperatorKey);
+        return await Http.SendAsync(request);
+    }
+
     public async Task<string?> WaitPhaseAsync(string windowId, string phase, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
