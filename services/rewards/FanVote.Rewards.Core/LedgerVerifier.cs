@@ -31,8 +31,9 @@ public sealed record LedgerReport(long Rows, IReadOnlyList<LedgerFinding> Findin
 
 /// <summary>
 /// Walks the ledger in seq order and checks each row: its hash against its content (changed), its seq against the
-/// previous one (removed), its previous-hash link against the row before it (removed or reordered: when the hash
-/// it links to belongs to a row still present elsewhere, the rows were reordered). Stored balances are checked
+/// previous one (removed), and its place in the chain: a row whose previous-hash matches no row lost its predecessor
+/// (removed or replaced); a row the chain puts between other rows than its seq does — on both sides, so a row next
+/// to a moved one is not blamed — was reordered. Stored balances are checked
 /// against the entries (a removed last row shows there), and the end of the chain against an anchor kept elsewhere.
 /// </summary>
 public static class LedgerVerifier
@@ -42,15 +43,19 @@ public static class LedgerVerifier
         ArgumentNullException.ThrowIfNull(rows);
         var findings = new List<LedgerFinding>();
         var byHash = new Dictionary<string, LedgerEntry>(StringComparer.Ordinal);
+        var byPrev = new Dictionary<string, LedgerEntry>(StringComparer.Ordinal);
         foreach (var r in rows)
         {
             byHash.TryAdd(Convert.ToHexString(r.Hash), r);
+            byPrev.TryAdd(Convert.ToHexString(r.PrevHash), r);
         }
 
-        var expectedSeq = 1L;
-        var expectedPrev = LedgerChain.Genesis;
-        foreach (var row in rows)
+        for (var i = 0; i < rows.Count; i++)
         {
+            var row = rows[i];
+            var seqPred = i > 0 ? rows[i - 1] : null;
+            var seqSucc = i + 1 < rows.Count ? rows[i + 1] : null;
+            var expectedSeq = (seqPred?.Seq ?? 0) + 1;
             if (!CryptographicOperations.FixedTimeEquals(LedgerChain.Hash(row), row.Hash))
             {
                 findings.Add(new(FindingKind.Changed, row.Seq, row.EntryId, S($"row {row.Seq} (entry {row.EntryId}) was changed: its content does not match its hash")));
@@ -63,23 +68,26 @@ public static class LedgerVerifier
                     : S($"rows {expectedSeq}-{row.Seq - 1} were removed (the ledger goes from row {expectedSeq - 1} to row {row.Seq})")));
             }
 
-            if (!row.PrevHash.AsSpan().SequenceEqual(expectedPrev))
+            // Where the chain puts the row (the rows it was chained after and before) against where its seq puts it.
+            var isFirst = row.PrevHash.AsSpan().SequenceEqual(LedgerChain.Genesis);
+            var chainPred = isFirst ? null : byHash.GetValueOrDefault(Convert.ToHexString(row.PrevHash));
+            var chainSucc = byPrev.GetValueOrDefault(Convert.ToHexString(row.Hash));
+            if (!isFirst && chainPred is null)
             {
-                var linked = byHash.GetValueOrDefault(Convert.ToHexString(row.PrevHash));
-                if (linked is not null && linked.Seq != row.Seq - 1)
-                {
-                    findings.Add(new(FindingKind.Reordered, row.Seq, row.EntryId,
-                        S($"row {row.Seq} (entry {row.EntryId}) is out of order: it was chained after entry {linked.EntryId}, which is now row {linked.Seq}")));
-                }
-                else if (row.Seq == expectedSeq && linked is null)
+                if (row.Seq == expectedSeq)
                 {
                     findings.Add(new(FindingKind.Removed, row.Seq, row.EntryId,
                         S($"the row chained before row {row.Seq} (entry {row.EntryId}) is missing: it was removed or replaced")));
                 }
+
+                continue;
             }
 
-            expectedSeq = row.Seq + 1;
-            expectedPrev = row.Hash;
+            if (chainPred != seqPred && chainSucc != seqSucc)
+            {
+                findings.Add(new(FindingKind.Reordered, row.Seq, row.EntryId, S(
+                    $"row {row.Seq} (entry {row.EntryId}) is out of order: it was chained after {Describe(chainPred)} and before {Describe(chainSucc)}")));
+            }
         }
 
         if (storedBalances is not null)
@@ -111,4 +119,6 @@ public static class LedgerVerifier
     }
 
     private static string S(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+
+    private static string Describe(LedgerEntry? row) => row is null ? "nothing" : S($"entry {row.EntryId} (now row {row.Seq})");
 }
