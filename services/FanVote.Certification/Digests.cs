@@ -76,5 +76,21 @@ public sealed class VotersDigest : IDisposable
 
     public string Finish() => Convert.ToHexStringLower(_hash.GetHashAndReset());
 
+    /// <summary>The digest of whole voters, given in account order; each voter's candidates are taken in ordinal order.</summary>
+    public static string Of(IEnumerable<CountedVoter> voters)
+    {
+        ArgumentNullException.ThrowIfNull(voters);
+        using var digest = new VotersDigest();
+        foreach (var v in voters)
+        {
+            foreach (var (candidate, n) in v.Votes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                digest.Add(v.AccountId, candidate, n);
+            }
+        }
+
+        return digest.Finish();
+    }
+
     public void Dispose() => _hash.Dispose();
 }

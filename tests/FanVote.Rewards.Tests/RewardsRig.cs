@@ -51,19 +51,10 @@ public sealed class RewardsRig : IAsyncLifetime
             AccountId = $"{window}-acc-{i:D3}",
             Votes = i % 3 == 0 ? new Dictionary<string, long> { ["x"] = 1 + (i % 4), ["y"] = 1 } : new Dictionary<string, long> { ["y"] = 1 + (i % 2) },
         }).ToList();
-        using var digest = new VotersDigest();
-        foreach (var v in list)
-        {
-            foreach (var (c, n) in v.Votes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            {
-                digest.Add(v.AccountId, c, n);
-            }
-        }
-
         return (list, new PayoutRequested
         {
             EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = 1, Rules = rules, Winners = ["x"],
-            Voters = voters, VoterChunks = (voters + chunkSize - 1) / chunkSize, VotersDigest = digest.Finish(),
+            Voters = voters, VoterChunks = (voters + chunkSize - 1) / chunkSize, VotersDigest = VotersDigest.Of(list),
         });
     }
 

@@ -186,17 +186,5 @@ public sealed class RewardsTests(RewardsRig rig) : IClassFixture<RewardsRig>
         return (await JsonDocument.ParseAsync(await r.Content.ReadAsStreamAsync())).RootElement;
     }
 
-    private static string Digest(List<CountedVoter> voters)
-    {
-        using var d = new FanVote.Certification.VotersDigest();
-        foreach (var v in voters)
-        {
-            foreach (var (c, n) in v.Votes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            {
-                d.Add(v.AccountId, c, n);
-            }
-        }
-
-        return d.Finish();
-    }
+    private static string Digest(List<CountedVoter> voters) => FanVote.Certification.VotersDigest.Of(voters);
 }

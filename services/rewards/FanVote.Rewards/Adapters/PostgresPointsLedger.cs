@@ -161,23 +161,12 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options) : IAs
         }
 
         var voters = await VotersAsync(conn, tx, windowId, ct);
-        using (var digest = new VotersDigest())
+        if (VotersDigest.Of(voters) != request.VotersDigest || voters.Count != request.Voters)
         {
-            foreach (var v in voters)
-            {
-                foreach (var (candidate, n) in v.Votes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-                {
-                    digest.Add(v.AccountId, candidate, n);
-                }
-            }
-
-            if (digest.Finish() != request.VotersDigest || voters.Count != request.Voters)
-            {
-                await Exec(conn, tx, "DELETE FROM payout_voters WHERE window_id = $1", windowId, ct);
-                await Exec(conn, tx, "DELETE FROM payout_voter_chunks WHERE window_id = $1", windowId, ct);
-                await tx.CommitAsync(ct);
-                return new PayAttempt(null, false, 0, request.VoterChunks, true);
-            }
+            await Exec(conn, tx, "DELETE FROM payout_voters WHERE window_id = $1", windowId, ct);
+            await Exec(conn, tx, "DELETE FROM payout_voter_chunks WHERE window_id = $1", windowId, ct);
+            await tx.CommitAsync(ct);
+            return new PayAttempt(null, false, 0, request.VoterChunks, true);
         }
 
         var credits = PayoutPlan.Credits(request.Rules, request.Winners, voters);
