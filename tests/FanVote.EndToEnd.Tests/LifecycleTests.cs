@@ -64,10 +64,11 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         var tokens = await fans.SignInAsync();
         var accounts = tokens.Select(AccountOf).ToArray();
         var opensAt = DateTimeOffset.UtcNow.AddSeconds(2);
-        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(10), stepByStep: kill is not null);
+        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(20), stepByStep: kill is not null);
         var killed = new List<string>();
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        var watcher = WatchAsync(window, kill, killed, stop.Token);
+        var flagsStored = new TaskCompletionSource();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(300));
+        var watcher = WatchAsync(window, kill, killed, flagsStored.Task, stop.Token);
         await WaitAsync(async () => await IngressKnowsAsync(window, tokens[0]), "ingress knows the window");
         var untilOpen = opensAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200);
         if (untilOpen > TimeSpan.Zero)
@@ -81,6 +82,8 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
 
         var flagged = await FlagBotsAsync(window, accounts);
         await WaitAsync(async () => await FlagCountAsync(window) == flagged.Count, "tally stored every flag");
+        var flagsStoredAt = DateTimeOffset.UtcNow;
+        flagsStored.SetResult();
 
         List<string> phasesSeen;
         try
@@ -95,6 +98,14 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
             }
 
             throw;
+        }
+
+        if (kill is null)
+        {
+            // An automatic window waits FlagGrace (5 s here) after the drain; on a machine too slow for that the flags came late.
+            using var drained = await OperatorAsync($"/v1/windows/{window}");
+            var drainedAt = drained.RootElement.GetProperty("drain").GetProperty("at").GetDateTimeOffset();
+            Assert.True(flagsStoredAt <= drainedAt.AddSeconds(5), $"the flags were stored at {flagsStoredAt:O}, after the audit's flag grace ended (drained {drainedAt:O})");
         }
 
         output.WriteLine($"{window}: phases {string.Join(" → ", phasesSeen)}; killed {(kill is null ? "nothing" : $"{kill} at " + string.Join(", ", killed))}");
@@ -129,7 +140,7 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
     /// while that step is under way, restarts it and waits until it is ready. The window cannot move past the next
     /// phase meanwhile, so each phase gets its kill however slow the machine is.
     /// </summary>
-    private async Task<List<string>> WatchAsync(string window, Kill? kill, List<string> killed, CancellationToken ct)
+    private async Task<List<string>> WatchAsync(string window, Kill? kill, List<string> killed, Task flagsStored, CancellationToken ct)
     {
         var seen = new List<string>();
         var last = "";
@@ -156,6 +167,12 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
 
             if (kill is { } target && !killed.Contains(phase) && (status.GetProperty("held").GetBoolean() || phase == "Completed"))
             {
+                if (phase == "Drained")
+                {
+                    // Like the flag grace of an automatic window, but exact: the audit starts once the flags are in.
+                    await flagsStored.WaitAsync(ct);
+                }
+
                 if (phase != "Completed")
                 {
                     await ContinueAsync(window);

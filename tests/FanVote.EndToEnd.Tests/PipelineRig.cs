@@ -28,7 +28,7 @@ public sealed class PipelineRig(bool lifecycle) : IAsyncLifetime
     {
         ["Orchestrator__Heartbeat"] = "00:00:01",
         ["Orchestrator__Lifecycle__AcceptSettle"] = "00:00:01",
-        ["Orchestrator__Lifecycle__FlagGrace"] = "00:00:01",
+        ["Orchestrator__Lifecycle__FlagGrace"] = "00:00:05",
         ["Orchestrator__Lifecycle__PollInitial"] = "00:00:00.300",
         ["Orchestrator__Lifecycle__PollMax"] = "00:00:01",
         ["Orchestrator__Lifecycle__FailureBackoffMax"] = "00:00:02",

@@ -33,8 +33,11 @@ public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindow
         var now = time.GetUtcNow();
         var state = WindowLifecycle.Create(definition, now, request.StepByStep);
         await announcements.ScheduledAsync(definition, now, CancellationToken.None);
-        await SaveAsync(state);
+
+        // The reminder before the save: a window saved without its reminder would never open. A reminder without a
+        // saved window (a crash in between) finds nothing and removes itself; the operator's retry creates it again.
         await ArmAsync(state.Progress.NextAttemptAt);
+        await SaveAsync(state);
         OrchestratorLog.WindowCreated(log, definition.WindowId, definition.OpensAt, definition.ClosesAt);
         return new CreateResult(WindowStatus.From(state), Created: true, Conflict: false);
     }
@@ -56,6 +59,8 @@ public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindow
         var released = WindowLifecycle.Release(current.Value);
         if (!ReferenceEquals(released, current.Value))
         {
+            // A held window has no reminder: set it before saving the go, so a crash in between cannot strand the window.
+            await ArmAsync(time.GetUtcNow());
             await SaveAsync(released);
             released = await AdvanceAsync(released);
         }

@@ -14,6 +14,11 @@ namespace FanVote.Rewards.Payouts;
 /// </summary>
 public sealed class PayoutService(PostgresPointsLedger ledger, DaprClient dapr, RewardsMetrics metrics, TimeProvider time, ILogger<PayoutService> log)
 {
+    // Every retry of the orchestrator's request would ask tally to send all voters again; once per window per this
+    // long is enough (a mismatch asks at once).
+    private static readonly TimeSpan AskAgainAfter = TimeSpan.FromSeconds(10);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _asked = new(StringComparer.Ordinal);
+
     public async Task RequestedAsync(PayoutRequested request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -55,8 +60,11 @@ public sealed class PayoutService(PostgresPointsLedger ledger, DaprClient dapr, 
             RewardsLog.VotersMismatch(log, windowId);
         }
 
-        if (needed > 0 && (askForVoters || mismatch))
+        var now = time.GetUtcNow();
+        var recently = _asked.TryGetValue(windowId, out var at) && now - at < AskAgainAfter;
+        if (needed > 0 && (mismatch || (askForVoters && !recently)))
         {
+            _asked[windowId] = now;
             RewardsLog.WaitingForVoters(log, windowId, here, needed);
             await dapr.PublishTypedAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, new CountedVotersRequested
             {
