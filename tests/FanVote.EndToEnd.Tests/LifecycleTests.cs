@@ -64,7 +64,8 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         var tokens = await fans.SignInAsync();
         var accounts = tokens.Select(AccountOf).ToArray();
         var opensAt = DateTimeOffset.UtcNow.AddSeconds(2);
-        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(20), stepByStep: kill is not null);
+        // Open long enough for 120 votes on a 2-core machine shared with other work (ingress closes by its own clock).
+        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(40), stepByStep: kill is not null);
         var killed = new List<string>();
         var flagsStored = new TaskCompletionSource();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(300));
