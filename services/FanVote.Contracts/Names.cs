@@ -52,7 +52,7 @@ public static class Topics
 
     /// <summary>
     /// Window lifecycle facts (<see cref="Events.WindowScheduled"/>, <see cref="Events.WindowOpened"/>,
-    /// <see cref="Events.WindowClosed"/>). Each is published with its type name as the CloudEvent type
+    /// <see cref="Events.WindowClosed"/>, <see cref="Events.WindowCertified"/>, <see cref="Events.WindowCompleted"/>). Each is published with its type name as the CloudEvent type
     /// (<see cref="EventTypes"/>), so subscribers route on <c>event.type</c>.
     /// </summary>
     public const string WindowEvents = "window-events";
@@ -62,6 +62,27 @@ public static class Topics
 
     /// <summary>Vote ids the fraud service flagged (<see cref="Events.VotesFlagged"/>); the audit excludes them.</summary>
     public const string VoteFlags = "vote-flags";
+
+    /// <summary>Where flags go that exhausted their delivery retries.</summary>
+    public const string VoteFlagsDeadLetter = "vote-flags-dlq";
+
+    /// <summary>
+    /// Requests from the lifecycle to the services that hold the data (<see cref="Events.VoteCountsRequested"/>,
+    /// <see cref="Events.AuditRequested"/>, <see cref="Events.CountedVotersRequested"/>), routed on the CloudEvent type.
+    /// </summary>
+    public const string WindowRequests = "window-requests";
+
+    /// <summary>
+    /// Answers to the orchestrator (<see cref="Events.AcceptedVotesReported"/>, <see cref="Events.PersistedVotesReported"/>,
+    /// <see cref="Events.WindowAudited"/>, <see cref="Events.RewardsPaid"/>), routed on the CloudEvent type.
+    /// </summary>
+    public const string WindowReports = "window-reports";
+
+    /// <summary>A certified window's Merkle leaves, tally → results (<see cref="Events.ReceiptChunk"/>).</summary>
+    public const string ReceiptChunks = "receipt-chunks";
+
+    /// <summary>A certified window's counted voters, tally → rewards (<see cref="Events.CountedVotersChunk"/>).</summary>
+    public const string CountedVoters = "counted-voters";
 }
 
 /// <summary>CloudEvent `type` values for topics that carry more than one event type.</summary>
@@ -78,4 +99,34 @@ public static class EventTypes
 
     /// <summary><see cref="Events.WindowClosed"/>.</summary>
     public const string WindowClosed = "fanvote.window.closed.v1";
+
+    /// <summary><see cref="Events.WindowCertified"/>.</summary>
+    public const string WindowCertified = "fanvote.window.certified.v1";
+
+    /// <summary><see cref="Events.WindowCompleted"/>.</summary>
+    public const string WindowCompleted = "fanvote.window.completed.v1";
+
+    /// <summary><see cref="Events.VoteCountsRequested"/>.</summary>
+    public const string VoteCountsRequested = "fanvote.window.counts-requested.v1";
+
+    /// <summary><see cref="Events.AuditRequested"/>.</summary>
+    public const string AuditRequested = "fanvote.window.audit-requested.v1";
+
+    /// <summary><see cref="Events.CountedVotersRequested"/>.</summary>
+    public const string CountedVotersRequested = "fanvote.window.voters-requested.v1";
+
+    /// <summary><see cref="Events.AcceptedVotesReported"/>.</summary>
+    public const string AcceptedVotesReported = "fanvote.window.accepted-reported.v1";
+
+    /// <summary><see cref="Events.PersistedVotesReported"/>.</summary>
+    public const string PersistedVotesReported = "fanvote.window.persisted-reported.v1";
+
+    /// <summary><see cref="Events.WindowAudited"/>.</summary>
+    public const string WindowAudited = "fanvote.window.audited.v1";
+
+    /// <summary><see cref="Events.RewardsPaid"/>.</summary>
+    public const string RewardsPaid = "fanvote.window.rewards-paid.v1";
+
+    /// <summary><see cref="Events.PayoutRequested"/> on `reward-requests` (the default route there takes <see cref="Events.RewardRequested"/>).</summary>
+    public const string PayoutRequested = "fanvote.rewards.payout-requested.v1";
 }

@@ -38,7 +38,43 @@ public sealed class EventRoundTripTests
             EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", VoteIds = [Guid.NewGuid(), Guid.NewGuid()], SubjectKind = "device",
             Subject = "dev-9", ReasonCodes = ["device-farm"], Score = 0.99, ModelVersion = "2026-11-27.1",
         },
+        new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3 },
+        new AcceptedVotesReported { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3, Accepted = 1200 },
+        new PersistedVotesReported { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3, Persisted = 1199 },
+        new AuditRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 1, Candidates = ["a", "b"], Accepted = 1200 },
+        new WindowAudited { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Result = Certified() },
+        new WindowCertified { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Result = Certified() },
+        new WindowCompleted { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Digest = new string('d', 64) },
+        new ReceiptChunk
+        {
+            EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", ChunkIndex = 2, ChunkCount = 3, LeafCount = 9000,
+            Candidates = ["a", "b"], Leaves = Convert.ToBase64String(new byte[34]),
+        },
+        new PayoutRequested
+        {
+            EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 2, Rules = new PayoutRules { PointsPerVote = 5, WinnerBonus = 0 },
+            Winners = ["a"], Voters = 40, VoterChunks = 1, VotersDigest = new string('e', 64),
+        },
+        new CountedVotersRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1" },
+        new CountedVotersChunk
+        {
+            EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", ChunkIndex = 0, ChunkCount = 1,
+            Voters = [new CountedVoter { AccountId = "acc-1", Votes = new Dictionary<string, long> { ["a"] = 2, ["b"] = 1 } }],
+        },
+        new RewardsPaid
+        {
+            EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Accounts = 40, Points = 2600, Entries = 61,
+            LedgerHeadSeq = 61, LedgerHeadHash = new string('f', 64), VotersDigest = new string('e', 64),
+        },
     ];
+
+    private static CertifiedResult Certified() => new()
+    {
+        WindowId = "w1", Candidates = ["a", "b"], Counts = new Dictionary<string, long> { ["a"] = 700, ["b"] = 480 }, Total = 1180,
+        Winners = ["a"], Accepted = 1200, Persisted = 1200, Excluded = 20, ExcludedByReason = new Dictionary<string, long> { ["device-farm"] = 20 },
+        LiveTotal = 1200, LiveMatches = true, MerkleRoot = new string('a', 64), LeafCount = 1180, ReceiptChunkSize = 4096, ReceiptChunks = 1,
+        Voters = 300, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = T.AddMinutes(2), Digest = new string('b', 64),
+    };
 
     [Theory]
     [MemberData(nameof(Events))]
@@ -60,6 +96,14 @@ public sealed class EventRoundTripTests
         Assert.Equal(1, doc.RootElement.GetProperty("schemaVersion").GetInt32());
         Assert.Equal(e.EventId, doc.RootElement.GetProperty("eventId").GetGuid());
         Assert.True(doc.RootElement.TryGetProperty("occurredAt", out _));
+    }
+
+    [Fact]
+    public void EventIds_Stable_SamePartsSameId_OtherPartsOtherId()
+    {
+        Assert.Equal(EventIds.Stable("w1", EventTypes.WindowCertified), EventIds.Stable("w1", EventTypes.WindowCertified));
+        Assert.NotEqual(EventIds.Stable("w1", EventTypes.WindowCertified), EventIds.Stable("w2", EventTypes.WindowCertified));
+        Assert.NotEqual(EventIds.Stable("w1", "audit", "1"), EventIds.Stable("w1", "audit", "2"));
     }
 
     [Fact]

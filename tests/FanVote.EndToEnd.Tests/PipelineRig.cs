@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Dapr.Client;
 using FanVote.Contracts;
 using FanVote.Testing;
 using Npgsql;
@@ -7,11 +8,31 @@ using StackExchange.Redis;
 
 namespace FanVote.EndToEnd.Tests;
 
-/// <summary>Every service of the vote pipeline beside its own local sidecar, on private Redis and a fresh ledger database.</summary>
-public sealed class PipelineRig : IAsyncLifetime
+/// <summary>
+/// Every service of the vote pipeline beside its own local sidecar, on private Redis and a fresh ledger database.
+/// With <c>lifecycle</c>, also rewards and a sidecar with app id `fraud` (the tests publish VotesFlagged through it),
+/// and the orchestrator runs with short waits so a window goes from creation to Completed in seconds.
+/// </summary>
+public sealed class PipelineRig(bool lifecycle) : IAsyncLifetime
 {
     public const string OperatorKey = "e2e-operator-key-0123456789";
     private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
+
+    public PipelineRig()
+        : this(lifecycle: false)
+    {
+    }
+
+    /// <summary>Lifecycle waits for tests: a window goes from its close to Completed in a few seconds.</summary>
+    public static Dictionary<string, string?> FastLifecycle { get; } = new()
+    {
+        ["Orchestrator__Heartbeat"] = "00:00:01",
+        ["Orchestrator__Lifecycle__AcceptSettle"] = "00:00:01",
+        ["Orchestrator__Lifecycle__FlagGrace"] = "00:00:05",
+        ["Orchestrator__Lifecycle__PollInitial"] = "00:00:00.300",
+        ["Orchestrator__Lifecycle__PollMax"] = "00:00:01",
+        ["Orchestrator__Lifecycle__FailureBackoffMax"] = "00:00:02",
+    };
 
     public RedisServer Redis { get; private set; } = null!;
 
@@ -25,6 +46,13 @@ public sealed class PipelineRig : IAsyncLifetime
 
     public ServiceHost Results { get; private set; } = null!;
 
+    public ServiceHost? Rewards { get; private set; }
+
+    public SidecarHost? Fraud { get; private set; }
+
+    /// <summary>A DaprClient on the `fraud` sidecar: publishes what the fraud service would.</summary>
+    public DaprClient? FraudClient { get; private set; }
+
     public HttpClient IngressHttp { get; } = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromSeconds(60) };
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -33,26 +61,40 @@ public sealed class PipelineRig : IAsyncLifetime
     {
         Redis = await RedisServer.StartAsync();
         Db = await PostgresDatabase.CreateAsync("e2e");
-        Orchestrator = new ServiceHost(AppIds.Orchestrator, "FanVote.Orchestrator", _resources.Path,
-            appEnv: new Dictionary<string, string?> { ["FANVOTE_OPERATOR_KEY"] = OperatorKey }, redisHost: Redis.Address);
+        var orchestratorEnv = new Dictionary<string, string?>(lifecycle ? FastLifecycle : []) { ["FANVOTE_OPERATOR_KEY"] = OperatorKey };
+        Orchestrator = new ServiceHost(AppIds.Orchestrator, "FanVote.Orchestrator", _resources.Path, appEnv: orchestratorEnv, redisHost: Redis.Address);
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
             appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
         Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, redisHost: Redis.Address);
         Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path,
             appEnv: new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" }, redisHost: Redis.Address);
-        await Task.WhenAll(Orchestrator.StartAsync(), Tally.StartAsync(), Results.StartAsync(), Ingress.StartAsync());
+        var starting = new List<Task> { Orchestrator.StartAsync(), Tally.StartAsync(), Results.StartAsync(), Ingress.StartAsync() };
+        if (lifecycle)
+        {
+            Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
+                appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
+            Fraud = new SidecarHost(AppIds.Fraud, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Redis.Address });
+            starting.Add(Rewards.StartAsync());
+            starting.Add(Fraud.StartAsync());
+        }
+
+        await Task.WhenAll(starting);
+        if (Fraud is not null)
+        {
+            FraudClient = new DaprClientBuilder().UseGrpcEndpoint(Fraud.GrpcEndpoint).UseHttpEndpoint(Fraud.HttpEndpoint).UseJsonSerializationOptions(FanVoteJson.Options).Build();
+        }
+
         IngressHttp.BaseAddress = new Uri(Ingress.BaseUrl);
     }
 
-    public async Task CreateWindowAsync(string windowId, string[] candidates, int votesPerAccount)
+    public Task CreateWindowAsync(string windowId, string[] candidates, int votesPerAccount) =>
+        CreateWindowAsync(windowId, candidates, votesPerAccount, DateTimeOffset.UtcNow.AddSeconds(-1), DateTimeOffset.UtcNow.AddMinutes(30));
+
+    public async Task CreateWindowAsync(string windowId, string[] candidates, int votesPerAccount, DateTimeOffset opensAt, DateTimeOffset closesAt, bool stepByStep = false)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, Orchestrator.BaseUrl + "/v1/windows")
         {
-            Content = JsonContent.Create(new
-            {
-                windowId, title = "E2E " + windowId, candidates,
-                opensAt = DateTimeOffset.UtcNow.AddSeconds(-1), closesAt = DateTimeOffset.UtcNow.AddMinutes(30), votesPerAccount,
-            }),
+            Content = JsonContent.Create(new { windowId, title = "E2E " + windowId, candidates, opensAt, closesAt, votesPerAccount, stepByStep }),
         };
         request.Headers.Add("X-Operator-Key", OperatorKey);
         using var r = await Http.SendAsync(request);
@@ -114,7 +156,8 @@ public sealed class PipelineRig : IAsyncLifetime
     {
         IngressHttp.Dispose();
         Http.Dispose();
-        foreach (var d in new IAsyncDisposable?[] { Ingress, Results, Tally, Orchestrator, Db, Redis })
+        FraudClient?.Dispose();
+        foreach (var d in new IAsyncDisposable?[] { Ingress, Results, Tally, Orchestrator, Rewards, Fraud, Db, Redis })
         {
             if (d is not null)
             {

@@ -86,6 +86,55 @@ public sealed class OperatorApiTests(OrchestratorRig rig) : IClassFixture<Orches
     }
 
     [Fact]
+    public async Task Continue_StepByStepWindow_WaitsInEachPhaseForTheOperatorsGo()
+    {
+        var id = NewId();
+        using var created = await rig.CreateAsync(new
+        {
+            windowId = id, title = "Rehearsal", candidates = new[] { "a", "b" }, opensAt = DateTimeOffset.UtcNow.AddSeconds(-1),
+            closesAt = DateTimeOffset.UtcNow.AddMinutes(5), votesPerAccount = 1, stepByStep = true,
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await Task.Delay(1500, TestContext.Current.CancellationToken);
+
+        using (var held = await rig.GetAsync(id))
+        {
+            Assert.Equal("Scheduled", held!.RootElement.GetProperty("phase").GetString());
+            Assert.True(held.RootElement.GetProperty("held").GetBoolean());
+        }
+
+        using var go = await rig.PostAsync($"/v1/windows/{id}/continue");
+        Assert.Equal(HttpStatusCode.OK, go.StatusCode);
+        Assert.Equal("Open", await rig.WaitPhaseAsync(id, "Open", TimeSpan.FromSeconds(15)));
+        using (var open = await rig.GetAsync(id))
+        {
+            Assert.True(open!.RootElement.GetProperty("held").GetBoolean());
+        }
+
+        using var again = await rig.PostAsync($"/v1/windows/{id}/continue");
+        using var tooMany = await rig.PostAsync($"/v1/windows/{id}/continue");
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, tooMany.StatusCode);
+        Assert.Contains("already under way", await tooMany.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        using var certified = await rig.GetRawAsync($"/v1/windows/{id}/certified");
+        Assert.Equal(HttpStatusCode.NotFound, certified.StatusCode);
+        Assert.Contains("certified after the drain and the audit", await certified.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Continue_WindowThatIsNotStepByStep_Is409ProblemJson()
+    {
+        var id = NewId();
+        using var created = await rig.CreateAsync(Window(id, 60, 120));
+
+        using var r = await rig.PostAsync($"/v1/windows/{id}/continue");
+
+        Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
+        Assert.Contains("stepByStep", await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Get_UnknownWindow_Is404ProblemJson()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/windows/{NewId()}");

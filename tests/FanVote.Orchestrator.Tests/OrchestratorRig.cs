@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using FanVote.Contracts;
 using FanVote.Testing;
-using StackExchange.Redis;
 
 namespace FanVote.Orchestrator.Tests;
 
@@ -45,6 +44,20 @@ public sealed class OrchestratorRig : IAsyncLifetime
         return r.IsSuccessStatusCode ? JsonDocument.Parse(await r.Content.ReadAsStringAsync()) : null;
     }
 
+    public async Task<HttpResponseMessage> PostAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path);
+        request.Headers.Add("X-Operator-Key", OperatorKey);
+        return await Http.SendAsync(request);
+    }
+
+    public async Task<HttpResponseMessage> GetRawAsync(string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("X-Operator-Key", OperatorKey);
+        return await Http.SendAsync(request);
+    }
+
     public async Task<string?> WaitPhaseAsync(string windowId, string phase, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -65,20 +78,7 @@ public sealed class OrchestratorRig : IAsyncLifetime
     }
 
     /// <summary>CloudEvent (type, event id, window id) of every message on the window-events stream.</summary>
-    public async Task<List<(string Type, Guid EventId, string WindowId)>> WindowEventsAsync()
-    {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(Redis.Address);
-        var entries = await mux.GetDatabase().StreamRangeAsync(Topics.WindowEvents);
-        var list = new List<(string, Guid, string)>();
-        foreach (var e in entries)
-        {
-            using var ce = JsonDocument.Parse((string)e["data"]!);
-            var data = ce.RootElement.GetProperty("data");
-            list.Add((ce.RootElement.GetProperty("type").GetString()!, data.GetProperty("eventId").GetGuid(), data.GetProperty("windowId").GetString()!));
-        }
-
-        return list;
-    }
+    public Task<List<(string Type, Guid EventId, string WindowId)>> WindowEventsAsync() => StreamEvents.ReadAsync(Redis.Address, Topics.WindowEvents);
 
     public async ValueTask DisposeAsync()
     {

@@ -4,7 +4,7 @@ using FanVote.Contracts;
 
 namespace FanVote.Tally.Tests;
 
-public sealed class TallyTests(TallyRig rig, ITestOutputHelper output) : IClassFixture<TallyRig>
+public sealed partial class TallyTests(TallyRig rig, ITestOutputHelper output) : IClassFixture<TallyRig>
 {
     private static string NewWindow() => "w-" + Guid.NewGuid().ToString("N")[..8];
 

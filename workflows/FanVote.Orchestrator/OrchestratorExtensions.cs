@@ -1,6 +1,8 @@
 using FanVote.Contracts;
 using FanVote.Orchestrator.Actors;
 using FanVote.Orchestrator.Adapters;
+using FanVote.Workflows;
+using Microsoft.Extensions.Options;
 
 namespace FanVote.Orchestrator;
 
@@ -13,9 +15,20 @@ public static class OrchestratorExtensions
             .BindConfiguration("Orchestrator")
             .Configure<IConfiguration>((o, c) => o.OperatorKey = c["FANVOTE_OPERATOR_KEY"] is { Length: > 0 } k ? k : o.OperatorKey)
             .ValidateDataAnnotations()
+            .Validate(o => o.Heartbeat >= TimeSpan.FromMilliseconds(500), "Orchestrator:Heartbeat must be at least 500 ms.")
             .ValidateOnStart();
+        builder.Services.AddOptions<LifecycleTimings>().BindConfiguration("Orchestrator:Lifecycle");
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<LifecycleTimings>>().Value);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IWindowEventPublisher, DaprWindowEventPublisher>();
+        builder.Services.AddSingleton<IWindowAnnouncements, DaprWindowAnnouncements>();
+        builder.Services.AddSingleton<IWindowRequests, DaprWindowRequests>();
+        builder.Services.AddSingleton<OpenWindowActivity>();
+        builder.Services.AddSingleton<CloseWindowActivity>();
+        builder.Services.AddSingleton<AwaitPersistenceActivity>();
+        builder.Services.AddSingleton<AuditWindowActivity>();
+        builder.Services.AddSingleton<PayRewardsActivity>();
+        builder.Services.AddSingleton<CompleteWindowActivity>();
+        builder.Services.AddSingleton<WindowWorkflow>();
         builder.Services.AddActors(o =>
         {
             o.Actors.RegisterActor<WindowActor>();

@@ -1,17 +1,33 @@
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using FanVote.Contracts.Events;
 
 namespace FanVote.Workflows;
 
-/// <summary>What an operator asks for when creating a window.</summary>
+/// <summary>What an operator asks for when creating a window; <paramref name="Rewards"/> null means the defaults.</summary>
 public sealed record WindowDefinition(
     string WindowId,
     string Title,
     IReadOnlyList<string> Candidates,
     DateTimeOffset OpensAt,
     DateTimeOffset ClosesAt,
-    int VotesPerAccount)
+    int VotesPerAccount,
+    PayoutRules? Rewards = null)
 {
     public const int MaxCandidates = 100;
+    public const long MaxPoints = 1_000_000;
+
+    /// <summary>The payout rules in force: the window's own, else the defaults.</summary>
+    [JsonIgnore]
+    public PayoutRules PayoutRules => Rewards ?? new PayoutRules();
+
+    /// <summary>Same window: every field equal, candidates in the same order.</summary>
+    public bool SameAs(WindowDefinition other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return WindowId == other.WindowId && Title == other.Title && Candidates.SequenceEqual(other.Candidates) &&
+            OpensAt == other.OpensAt && ClosesAt == other.ClosesAt && VotesPerAccount == other.VotesPerAccount && PayoutRules == other.PayoutRules;
+    }
 
     /// <summary>Problems an operator can fix, keyed by field; empty when the definition is valid.</summary>
     public IReadOnlyDictionary<string, string[]> Validate(DateTimeOffset now)
@@ -56,6 +72,11 @@ public sealed record WindowDefinition(
         if (VotesPerAccount is < 1 or > 10_000)
         {
             errors["votesPerAccount"] = ["votesPerAccount must be between 1 and 10000."];
+        }
+
+        if (Rewards is { } r && (r.PointsPerVote is < 0 or > MaxPoints || r.WinnerBonus is < 0 or > MaxPoints))
+        {
+            errors["rewards"] = [$"rewards.pointsPerVote and rewards.winnerBonus must be between 0 and {MaxPoints}."];
         }
 
         return errors;

@@ -1,91 +1,233 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
+using FanVote.Certification;
+using FanVote.Contracts.Events;
 
 namespace FanVote.Workflows;
 
-/// <summary>Where a window is in its life. Later steps (drain, audit, payout) follow Closed.</summary>
+/// <summary>
+/// Where a window is: the last step it completed. Each phase but the last has one activity that leads out of it
+/// (Scheduled → <see cref="OpenWindowActivity"/>, Open → <see cref="CloseWindowActivity"/>, Closed →
+/// <see cref="AwaitPersistenceActivity"/>, Drained → <see cref="AuditWindowActivity"/>, Audited →
+/// <see cref="PayRewardsActivity"/>, PaidOut → <see cref="CompleteWindowActivity"/>).
+/// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<WindowPhase>))]
 public enum WindowPhase
 {
     Scheduled,
     Open,
     Closed,
-}
-
-/// <summary>What drives the lifecycle: the operator's create, and the reminders the driver set.</summary>
-public enum WindowTrigger
-{
-    Create,
-    OpenDue,
-    CloseDue,
+    Drained,
+    Audited,
+    PaidOut,
+    Completed,
 }
 
 /// <summary>One step the window went through, with when and what happened.</summary>
 public sealed record StepRecord(WindowPhase Phase, DateTimeOffset At, string Outcome);
 
-/// <summary>The whole persisted state of one window.</summary>
-public sealed record WindowState(WindowDefinition Definition, WindowPhase Phase, IReadOnlyList<StepRecord> History);
-
-/// <summary>A side effect the driver performs after saving the new state. Each is idempotent.</summary>
-public abstract record WindowEffect;
-
-/// <summary>Publish the schedule (ingress enforces it locally).</summary>
-public sealed record PublishScheduled(WindowDefinition Definition) : WindowEffect;
-
-public sealed record PublishOpened(WindowDefinition Definition, DateTimeOffset At) : WindowEffect;
-
-public sealed record PublishClosed(string WindowId, DateTimeOffset At) : WindowEffect;
-
-/// <summary>Make <paramref name="Trigger"/> fire at <paramref name="DueAt"/> (now if in the past).</summary>
-public sealed record ScheduleTrigger(WindowTrigger Trigger, DateTimeOffset DueAt) : WindowEffect;
-
-public sealed record Transition(WindowState State, IReadOnlyList<WindowEffect> Effects)
+/// <summary>
+/// The step under way (the one leading out of the current phase): how often it ran, what it waits for, its last
+/// error, and when it runs next. A step that failed waits longer after each failure.
+/// </summary>
+public sealed record StepProgress(int Attempts, int Failures, DateTimeOffset? LastAttemptAt, DateTimeOffset? NextAttemptAt, string? Waiting, string? LastError)
 {
-    public bool Changed => Effects.Count > 0;
+    public static StepProgress Due(DateTimeOffset? at) => new(0, 0, null, at, null, null);
+}
+
+/// <summary>A count a service reported, as of its own clock.</summary>
+public sealed record CountReport(long Seq, long Count, DateTimeOffset At);
+
+/// <summary>What the drain has heard: ingress's newest accepted count and tally's two newest persisted counts.</summary>
+public sealed record DrainReports(CountReport? Accepted, IReadOnlyList<CountReport> Persisted)
+{
+    public static DrainReports None { get; } = new(null, []);
+}
+
+/// <summary>The drain's result: every accepted vote is in the ledger.</summary>
+public sealed record DrainOutcome(long Accepted, long Persisted, DateTimeOffset At);
+
+/// <summary>What rewards reported when the payout was committed.</summary>
+public sealed record PayoutOutcome(long Accounts, long Points, long Entries, long LedgerHeadSeq, string LedgerHeadHash, DateTimeOffset At);
+
+/// <summary>
+/// The whole persisted state of one window. In step-by-step mode (<see cref="StepByStep"/>) every step waits for an
+/// operator's go (<see cref="Released"/>) before it starts: for rehearsals, for reviewing an audit before the payout,
+/// and for fault tests that stop a process in every phase.
+/// </summary>
+public sealed record WindowState(
+    WindowDefinition Definition,
+    WindowPhase Phase,
+    IReadOnlyList<StepRecord> History,
+    StepProgress Progress,
+    DrainReports Reports,
+    DrainOutcome? Drained = null,
+    CertifiedResult? AuditReport = null,
+    CertifiedResult? Certified = null,
+    RewardsPaid? PaidReport = null,
+    PayoutOutcome? Paid = null,
+    bool StepByStep = false,
+    bool Released = false)
+{
+    /// <summary>Waiting for an operator's go before the next step.</summary>
+    public bool Held => StepByStep && !Released && Phase != WindowPhase.Completed;
 }
 
 /// <summary>
-/// The window lifecycle as a pure function: (state, trigger, now) → (new state, effects). A trigger that does
-/// not apply to the current phase (a repeated reminder, a late duplicate) returns the state unchanged and no
-/// effects, so the driver can deliver triggers at least once.
+/// The lifecycle's pure transitions: (state, what happened, now) → new state. Nothing here does I/O; the
+/// activities do, and <see cref="WindowWorkflow"/> feeds their results in. Reports from services are recorded
+/// with <see cref="Record(WindowState, AcceptedVotesReported)"/> and its overloads; a report that does not apply
+/// to the current step (late, duplicate, another phase) leaves the state as it was.
 /// </summary>
 public static class WindowLifecycle
 {
-    public static Transition Create(WindowDefinition definition, DateTimeOffset now)
+    public static WindowState Create(WindowDefinition definition, DateTimeOffset now, bool stepByStep = false)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        var state = new WindowState(definition, WindowPhase.Scheduled, [new StepRecord(WindowPhase.Scheduled, now, "created")]);
-        return new Transition(state,
-        [
-            new PublishScheduled(definition),
-            new ScheduleTrigger(WindowTrigger.OpenDue, definition.OpensAt),
-            new ScheduleTrigger(WindowTrigger.CloseDue, definition.ClosesAt),
-        ]);
+        return new WindowState(definition, WindowPhase.Scheduled, [new StepRecord(WindowPhase.Scheduled, now, "created")],
+            StepProgress.Due(definition.OpensAt), DrainReports.None, StepByStep: stepByStep);
     }
 
-    public static Transition Next(WindowState state, WindowTrigger trigger, DateTimeOffset now)
+    /// <summary>An operator's go for a held window: its next step may start. Unchanged when it is not held.</summary>
+    public static WindowState Release(WindowState s)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        var d = state.Definition;
-        switch (state.Phase, trigger)
-        {
-            case (WindowPhase.Scheduled, WindowTrigger.OpenDue) when now >= d.OpensAt:
-                return new Transition(
-                    Step(state, WindowPhase.Open, now, "opened"),
-                    [new PublishOpened(d, now)]);
-            case (WindowPhase.Scheduled or WindowPhase.Open, WindowTrigger.CloseDue) when now >= d.ClosesAt:
-                return new Transition(
-                    Step(state, WindowPhase.Closed, now, state.Phase == WindowPhase.Scheduled ? "closed (never opened)" : "closed"),
-                    [new PublishClosed(d.WindowId, now)]);
-            case (WindowPhase.Scheduled, WindowTrigger.OpenDue):
-                // Fired early (clock skew between hosts): ask again at the scheduled time.
-                return new Transition(state, [new ScheduleTrigger(WindowTrigger.OpenDue, d.OpensAt)]);
-            case (WindowPhase.Scheduled or WindowPhase.Open, WindowTrigger.CloseDue):
-                return new Transition(state, [new ScheduleTrigger(WindowTrigger.CloseDue, d.ClosesAt)]);
-            default:
-                return new Transition(state, []);
-        }
+        ArgumentNullException.ThrowIfNull(s);
+        return s.Held ? s with { Released = true } : s;
     }
 
-    private static WindowState Step(WindowState s, WindowPhase phase, DateTimeOffset at, string outcome) =>
-        s with { Phase = phase, History = [.. s.History, new StepRecord(phase, at, outcome)] };
+    /// <summary>The step out of <paramref name="s"/>'s phase finished: move on, record it, and make the next step due.</summary>
+    public static WindowState Complete(WindowState s, WindowPhase next, string outcome, DateTimeOffset now, DateTimeOffset? nextDue)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        if (next != s.Phase + 1)
+        {
+            throw new InvalidOperationException($"a window in {s.Phase} cannot move to {next}");
+        }
+
+        return s with
+        {
+            Phase = next,
+            History = [.. s.History, new StepRecord(next, now, outcome)],
+            Released = false,
+            Progress = next == WindowPhase.Completed ? StepProgress.Due(null) : StepProgress.Due(nextDue ?? now),
+        };
+    }
+
+    /// <summary>The step ran and must wait: for a time, or for a report (then it is woken earlier).</summary>
+    public static WindowState Wait(WindowState s, string waiting, DateTimeOffset until, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var p = s.Progress;
+        return s with { Progress = p with { Attempts = p.Attempts + 1, LastAttemptAt = now, NextAttemptAt = until, Waiting = waiting } };
+    }
+
+    /// <summary>The step threw: retry after an exponential backoff.</summary>
+    public static WindowState Fail(WindowState s, string error, DateTimeOffset now, LifecycleTimings timings)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(timings);
+        var p = s.Progress;
+        var failures = p.Failures + 1;
+        return s with
+        {
+            Progress = p with
+            {
+                Attempts = p.Attempts + 1, Failures = failures, LastAttemptAt = now, LastError = error,
+                NextAttemptAt = now + timings.Backoff(failures),
+            },
+        };
+    }
+
+    public static WindowState Record(WindowState s, AcceptedVotesReported r, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(r);
+        if (s.Phase != WindowPhase.Closed || (s.Reports.Accepted is { } old && old.Seq >= r.Seq))
+        {
+            return s;
+        }
+
+        return Wake(s with { Reports = s.Reports with { Accepted = new CountReport(r.Seq, r.Accepted, r.OccurredAt) } }, now);
+    }
+
+    public static WindowState Record(WindowState s, PersistedVotesReported r, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(r);
+        if (s.Phase != WindowPhase.Closed || s.Reports.Persisted.Any(p => p.Seq >= r.Seq))
+        {
+            return s;
+        }
+
+        var persisted = s.Reports.Persisted.Append(new CountReport(r.Seq, r.Persisted, r.OccurredAt)).TakeLast(2).ToList();
+        return Wake(s with { Reports = s.Reports with { Persisted = persisted } }, now);
+    }
+
+    /// <summary>Keeps tally's audit answer if it is a consistent result for this window; otherwise notes why it was refused.</summary>
+    public static WindowState Record(WindowState s, WindowAudited r, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(r);
+        if (s.Phase != WindowPhase.Drained || s.AuditReport is not null)
+        {
+            return s;
+        }
+
+        var problem = AuditProblem(s, r.Result);
+        return problem is null
+            ? Wake(s with { AuditReport = r.Result }, now)
+            : s with { Progress = s.Progress with { LastError = "audit answer refused: " + problem } };
+    }
+
+    public static WindowState Record(WindowState s, RewardsPaid r, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(r);
+        if (s.Phase != WindowPhase.Audited || s.PaidReport is not null || s.Certified is null)
+        {
+            return s;
+        }
+
+        return r.VotersDigest == s.Certified.VotersDigest
+            ? Wake(s with { PaidReport = r }, now)
+            : s with { Progress = s.Progress with { LastError = "payout report refused: it was made for other voters (voters digest differs)" } };
+    }
+
+    /// <summary>Why a certified result cannot be accepted for this window, or null when it can.</summary>
+    public static string? AuditProblem(WindowState s, CertifiedResult r)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(r);
+        var d = s.Definition;
+        if (r.WindowId != d.WindowId || !r.Candidates.SequenceEqual(d.Candidates))
+        {
+            return "it is for another window or candidate list";
+        }
+
+        if (!CertifiedDigest.Matches(r))
+        {
+            return "its digest does not match its content";
+        }
+
+        if (r.Counts.Values.Sum() != r.Total || r.LeafCount != r.Total || r.Total + r.Excluded != r.Persisted)
+        {
+            return $"its figures do not add up (total {r.Total}, leaves {r.LeafCount}, excluded {r.Excluded}, persisted {r.Persisted})";
+        }
+
+        if (s.Drained is { } drained && (r.Accepted != drained.Accepted || r.Persisted < drained.Persisted))
+        {
+            return $"it saw {r.Persisted} persisted / {r.Accepted} accepted votes, but the drain established {drained.Persisted} / {drained.Accepted}";
+        }
+
+        return null;
+    }
+
+    /// <summary>The history line of a finished drain.</summary>
+    public static string Describe(DrainOutcome d) =>
+        d.Persisted == d.Accepted
+            ? string.Create(CultureInfo.InvariantCulture, $"drained: {d.Accepted} accepted = {d.Persisted} persisted")
+            : string.Create(CultureInfo.InvariantCulture, $"drained: {d.Accepted} accepted, {d.Persisted} persisted ({d.Persisted - d.Accepted} reached the broker without their 202)");
+
+    private static WindowState Wake(WindowState s, DateTimeOffset now) =>
+        s with { Progress = s.Progress with { NextAttemptAt = now } };
 }

@@ -52,6 +52,7 @@ public static class IngressExtensions
         app.MapSessionEndpoints();
         app.MapVoteEndpoints();
         app.MapWindowSubscriptions();
+        app.MapCountSubscriptions();
         return app;
     }
 }

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using FanVote.Ingress.Core;
 using Microsoft.Extensions.Options;
 
@@ -11,22 +10,13 @@ namespace FanVote.Ingress;
 /// </summary>
 public sealed class IngressKeys
 {
-    private const string DevSecret = "fanvote-development-only-secret-do-not-use-in-production";
-
     public IngressKeys(IOptions<IngressOptions> options, TimeProvider time, ILogger<IngressKeys> log)
     {
         var o = options.Value;
-        var keys = new List<(string, byte[])>();
-        foreach (var part in o.TokenKeys.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var kv = part.Split(':', 2);
-            keys.Add((kv[0], Convert.FromBase64String(kv[1])));
-        }
-
-        if (keys.Count == 0)
+        var keys = SessionKeyRing.Parse(o.TokenKeys, out var development);
+        if (development)
         {
             IngressLog.DevelopmentKey(log, "token signing key (FANVOTE_TOKEN_KEYS)");
-            keys.Add(("dev", Derive("token")));
         }
 
         Secret = o.ReceiptKey.Length > 0 ? Convert.FromBase64String(o.ReceiptKey) : Derive("receipt");
@@ -48,5 +38,5 @@ public sealed class IngressKeys
 
     public byte[] Secret { get; }
 
-    private static byte[] Derive(string purpose) => SHA256.HashData(Encoding.UTF8.GetBytes($"{DevSecret}\n{purpose}"));
+    private static byte[] Derive(string purpose) => SessionKeyRing.DevelopmentKey(purpose);
 }

@@ -9,6 +9,8 @@ var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapResultsSubscriptions();
+app.MapReceiptSubscriptions();
 app.MapResultsEndpoints();
+app.MapReceiptEndpoints();
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

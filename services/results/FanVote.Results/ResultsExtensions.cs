@@ -10,6 +10,7 @@ public static class ResultsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ResultsBoard>();
+        builder.Services.AddSingleton<Receipts.ReceiptBook>();
         builder.Services.AddSingleton<ResultsHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ResultsHub>());
         // Many long-lived SSE connections: lift Kestrel's connection cap (default unlimited) but keep the

@@ -22,4 +22,19 @@ internal static partial class TallyLog
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "stored {Inserted} new votes ({Duplicates} duplicates) in {Ms} ms")]
     public static partial void BatchStored(ILogger logger, int inserted, int duplicates, double ms);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "window {WindowId} audited: {Total} counted, {Excluded} excluded, live tally matches: {LiveMatches}; digest {Digest}")]
+    public static partial void Audited(ILogger logger, string windowId, long total, long excluded, bool liveMatches, string digest);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "{Job} for window {WindowId} failed; its requester will ask again")]
+    public static partial void AuditJobFailed(ILogger logger, Exception exception, string windowId, string job);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "counted voters of window {WindowId} were asked for, but it has not been audited")]
+    public static partial void VotersOfUnauditedWindow(ILogger logger, string windowId);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Count} fraud flags for window {WindowId} arrived after its audit: stored, but the certified result stands")]
+    public static partial void LateFlags(ILogger logger, int count, string windowId);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "fraud flags for window {WindowId} reached the dead-letter topic: they exhausted their delivery retries and are NOT stored")]
+    public static partial void FlagDeadLetter(ILogger logger, string windowId);
 }

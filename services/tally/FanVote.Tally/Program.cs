@@ -9,5 +9,7 @@ var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapVoteSubscriptions();
+app.MapFlagSubscriptions();
+app.MapWindowRequestSubscriptions();
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

@@ -19,6 +19,9 @@ public static class TallyExtensions
         builder.Services.AddSingleton<PostgresVoteLedger>();
         builder.Services.AddSingleton<IVoteLedger>(sp => sp.GetRequiredService<PostgresVoteLedger>());
         builder.Services.AddSingleton<LiveTally>();
+        builder.Services.AddSingleton<PostgresAuditStore>();
+        builder.Services.AddSingleton<Audit.AuditWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditWorker>());
         builder.Services.AddHostedService<LedgerStartup>();
         builder.Services.AddHostedService<TallyPublisher>();
         builder.Services.AddHealthChecks().AddCheck<LedgerHealthCheck>("ledger", tags: [FanVoteDefaults.ReadyTag]);

@@ -16,6 +16,8 @@ public sealed class TallyMetrics : IDisposable
         DeadLettered = _meter.CreateCounter<long>("fanvote.tally.votes_dead_lettered", unit: "{vote}");
         Retried = _meter.CreateCounter<long>("fanvote.tally.batches_retried", unit: "{batch}");
         Snapshots = _meter.CreateCounter<long>("fanvote.tally.snapshots_published", unit: "{snapshot}");
+        Flags = _meter.CreateCounter<long>("fanvote.tally.flags_stored", unit: "{vote}", description: "Fraud-flagged votes newly stored");
+        Audits = _meter.CreateCounter<long>("fanvote.tally.audits", unit: "{window}");
     }
 
     public Histogram<int> BatchSize { get; }
@@ -31,6 +33,10 @@ public sealed class TallyMetrics : IDisposable
     public Counter<long> Retried { get; }
 
     public Counter<long> Snapshots { get; }
+
+    public Counter<long> Flags { get; }
+
+    public Counter<long> Audits { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -1,9 +1,32 @@
 using Dapr.Actors;
+using FanVote.Contracts.Events;
 using FanVote.Workflows;
 
 namespace FanVote.Orchestrator.Actors;
 
-/// <summary>What the operator API sees of a window: its definition, phase and each step with time and outcome.</summary>
+/// <summary>The step under way: which activity, how often it ran, what it waits for, its last error, when it runs next.</summary>
+public sealed record CurrentStep(string Activity, int Attempts, int Failures, string? Waiting, string? LastError, DateTimeOffset? LastAttemptAt, DateTimeOffset? NextAttemptAt);
+
+/// <summary>The audit report: what ingress accepted, what the ledger held, what was excluded and why, and the final count.</summary>
+public sealed record AuditReport(
+    long Accepted,
+    long Persisted,
+    long Excluded,
+    IReadOnlyDictionary<string, long> ExcludedByReason,
+    long Final,
+    IReadOnlyDictionary<string, long> FinalCounts,
+    long LiveTotal,
+    bool LiveMatches,
+    DateTimeOffset AuditedAt)
+{
+    public static AuditReport From(CertifiedResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return new(r.Accepted, r.Persisted, r.Excluded, r.ExcludedByReason, r.Total, r.Counts, r.LiveTotal, r.LiveMatches, r.AuditedAt);
+    }
+}
+
+/// <summary>What the operator API sees of a window: its definition, phase, each step with time and outcome, and the results so far.</summary>
 public sealed record WindowStatus(
     string WindowId,
     string Title,
@@ -11,13 +34,34 @@ public sealed record WindowStatus(
     DateTimeOffset OpensAt,
     DateTimeOffset ClosesAt,
     int VotesPerAccount,
+    PayoutRules Rewards,
     string Phase,
-    IReadOnlyList<StepRecord> Steps)
+    bool StepByStep,
+    bool Held,
+    IReadOnlyList<StepRecord> Steps,
+    CurrentStep? Current,
+    DrainOutcome? Drain,
+    AuditReport? Audit,
+    CertifiedResult? Certified,
+    PayoutOutcome? Payout)
 {
-    public static WindowStatus From(WindowState s) => new(
-        s.Definition.WindowId, s.Definition.Title, s.Definition.Candidates, s.Definition.OpensAt, s.Definition.ClosesAt,
-        s.Definition.VotesPerAccount, s.Phase.ToString(), s.History);
+    private static readonly string[] Activities = ["OpenWindow", "CloseWindow", "AwaitPersistence", "AuditWindow", "PayRewards", "CompleteWindow"];
+
+    public static WindowStatus From(WindowState s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var d = s.Definition;
+        var p = s.Progress;
+        var current = s.Phase == WindowPhase.Completed
+            ? null
+            : new CurrentStep(Activities[(int)s.Phase], p.Attempts, p.Failures, p.Waiting, p.LastError, p.LastAttemptAt, p.NextAttemptAt);
+        return new(d.WindowId, d.Title, d.Candidates, d.OpensAt, d.ClosesAt, d.VotesPerAccount, d.PayoutRules, s.Phase.ToString(), s.StepByStep, s.Held, s.History,
+            current, s.Drained, s.Certified is null ? null : AuditReport.From(s.Certified), s.Certified, s.Paid);
+    }
 }
+
+/// <summary>What the operator asks for: the window, and whether each step waits for their go.</summary>
+public sealed record CreateWindow(WindowDefinition Definition, bool StepByStep);
 
 /// <summary>The result of a create: the window, and whether this call created it.</summary>
 public sealed record CreateResult(WindowStatus? Status, bool Created, bool Conflict);
@@ -25,7 +69,18 @@ public sealed record CreateResult(WindowStatus? Status, bool Created, bool Confl
 /// <summary>One actor per window (actor id = window id). Called with JSON (non-remoting) proxies.</summary>
 public interface IWindowActor : IActor
 {
-    Task<CreateResult> CreateAsync(WindowDefinition definition);
+    Task<CreateResult> CreateAsync(CreateWindow request);
 
     Task<WindowStatus?> GetAsync();
+
+    /// <summary>Lets a held (step-by-step) window start its next step; null when there is no such window.</summary>
+    Task<WindowStatus?> ContinueAsync();
+
+    Task ReportAcceptedAsync(AcceptedVotesReported report);
+
+    Task ReportPersistedAsync(PersistedVotesReported report);
+
+    Task ReportAuditedAsync(WindowAudited report);
+
+    Task ReportPaidAsync(RewardsPaid report);
 }

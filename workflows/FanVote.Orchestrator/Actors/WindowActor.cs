@@ -1,35 +1,45 @@
 using Dapr.Actors.Runtime;
-using FanVote.Orchestrator.Adapters;
+using FanVote.Contracts.Events;
 using FanVote.Workflows;
+using Microsoft.Extensions.Options;
 
 namespace FanVote.Orchestrator.Actors;
 
 /// <summary>
-/// Drives <see cref="WindowLifecycle"/>: load state, compute the transition, perform its effects, save. Effects
-/// run before the save and are idempotent (stable event ids, reminders upserted by name), so a crash at any
-/// point is repaired by the next delivery of the same trigger: a reminder whose callback failed fires again.
+/// Drives <see cref="WindowWorkflow"/> for one window: load the state, run the due step, save, set the reminder for
+/// the next one. Step effects run before the save and are idempotent, so after a crash at any point the saved
+/// state runs the same step again. One persisted reminder ("step") wakes the window; it repeats every heartbeat
+/// as well, so a wake-up lost to a dead app (the sidecar gives up on a reminder tick after 3 retries) comes back.
+/// Reports from services are recorded (pure, in <see cref="WindowLifecycle"/>) and advance the window at once.
 /// </summary>
-public sealed class WindowActor(ActorHost host, IWindowEventPublisher publisher, TimeProvider time, ILogger<WindowActor> log)
+public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindowAnnouncements announcements, IOptions<OrchestratorOptions> options, TimeProvider time, ILogger<WindowActor> log)
     : Actor(host), IWindowActor, IRemindable
 {
     private const string StateKey = "window";
-    private const string OpenReminder = "open";
-    private const string CloseReminder = "close";
+    private const string StepReminder = "step";
+    private const int MaxStepsPerTurn = 8;
 
-    public async Task<CreateResult> CreateAsync(WindowDefinition definition)
+    public async Task<CreateResult> CreateAsync(CreateWindow request)
     {
-        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(request);
+        var definition = request.Definition;
         var existing = await StateManager.TryGetStateAsync<WindowState>(StateKey);
         if (existing.HasValue)
         {
-            var same = SameDefinition(existing.Value.Definition, definition);
+            var same = existing.Value.Definition.SameAs(definition) && existing.Value.StepByStep == request.StepByStep;
             return new CreateResult(WindowStatus.From(existing.Value), Created: false, Conflict: !same);
         }
 
-        var transition = WindowLifecycle.Create(definition, time.GetUtcNow());
-        await ApplyAsync(transition);
+        var now = time.GetUtcNow();
+        var state = WindowLifecycle.Create(definition, now, request.StepByStep);
+        await announcements.ScheduledAsync(definition, now, CancellationToken.None);
+
+        // The reminder before the save: a window saved without its reminder would never open. A reminder without a
+        // saved window (a crash in between) finds nothing and removes itself; the operator's retry creates it again.
+        await ArmAsync(state.Progress.NextAttemptAt);
+        await SaveAsync(state);
         OrchestratorLog.WindowCreated(log, definition.WindowId, definition.OpensAt, definition.ClosesAt);
-        return new CreateResult(WindowStatus.From(transition.State), Created: true, Conflict: false);
+        return new CreateResult(WindowStatus.From(state), Created: true, Conflict: false);
     }
 
     public async Task<WindowStatus?> GetAsync()
@@ -38,55 +48,108 @@ public sealed class WindowActor(ActorHost host, IWindowEventPublisher publisher,
         return s.HasValue ? WindowStatus.From(s.Value) : null;
     }
 
+    public async Task<WindowStatus?> ContinueAsync()
+    {
+        var current = await StateManager.TryGetStateAsync<WindowState>(StateKey);
+        if (!current.HasValue)
+        {
+            return null;
+        }
+
+        var released = WindowLifecycle.Release(current.Value);
+        if (!ReferenceEquals(released, current.Value))
+        {
+            // A held window has no reminder: set it before saving the go, so a crash in between cannot strand the window.
+            await ArmAsync(time.GetUtcNow());
+            await SaveAsync(released);
+            released = await AdvanceAsync(released);
+        }
+
+        return WindowStatus.From(released);
+    }
+
+    public Task ReportAcceptedAsync(AcceptedVotesReported report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow()));
+
+    public Task ReportPersistedAsync(PersistedVotesReported report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow()));
+
+    public Task ReportAuditedAsync(WindowAudited report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow()));
+
+    public Task ReportPaidAsync(RewardsPaid report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow()));
+
     public async Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period)
     {
-        var trigger = reminderName switch
-        {
-            OpenReminder => WindowTrigger.OpenDue,
-            CloseReminder => WindowTrigger.CloseDue,
-            _ => (WindowTrigger?)null,
-        };
         var current = await StateManager.TryGetStateAsync<WindowState>(StateKey);
-        if (trigger is null || !current.HasValue)
+        if (reminderName != StepReminder || !current.HasValue)
         {
-            // A reminder registered by a create that crashed before saving: nothing to drive.
+            // A reminder of an older version, or of a create that crashed before saving: nothing to drive.
+            await UnregisterReminderAsync(reminderName);
             return;
         }
 
-        var transition = WindowLifecycle.Next(current.Value, trigger.Value, time.GetUtcNow());
-        if (transition.Changed)
+        await AdvanceAsync(current.Value);
+    }
+
+    private async Task RecordAsync(Func<WindowState, WindowState> record)
+    {
+        var current = await StateManager.TryGetStateAsync<WindowState>(StateKey);
+        if (!current.HasValue)
         {
-            await ApplyAsync(transition);
-            var phase = transition.State.Phase.ToString();
-            OrchestratorLog.WindowStep(log, current.Value.Definition.WindowId, phase);
+            return;
+        }
+
+        var next = record(current.Value);
+        if (!ReferenceEquals(next, current.Value))
+        {
+            await SaveAsync(next);
+            await AdvanceAsync(next);
         }
     }
 
-    private async Task ApplyAsync(Transition transition)
+    /// <summary>Runs due steps (a few in a row when each finishes at once), saving after each, then sets the next wake-up.</summary>
+    private async Task<WindowState> AdvanceAsync(WindowState state)
     {
-        var now = time.GetUtcNow();
-        foreach (var effect in transition.Effects)
+        WorkflowStep step;
+        var turns = 0;
+        do
         {
-            if (effect is ScheduleTrigger t)
+            step = await workflow.StepAsync(state, CancellationToken.None);
+            if (!ReferenceEquals(step.State, state))
             {
-                var due = t.DueAt - now;
-                await RegisterReminderAsync(
-                    t.Trigger == WindowTrigger.OpenDue ? OpenReminder : CloseReminder,
-                    null,
-                    due > TimeSpan.Zero ? due : TimeSpan.Zero,
-                    Timeout.InfiniteTimeSpan);
+                await SaveAsync(step.State);
             }
-            else
+
+            if (step.Advanced)
             {
-                await publisher.PublishAsync(effect, now, CancellationToken.None);
+                OrchestratorLog.WindowStep(log, state.Definition.WindowId, step.State.Phase, step.State.History[^1].Outcome);
             }
+            else if (step.State.Progress.LastError is { } error && step.State.Progress.Failures > state.Progress.Failures)
+            {
+                OrchestratorLog.StepFailed(log, state.Definition.WindowId, state.Phase, step.State.Progress.Failures, error);
+            }
+
+            state = step.State;
+        }
+        while (step.Advanced && step.WakeAt <= time.GetUtcNow() && ++turns < MaxStepsPerTurn);
+
+        await ArmAsync(step.WakeAt);
+        return state;
+    }
+
+    private async Task ArmAsync(DateTimeOffset? wakeAt)
+    {
+        if (wakeAt is null)
+        {
+            await UnregisterReminderAsync(StepReminder);
+            return;
         }
 
-        await StateManager.SetStateAsync(StateKey, transition.State);
+        var due = wakeAt.Value - time.GetUtcNow();
+        await RegisterReminderAsync(StepReminder, null, due > TimeSpan.Zero ? due : TimeSpan.Zero, options.Value.Heartbeat);
+    }
+
+    private async Task SaveAsync(WindowState state)
+    {
+        await StateManager.SetStateAsync(StateKey, state);
         await StateManager.SaveStateAsync();
     }
-
-    private static bool SameDefinition(WindowDefinition a, WindowDefinition b) =>
-        a.WindowId == b.WindowId && a.Title == b.Title && a.Candidates.SequenceEqual(b.Candidates) &&
-        a.OpensAt == b.OpensAt && a.ClosesAt == b.ClosesAt && a.VotesPerAccount == b.VotesPerAccount;
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Dapr.Actors;
 using Dapr.Actors.Client;
 using FanVote.Contracts;
+using FanVote.Contracts.Events;
 using FanVote.Orchestrator.Actors;
 using FanVote.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,10 +11,15 @@ using Microsoft.Extensions.Options;
 
 namespace FanVote.Orchestrator;
 
-/// <summary>The operator API: create a window, read its status. Guarded by the X-Operator-Key header.</summary>
+/// <summary>
+/// The operator API, guarded by the X-Operator-Key header: create a window, read its status (each step with time
+/// and outcome, the step under way), its audit report and its certified result.
+/// </summary>
 public static class OperatorApi
 {
-    public sealed record CreateWindowRequest(string? WindowId, string? Title, IReadOnlyList<string>? Candidates, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, int? VotesPerAccount);
+    public sealed record CreateWindowRequest(
+        string? WindowId, string? Title, IReadOnlyList<string>? Candidates, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, int? VotesPerAccount, PayoutRules? Rewards,
+        bool? StepByStep);
 
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
@@ -21,6 +27,9 @@ public static class OperatorApi
         var windows = app.MapGroup("/v1/windows").AddEndpointFilter(RequireOperatorKey);
         windows.MapPost("", CreateAsync);
         windows.MapGet("/{windowId}", GetAsync);
+        windows.MapPost("/{windowId}/continue", ContinueAsync);
+        windows.MapGet("/{windowId}/audit", async (string windowId) => await FromCertifiedAsync(windowId, s => AuditReport.From(s.Certified!)));
+        windows.MapGet("/{windowId}/certified", async (string windowId) => await FromCertifiedAsync(windowId, s => s.Certified!));
         return app;
     }
 
@@ -29,7 +38,7 @@ public static class OperatorApi
     {
         var definition = new WindowDefinition(
             body.WindowId ?? "", body.Title ?? "", body.Candidates ?? [],
-            body.OpensAt ?? default, body.ClosesAt ?? default, body.VotesPerAccount ?? 0);
+            body.OpensAt ?? default, body.ClosesAt ?? default, body.VotesPerAccount ?? 0, body.Rewards);
         var errors = definition.Validate(time.GetUtcNow());
         if (body.OpensAt is null)
         {
@@ -41,7 +50,8 @@ public static class OperatorApi
             return TypedResults.ValidationProblem(errors, detail: "The window definition has mistakes; fix the fields listed in 'errors' and send it again.");
         }
 
-        var result = await Proxy(definition.WindowId).InvokeMethodAsync<WindowDefinition, CreateResult>(nameof(IWindowActor.CreateAsync), definition);
+        var result = await Proxy(definition.WindowId).InvokeMethodAsync<CreateWindow, CreateResult>(
+            nameof(IWindowActor.CreateAsync), new CreateWindow(definition, body.StepByStep ?? false));
         if (result.Conflict)
         {
             return TypedResults.Problem(
@@ -61,6 +71,38 @@ public static class OperatorApi
         return status is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.")
             : TypedResults.Ok(status);
+    }
+
+    /// <summary>Step-by-step windows: the held window starts its next step.</summary>
+    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> ContinueAsync(string windowId)
+    {
+        var before = await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.GetAsync));
+        if (before is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.");
+        }
+
+        if (!before.Held)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not waiting",
+                detail: $"Window '{windowId}' is not waiting for a go ({(before.StepByStep ? "its current step is already under way" : "it was not created with stepByStep: true")}); nothing to continue.");
+        }
+
+        return TypedResults.Ok((await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.ContinueAsync)))!);
+    }
+
+    private static async Task<Results<Ok<T>, ProblemHttpResult>> FromCertifiedAsync<T>(string windowId, Func<WindowStatus, T> pick)
+    {
+        var status = await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.GetAsync));
+        if (status is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.");
+        }
+
+        return status.Certified is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not certified yet",
+                detail: $"Window '{windowId}' is {status.Phase}; its result is certified after the drain and the audit. Watch GET /v1/windows/{windowId} for the step under way.")
+            : TypedResults.Ok(pick(status));
     }
 
     private static ActorProxy Proxy(string windowId) =>

@@ -1,0 +1,60 @@
+using FanVote.Certification;
+using FanVote.Contracts.Events;
+using FanVote.Results.Receipts;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace FanVote.Results;
+
+/// <summary>
+/// A window's certified result and the inclusion proof of one vote. The proof is checked by the fan against the
+/// certified root they got elsewhere (README: "Verify a receipt"; `./fanvote receipt verify`), not against this server.
+/// </summary>
+public static class ReceiptEndpoints
+{
+    public static WebApplication MapReceiptEndpoints(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/v1/windows/{windowId}/certified", GetCertifiedAsync);
+        app.MapGet("/v1/windows/{windowId}/receipts/{voteId}", GetReceiptAsync);
+        return app;
+    }
+
+    private static async Task<Results<Ok<CertifiedResult>, ProblemHttpResult>> GetCertifiedAsync(string windowId, ReceiptBook book, CancellationToken ct) =>
+        await book.CertifiedAsync(windowId, ct) is { } certified ? TypedResults.Ok(certified) : NotCertified(windowId);
+
+    private static async Task<Results<Ok<InclusionProof>, ProblemHttpResult>> GetReceiptAsync(string windowId, string voteId, HttpContext ctx, ReceiptBook book, CancellationToken ct)
+    {
+        if (!Guid.TryParse(voteId, out var id))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a vote id",
+                detail: $"'{voteId}' is not a vote id. Use the voteId from the answer to your vote, e.g. 0193a1f2-7c4e-7b1a-9f00-3c2d1e0f4a5b.");
+        }
+
+        var lookup = await book.ProveAsync(windowId, id, ct);
+        if (lookup.Certified is null)
+        {
+            return NotCertified(windowId);
+        }
+
+        if (lookup.Preparing is { } preparing)
+        {
+            ctx.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Receipts are being prepared",
+                detail: $"The result of '{windowId}' is certified, but its receipts are still being published ({preparing}). Try again in a few seconds.");
+        }
+
+        if (lookup.Proof is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Vote not counted",
+                detail: $"Vote {id} is not among the {lookup.Certified.LeafCount} counted votes of '{windowId}': it never reached the ledger, or the audit excluded it " +
+                        $"({lookup.Certified.Excluded} votes were excluded). Check the vote id against the answer you got when you voted.");
+        }
+
+        ctx.Response.Headers.CacheControl = "public, max-age=3600";
+        return TypedResults.Ok(lookup.Proof);
+    }
+
+    private static ProblemHttpResult NotCertified(string windowId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not certified yet",
+            detail: $"Window '{windowId}' has no certified result yet: receipts exist once the window has closed and its audit is done.");
+}

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using Dapr.Client;
+using FanVote.Certification;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.Results.Core;
+
+namespace FanVote.Results.Receipts;
+
+/// <summary>The answer to a receipt request.</summary>
+public sealed record ProofLookup(InclusionProof? Proof, CertifiedResult? Certified, string? Preparing);
+
+/// <summary>
+/// Certified results and their receipt chunks in results' Dapr state store (shared by every results instance):
+/// `certified|w`, `receipts|w|i` (packed leaves) and `receipts|w|i|meta`. A proof reads the window's directory (the
+/// chunk metas, cached in memory once complete and checked) and the one chunk holding the vote: memory per request
+/// is one chunk (70 KB), not the window.
+/// </summary>
+public sealed class ReceiptBook(DaprClient dapr)
+{
+    private readonly ConcurrentDictionary<string, CertifiedResult> _certified = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReceiptDirectory> _directories = new(StringComparer.Ordinal);
+
+    public async Task SaveCertifiedAsync(CertifiedResult result, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        await dapr.SaveStateAsync(ComponentNames.State, CertifiedKey(result.WindowId), result, cancellationToken: ct);
+        _certified[result.WindowId] = result;
+    }
+
+    public async Task SaveChunkAsync(ReceiptChunk chunk, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        var bytes = Convert.FromBase64String(chunk.Leaves);
+        var meta = ReceiptDirectory.Describe(ReceiptChunks.Unpack(bytes), chunk.Candidates);
+        await dapr.SaveByteStateAsync(ComponentNames.State, ChunkKey(chunk.WindowId, chunk.ChunkIndex), bytes, cancellationToken: ct);
+        // The meta goes last: a directory only lists chunks whose leaves are stored.
+        await dapr.SaveStateAsync(ComponentNames.State, MetaKey(chunk.WindowId, chunk.ChunkIndex), meta, cancellationToken: ct);
+    }
+
+    public async Task<CertifiedResult?> CertifiedAsync(string windowId, CancellationToken ct)
+    {
+        if (_certified.TryGetValue(windowId, out var cached))
+        {
+            return cached;
+        }
+
+        var stored = await dapr.GetStateAsync<CertifiedResult?>(ComponentNames.State, CertifiedKey(windowId), cancellationToken: ct);
+        if (stored is not null)
+        {
+            _certified[windowId] = stored;
+        }
+
+        return stored;
+    }
+
+    public async Task<ProofLookup> ProveAsync(string windowId, Guid voteId, CancellationToken ct)
+    {
+        var certified = await CertifiedAsync(windowId, ct);
+        if (certified is null || certified.LeafCount == 0)
+        {
+            return new ProofLookup(null, certified, null);
+        }
+
+        if (!_directories.TryGetValue(windowId, out var directory))
+        {
+            var keys = Enumerable.Range(0, certified.ReceiptChunks).Select(i => MetaKey(windowId, i)).ToList();
+            var items = await dapr.GetBulkStateAsync(ComponentNames.State, keys, parallelism: 8, cancellationToken: ct);
+            var byKey = items.Where(i => !string.IsNullOrEmpty(i.Value)).ToDictionary(i => i.Key, i => JsonSerializer.Deserialize<ChunkMeta>(i.Value, FanVoteJson.Options));
+            var (built, problem) = ReceiptDirectory.Build(certified, [.. keys.Select(k => byKey.GetValueOrDefault(k))]);
+            if (built is null)
+            {
+                return new ProofLookup(null, certified, problem);
+            }
+
+            directory = _directories.GetOrAdd(windowId, built);
+        }
+
+        var chunkIndex = directory.Locate(voteId);
+        if (chunkIndex < 0)
+        {
+            return new ProofLookup(null, certified, null);
+        }
+
+        var bytes = await dapr.GetByteStateAsync(ComponentNames.State, ChunkKey(windowId, chunkIndex), cancellationToken: ct);
+        return new ProofLookup(directory.Prove(chunkIndex, ReceiptChunks.Unpack(bytes.Span), voteId), certified, null);
+    }
+
+    private static string CertifiedKey(string windowId) => $"certified|{windowId}";
+
+    private static string ChunkKey(string windowId, int index) => $"receipts|{windowId}|{index.ToString(CultureInfo.InvariantCulture)}";
+
+    private static string MetaKey(string windowId, int index) => ChunkKey(windowId, index) + "|meta";
+}

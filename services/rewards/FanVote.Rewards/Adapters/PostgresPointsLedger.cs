@@ -1,0 +1,354 @@
+using System.Text.Json;
+using FanVote.Certification;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.Rewards.Core;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace FanVote.Rewards.Adapters;
+
+/// <summary>What a payout attempt found: paid (now or before), or how many voter chunks are here of how many, or voters that did not match.</summary>
+public sealed record PayAttempt(RewardsPaid? Paid, bool PaidNow, int VoterChunksHere, int VoterChunksNeeded, bool Mismatch);
+
+/// <summary>A fan's statement line: the entry, signed for the fan (+ credit, - debit), and the balance after it.</summary>
+public sealed record StatementLine(long Seq, DateTimeOffset At, string WindowId, string Reason, long Amount, string Counterparty, long BalanceAfter);
+
+/// <summary>
+/// The points ledger in PostgreSQL. `ledger_entries` is append-only (a trigger refuses UPDATE and DELETE) and
+/// hash-chained (<see cref="LedgerChain"/>); appends take one advisory lock, so the chain is one total order across
+/// every rewards instance. `account_balances` is kept in the same transaction. A unique index on (window, credited
+/// account, reason) makes every credit happen at most once. `payouts`, `payout_voters` and `payout_voter_chunks`
+/// hold a window's payout request and the counted voters it pays, until it is paid.
+/// </summary>
+public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options) : IAsyncDisposable
+{
+    private const long ChainLock = 4242100;
+    private const int InsertBatch = 5_000;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS ledger_entries (
+          seq bigint PRIMARY KEY,
+          entry_id uuid NOT NULL UNIQUE,
+          window_id text NOT NULL,
+          debit_account text NOT NULL,
+          credit_account text NOT NULL,
+          amount bigint NOT NULL CHECK (amount > 0),
+          reason text NOT NULL,
+          created_at timestamptz NOT NULL,
+          prev_hash bytea NOT NULL,
+          hash bytea NOT NULL);
+        CREATE UNIQUE INDEX IF NOT EXISTS ledger_entries_once ON ledger_entries (window_id, credit_account, reason);
+        CREATE INDEX IF NOT EXISTS ledger_entries_debit ON ledger_entries (debit_account, seq);
+        CREATE INDEX IF NOT EXISTS ledger_entries_credit ON ledger_entries (credit_account, seq);
+        CREATE OR REPLACE FUNCTION ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'ledger_entries is append-only: % refused', TG_OP; END $$;
+        CREATE OR REPLACE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+          FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+        CREATE TABLE IF NOT EXISTS account_balances (account text PRIMARY KEY, balance bigint NOT NULL);
+        CREATE TABLE IF NOT EXISTS payouts (
+          window_id text PRIMARY KEY,
+          request text NOT NULL,
+          requested_at timestamptz NOT NULL DEFAULT now(),
+          paid text NULL,
+          paid_at timestamptz NULL);
+        CREATE TABLE IF NOT EXISTS payout_voters (
+          window_id text NOT NULL,
+          account_id text NOT NULL,
+          candidate_id text NOT NULL,
+          votes bigint NOT NULL,
+          PRIMARY KEY (window_id, account_id, candidate_id));
+        CREATE TABLE IF NOT EXISTS payout_voter_chunks (
+          window_id text NOT NULL,
+          chunk_index int NOT NULL,
+          PRIMARY KEY (window_id, chunk_index));
+        """;
+
+    private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);
+
+    public NpgsqlDataSource DataSource => _db;
+
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Exec(conn, tx, "SELECT pg_advisory_xact_lock(4242101)", ct);
+        await Exec(conn, tx, Schema, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Keeps the first payout request of a window; returns the stored paid report if the window is paid already.</summary>
+    public async Task<RewardsPaid?> RecordRequestAsync(PayoutRequested request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        await using var cmd = _db.CreateCommand("""
+            WITH ins AS (INSERT INTO payouts (window_id, request) VALUES ($1, $2) ON CONFLICT (window_id) DO NOTHING)
+            SELECT paid FROM payouts WHERE window_id = $1
+            """);
+        cmd.Parameters.AddWithValue(request.WindowId);
+        cmd.Parameters.AddWithValue(JsonSerializer.Serialize(request, FanVoteJson.Options));
+        return await cmd.ExecuteScalarAsync(ct) is string paid ? JsonSerializer.Deserialize<RewardsPaid>(paid, FanVoteJson.Options) : null;
+    }
+
+    public async Task StoreVotersAsync(CountedVotersChunk chunk, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        var rows = chunk.Voters.SelectMany(v => v.Votes.Select(kv => (v.AccountId, Candidate: kv.Key, Votes: kv.Value))).ToList();
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO payout_voters (window_id, account_id, candidate_id, votes)
+            SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[]) ON CONFLICT DO NOTHING
+            """, conn, tx))
+        {
+            insert.Parameters.AddWithValue(chunk.WindowId);
+            insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.AccountId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Candidate).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Votes).ToArray() });
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var mark = new NpgsqlCommand("INSERT INTO payout_voter_chunks VALUES ($1, $2) ON CONFLICT DO NOTHING", conn, tx))
+        {
+            mark.Parameters.AddWithValue(chunk.WindowId);
+            mark.Parameters.AddWithValue(chunk.ChunkIndex);
+            await mark.ExecuteNonQueryAsync(ct);
+        }
+
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Pays the window if its request and all its counted voters are here and match the certified digest: credits,
+    /// ledger entries, balances and the paid mark commit together. Returns the paid report, or why not yet.
+    /// </summary>
+    public async Task<PayAttempt> TryPayAsync(string windowId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtext('fanvote-payout:' || $1))", conn, tx))
+        {
+            lockCmd.Parameters.AddWithValue(windowId);
+            await lockCmd.ExecuteNonQueryAsync(ct);
+        }
+
+        PayoutRequested? request = null;
+        await using (var read = new NpgsqlCommand("SELECT request, paid FROM payouts WHERE window_id = $1", conn, tx))
+        {
+            read.Parameters.AddWithValue(windowId);
+            await using var r = await read.ExecuteReaderAsync(ct);
+            if (await r.ReadAsync(ct))
+            {
+                if (!r.IsDBNull(1))
+                {
+                    return new PayAttempt(JsonSerializer.Deserialize<RewardsPaid>(r.GetString(1), FanVoteJson.Options), false, 0, 0, false);
+                }
+
+                request = JsonSerializer.Deserialize<PayoutRequested>(r.GetString(0), FanVoteJson.Options);
+            }
+        }
+
+        if (request is null)
+        {
+            return new PayAttempt(null, false, 0, 0, false);
+        }
+
+        var here = (int)await Scalar(conn, tx, "SELECT count(*) FROM payout_voter_chunks WHERE window_id = $1", windowId, ct);
+        if (here < request.VoterChunks)
+        {
+            return new PayAttempt(null, false, here, request.VoterChunks, false);
+        }
+
+        var voters = await VotersAsync(conn, tx, windowId, ct);
+        if (VotersDigest.Of(voters) != request.VotersDigest || voters.Count != request.Voters)
+        {
+            await Exec(conn, tx, "DELETE FROM payout_voters WHERE window_id = $1", windowId, ct);
+            await Exec(conn, tx, "DELETE FROM payout_voter_chunks WHERE window_id = $1", windowId, ct);
+            await tx.CommitAsync(ct);
+            return new PayAttempt(null, false, 0, request.VoterChunks, true);
+        }
+
+        var credits = PayoutPlan.Credits(request.Rules, request.Winners, voters);
+        var (appended, headSeq, headHash) = await AppendAsync(conn, tx, windowId, PayoutPlan.Entries(windowId, credits, now), ct);
+        var paid = new RewardsPaid
+        {
+            EventId = EventIds.Stable(windowId, EventTypes.RewardsPaid),
+            OccurredAt = now,
+            WindowId = windowId,
+            Accounts = credits.Select(c => c.AccountId).Distinct(StringComparer.Ordinal).Count(),
+            Points = credits.Sum(c => c.Points),
+            Entries = appended,
+            LedgerHeadSeq = headSeq,
+            LedgerHeadHash = Convert.ToHexStringLower(headHash),
+            VotersDigest = request.VotersDigest,
+        };
+        await using (var mark = new NpgsqlCommand("UPDATE payouts SET paid = $2, paid_at = $3 WHERE window_id = $1", conn, tx))
+        {
+            mark.Parameters.AddWithValue(windowId);
+            mark.Parameters.AddWithValue(JsonSerializer.Serialize(paid, FanVoteJson.Options));
+            mark.Parameters.Add(new NpgsqlParameter { Value = now.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            await mark.ExecuteNonQueryAsync(ct);
+        }
+
+        await Exec(conn, tx, "DELETE FROM payout_voters WHERE window_id = $1", windowId, ct);
+        await tx.CommitAsync(ct);
+        return new PayAttempt(paid, true, here, request.VoterChunks, false);
+    }
+
+    /// <summary>One credit outside a payout (RewardRequested), from issuance; nothing if (window, account, reason) was credited before.</summary>
+    public async Task<bool> CreditAsync(RewardRequested r, DateTimeOffset now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        await using var conn = await _db.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var fan = Accounts.Fan(r.AccountId);
+        var (appended, _, _) = await AppendAsync(conn, tx, r.WindowId,
+            [new NewEntry(PayoutPlan.EntryId(r.WindowId, fan, r.Reason), r.WindowId, Accounts.Issuance, fan, r.Points, r.Reason, now)], ct);
+        await tx.CommitAsync(ct);
+        return appended > 0;
+    }
+
+    public async Task<long> BalanceAsync(string account, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("SELECT balance FROM account_balances WHERE account = $1");
+        cmd.Parameters.AddWithValue(account);
+        return await cmd.ExecuteScalarAsync(ct) is long b ? b : 0;
+    }
+
+    /// <summary>The account's entries, newest first, before <paramref name="beforeSeq"/>, each with the balance after it.</summary>
+    public async Task<List<StatementLine>> StatementAsync(string account, long? beforeSeq, int limit, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("""
+            SELECT seq, created_at, window_id, reason, delta, counterparty, balance_after FROM (
+              SELECT seq, created_at, window_id, reason,
+                     CASE WHEN credit_account = $1 THEN amount ELSE -amount END AS delta,
+                     CASE WHEN credit_account = $1 THEN debit_account ELSE credit_account END AS counterparty,
+                     sum(CASE WHEN credit_account = $1 THEN amount ELSE -amount END) OVER (ORDER BY seq) AS balance_after
+              FROM ledger_entries WHERE credit_account = $1 OR debit_account = $1) s
+            WHERE $2::bigint IS NULL OR seq < $2 ORDER BY seq DESC LIMIT $3
+            """);
+        cmd.Parameters.AddWithValue(account);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)beforeSeq ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
+        cmd.Parameters.AddWithValue(limit);
+        var lines = new List<StatementLine>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            lines.Add(new StatementLine(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetString(5), r.GetInt64(6)));
+        }
+
+        return lines;
+    }
+
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
+
+    /// <summary>
+    /// Appends under the chain lock: drops entries whose (window, credited account, reason) exists already, chains
+    /// the rest after the current head, inserts them and moves the balances. Returns how many were appended and the head.
+    /// </summary>
+    private static async Task<(int Appended, long HeadSeq, byte[] HeadHash)> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, IReadOnlyList<NewEntry> entries, CancellationToken ct)
+    {
+        await Exec(conn, tx, $"SELECT pg_advisory_xact_lock({ChainLock})", ct);
+        var (headSeq, headHash) = (0L, LedgerChain.Genesis);
+        await using (var head = new NpgsqlCommand("SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1", conn, tx))
+        await using (var r = await head.ExecuteReaderAsync(ct))
+        {
+            if (await r.ReadAsync(ct))
+            {
+                (headSeq, headHash) = (r.GetInt64(0), (byte[])r[1]);
+            }
+        }
+
+        var done = new HashSet<(string, string)>();
+        await using (var existing = new NpgsqlCommand("SELECT credit_account, reason FROM ledger_entries WHERE window_id = $1", conn, tx))
+        {
+            existing.Parameters.AddWithValue(windowId);
+            await using var r = await existing.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                done.Add((r.GetString(0), r.GetString(1)));
+            }
+        }
+
+        var chained = LedgerChain.Append(headSeq, headHash, entries.Where(e => !done.Contains((e.Credit, e.Reason))));
+        foreach (var batch in chained.Chunk(InsertBatch))
+        {
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO ledger_entries (seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash)
+                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[], $9::bytea[], $10::bytea[])
+                """, conn, tx);
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.Seq).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.EntryId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.WindowId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.Debit).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.Credit).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.Amount).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.Reason).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.CreatedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.PrevHash).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.Hash).ToArray() });
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        var deltas = LedgerChain.Balances(chained);
+        if (deltas.Count > 0)
+        {
+            await using var balances = new NpgsqlCommand("""
+                INSERT INTO account_balances (account, balance) SELECT * FROM unnest($1::text[], $2::bigint[])
+                ON CONFLICT (account) DO UPDATE SET balance = account_balances.balance + excluded.balance
+                """, conn, tx);
+            balances.Parameters.Add(new NpgsqlParameter { Value = deltas.Keys.ToArray() });
+            balances.Parameters.Add(new NpgsqlParameter { Value = deltas.Values.ToArray() });
+            await balances.ExecuteNonQueryAsync(ct);
+        }
+
+        return chained.Count > 0 ? (chained.Count, chained[^1].Seq, chained[^1].Hash) : (0, headSeq, headHash);
+    }
+
+    private static async Task<List<CountedVoter>> VotersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, CancellationToken ct)
+    {
+        // Same order as tally's digest: bytes of the account id, then of the candidate id.
+        await using var cmd = new NpgsqlCommand("""
+            SELECT account_id, candidate_id, votes FROM payout_voters WHERE window_id = $1 ORDER BY account_id COLLATE "C", candidate_id COLLATE "C"
+            """, conn, tx);
+        cmd.Parameters.AddWithValue(windowId);
+        var voters = new List<CountedVoter>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        Dictionary<string, long>? votes = null;
+        string? account = null;
+        while (await r.ReadAsync(ct))
+        {
+            if (r.GetString(0) != account)
+            {
+                account = r.GetString(0);
+                votes = new Dictionary<string, long>(StringComparer.Ordinal);
+                voters.Add(new CountedVoter { AccountId = account, Votes = votes });
+            }
+
+            votes![r.GetString(1)] = r.GetInt64(2);
+        }
+
+        return voters;
+    }
+
+    private static async Task<long> Scalar(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, string windowId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        cmd.Parameters.AddWithValue(windowId);
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, string windowId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        cmd.Parameters.AddWithValue(windowId);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}

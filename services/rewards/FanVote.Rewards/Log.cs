@@ -1,0 +1,22 @@
+namespace FanVote.Rewards;
+
+internal static partial class RewardsLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "window {WindowId} paid: {Points} points to {Accounts} accounts, ledger head #{HeadSeq}")]
+    public static partial void Paid(ILogger logger, string windowId, long points, long accounts, long headSeq);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "payout of window {WindowId} waits for its counted voters ({Have} of {Need} chunks); asked tally for them")]
+    public static partial void WaitingForVoters(ILogger logger, string windowId, int have, int need);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "counted voters of window {WindowId} do not match the certified voters digest: discarded and asked for again, nothing paid")]
+    public static partial void VotersMismatch(ILogger logger, string windowId);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "points ledger not reachable yet, retrying")]
+    public static partial void LedgerWaiting(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "no token key configured (FANVOTE_TOKEN_KEYS): checking fans' tokens with the built-in development key. Set it in production.")]
+    public static partial void DevelopmentKey(ILogger logger);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "credited {Points} points to {AccountId} for window {WindowId} ({Reason})")]
+    public static partial void Credited(ILogger logger, long points, string accountId, string windowId, string reason);
+}

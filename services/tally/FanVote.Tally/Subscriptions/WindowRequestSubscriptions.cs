@@ -1,0 +1,42 @@
+using Dapr.Client;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.ServiceDefaults;
+using FanVote.Tally.Adapters;
+using FanVote.Tally.Audit;
+
+namespace FanVote.Tally;
+
+/// <summary>
+/// `window-requests` (routed on the CloudEvent type): the drain's count request is answered at once from the ledger;
+/// audit and voters requests are queued for the <see cref="AuditWorker"/>, which answers when done.
+/// </summary>
+public static class WindowRequestSubscriptions
+{
+    public static WebApplication MapWindowRequestSubscriptions(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapPost("/window-requests/counts", async (VoteCountsRequested e, PostgresAuditStore store, DaprClient dapr, TimeProvider time, CancellationToken ct) =>
+        {
+            var asOf = time.GetUtcNow();
+            var persisted = await store.PersistedAsync(e.WindowId, ct);
+            await dapr.PublishTypedAsync(Topics.WindowReports, EventTypes.PersistedVotesReported, new PersistedVotesReported
+            {
+                EventId = Guid.NewGuid(), OccurredAt = asOf, WindowId = e.WindowId, Seq = e.Seq, Persisted = persisted,
+            }, ct);
+            return TypedResults.Ok();
+        }).ForEventType(Topics.WindowRequests, EventTypes.VoteCountsRequested);
+        app.MapPost("/window-requests/audit", (AuditRequested e, AuditWorker worker) =>
+        {
+            worker.Enqueue(new AuditWindowJob(e.WindowId, e.Candidates, e.Accepted));
+            return TypedResults.Ok();
+        }).ForEventType(Topics.WindowRequests, EventTypes.AuditRequested);
+        app.MapPost("/window-requests/voters", (CountedVotersRequested e, AuditWorker worker) =>
+        {
+            worker.Enqueue(new PublishVotersJob(e.WindowId));
+            return TypedResults.Ok();
+        }).ForEventType(Topics.WindowRequests, EventTypes.CountedVotersRequested);
+        app.MapIgnoredEvents(Topics.WindowRequests);
+        return app;
+    }
+}

@@ -1,0 +1,114 @@
+using Dapr.Client;
+using FanVote.Certification;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.Ingress.Core;
+using FanVote.Testing;
+using Npgsql;
+
+namespace FanVote.Rewards.Tests;
+
+/// <summary>
+/// Rewards beside its sidecar on a private Redis and a fresh database, and a sidecar with app id `tally` through which
+/// the tests publish what the orchestrator and tally would (payout requests, counted voters).
+/// </summary>
+public sealed class RewardsRig : IAsyncLifetime
+{
+    private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
+
+    public RedisServer Redis { get; private set; } = null!;
+
+    public PostgresDatabase Db { get; private set; } = null!;
+
+    public ServiceHost Rewards { get; private set; } = null!;
+
+    public SidecarHost Publisher { get; private set; } = null!;
+
+    public DaprClient Client { get; private set; } = null!;
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Tokens as ingress signs them without configured keys (the development key rewards also falls back to).</summary>
+    public SessionTokens Tokens { get; } = new(SessionKeyRing.Parse("", out _), TimeSpan.FromHours(1), TimeProvider.System);
+
+    public async ValueTask InitializeAsync()
+    {
+        Redis = await RedisServer.StartAsync();
+        Db = await PostgresDatabase.CreateAsync("rewards");
+        Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
+            appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
+        Publisher = new SidecarHost(AppIds.Tally, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Redis.Address });
+        await Task.WhenAll(Rewards.StartAsync(), Publisher.StartAsync());
+        Client = new DaprClientBuilder().UseGrpcEndpoint(Publisher.GrpcEndpoint).UseHttpEndpoint(Publisher.HttpEndpoint)
+            .UseJsonSerializationOptions(FanVoteJson.Options).Build();
+    }
+
+    /// <summary>Voters "acc-0".. with the given counted votes for candidates x and y, and the request the orchestrator would send for them.</summary>
+    public static (List<CountedVoter> Voters, PayoutRequested Request) Payout(string window, int voters, int chunkSize, PayoutRules rules)
+    {
+        var list = Enumerable.Range(0, voters).Select(i => new CountedVoter
+        {
+            AccountId = $"{window}-acc-{i:D3}",
+            Votes = i % 3 == 0 ? new Dictionary<string, long> { ["x"] = 1 + (i % 4), ["y"] = 1 } : new Dictionary<string, long> { ["y"] = 1 + (i % 2) },
+        }).ToList();
+        return (list, new PayoutRequested
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = 1, Rules = rules, Winners = ["x"],
+            Voters = voters, VoterChunks = (voters + chunkSize - 1) / chunkSize, VotersDigest = VotersDigest.Of(list),
+        });
+    }
+
+    public Task RequestPayoutAsync(PayoutRequested request) =>
+        Client.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, request with { EventId = Guid.NewGuid() },
+            new Dictionary<string, string> { [EventTypes.MetadataKey] = EventTypes.PayoutRequested });
+
+    public async Task SendVotersAsync(string window, List<CountedVoter> voters, int chunkSize)
+    {
+        var chunks = voters.Chunk(chunkSize).ToList();
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            await Client.PublishEventAsync(ComponentNames.VoteBus, Topics.CountedVoters, new CountedVotersChunk
+            {
+                EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, ChunkIndex = i, ChunkCount = chunks.Count, Voters = chunks[i],
+            });
+        }
+    }
+
+    /// <summary>Every message of this window on <paramref name="topic"/> with CloudEvent type <paramref name="type"/>.</summary>
+    public async Task<List<Guid>> EventsAsync(string topic, string type, string window) =>
+        [.. (await StreamEvents.ReadAsync(Redis.Address, topic)).Where(e => e.Type == type && e.WindowId == window).Select(e => e.EventId)];
+
+    public async Task<long> ScalarAsync(string sql, params object[] args)
+    {
+        await using var db = NpgsqlDataSource.Create(Db.ConnectionString);
+        await using var cmd = db.CreateCommand(sql);
+        foreach (var a in args)
+        {
+            cmd.Parameters.AddWithValue(a);
+        }
+
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task ExecAsync(string sql)
+    {
+        await using var db = NpgsqlDataSource.Create(Db.ConnectionString);
+        await using var cmd = db.CreateCommand(sql);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        Client?.Dispose();
+        foreach (var d in new IAsyncDisposable?[] { Rewards, Publisher, Db, Redis })
+        {
+            if (d is not null)
+            {
+                await d.DisposeAsync();
+            }
+        }
+
+        _resources.Dispose();
+    }
+}

@@ -1,0 +1,190 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.Ingress.Core;
+using FanVote.Testing;
+using Npgsql;
+
+namespace FanVote.Rewards.Tests;
+
+public sealed class RewardsTests(RewardsRig rig) : IClassFixture<RewardsRig>
+{
+    private static readonly PayoutRules Rules = new() { PointsPerVote = 10, WinnerBonus = 50 };
+
+    private static long Expected(CountedVoter v, string reason) => reason == "counted-votes" ? v.Votes.Values.Sum() * 10 : v.Votes.ContainsKey("x") ? 50 : 0;
+
+    private static async Task Until(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task PayAsync(string window, List<CountedVoter> voters, PayoutRequested request, int chunkSize)
+    {
+        await rig.RequestPayoutAsync(request);
+        await Until(async () => (await rig.EventsAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
+        await rig.SendVotersAsync(window, voters, chunkSize);
+        await Until(async () => (await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Count > 0, "rewards reports the payout");
+    }
+
+    [Fact]
+    public async Task Payout_RequestThenVoters_EachCreditOnce_RepeatsOnlyTheSameAnswer()
+    {
+        var window = "p-" + Guid.NewGuid().ToString("N")[..6];
+        var (voters, request) = RewardsRig.Payout(window, voters: 25, chunkSize: 10, Rules);
+
+        await PayAsync(window, voters, request, chunkSize: 10);
+        await rig.RequestPayoutAsync(request with { Seq = 2 });
+        await rig.SendVotersAsync(window, voters[..10], chunkSize: 10);
+        await Until(async () => (await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Count > 1, "the repeated request is answered");
+
+        Assert.Single((await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Distinct());
+        foreach (var v in voters)
+        {
+            foreach (var reason in new[] { "counted-votes", "winner-bonus" })
+            {
+                var n = await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1 AND credit_account = $2 AND reason = $3", window, "fan:" + v.AccountId, reason);
+                Assert.Equal(Expected(v, reason) > 0 ? 1 : 0, n);
+            }
+
+            Assert.Equal(Expected(v, "counted-votes") + Expected(v, "winner-bonus"), await rig.ScalarAsync("SELECT balance FROM account_balances WHERE account = $1", "fan:" + v.AccountId));
+        }
+
+        Assert.Equal(0, await rig.ScalarAsync("SELECT balance FROM account_balances WHERE account = $1", "pool:" + window));
+    }
+
+    [Fact]
+    public async Task Payout_VotersNotMatchingTheCertifiedDigest_PaysNothingAndAsksAgain()
+    {
+        var window = "p-" + Guid.NewGuid().ToString("N")[..6];
+        var (voters, request) = RewardsRig.Payout(window, voters: 6, chunkSize: 10, Rules);
+        voters[2] = voters[2] with { Votes = new Dictionary<string, long> { ["x"] = 40 } };
+
+        await rig.RequestPayoutAsync(request);
+        await Until(async () => (await rig.EventsAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
+        await rig.SendVotersAsync(window, voters, chunkSize: 10);
+        await Until(async () => (await rig.EventsAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, window)).Count > 1, "rewards asks again");
+
+        Assert.Equal(0, await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1", window));
+        Assert.Empty(await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window));
+    }
+
+    [Fact]
+    public async Task Credit_SameRewardRequestedTwice_CreditsOnce()
+    {
+        var window = "c-" + Guid.NewGuid().ToString("N")[..6];
+        var reward = new RewardRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, AccountId = "goodwill-fan", Reason = "apology", Points = 25 };
+
+        await rig.Client.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, reward, TestContext.Current.CancellationToken);
+        await rig.Client.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, reward with { EventId = Guid.NewGuid() }, TestContext.Current.CancellationToken);
+        await Until(async () => await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1", window) > 0, "the credit is booked");
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1", window));
+        Assert.Equal(25, await rig.ScalarAsync("SELECT amount FROM ledger_entries WHERE window_id = $1 AND debit_account = 'issuance'", window));
+    }
+
+    [Fact]
+    public async Task BalanceAndStatement_SignedInFan_SeesOwnPointsNewestFirst_WithoutTokenIs401()
+    {
+        var first = "s1-" + Guid.NewGuid().ToString("N")[..6];
+        var second = "s2-" + Guid.NewGuid().ToString("N")[..6];
+        var (voters1, request1) = RewardsRig.Payout(first, voters: 3, chunkSize: 10, Rules);
+        var (_, request2) = RewardsRig.Payout(second, voters: 1, chunkSize: 10, Rules);
+        var fan = voters1[0].AccountId; // votes for x: counted votes and the winner bonus
+        await PayAsync(first, voters1, request1, chunkSize: 10);
+        var again = new List<CountedVoter> { new() { AccountId = fan, Votes = new Dictionary<string, long> { ["y"] = 2 } } };
+        await PayAsync(second, again, request2 with { VotersDigest = Digest(again) }, chunkSize: 10);
+
+        using var balance = await GetAsync("/v1/me/balance", fan);
+        using var statement = await GetAsync("/v1/me/statement?limit=2", fan);
+        using var anonymous = await rig.Http.GetAsync(new Uri(rig.Rewards.BaseUrl + "/v1/me/balance"), TestContext.Current.CancellationToken);
+
+        var expected = Expected(voters1[0], "counted-votes") + 50 + 20;
+        Assert.Equal(expected, (await Json(balance)).GetProperty("balance").GetInt64());
+        var s = await Json(statement);
+        var lines = s.GetProperty("entries").EnumerateArray().ToList();
+        Assert.Equal([second, first], lines.Select(l => l.GetProperty("windowId").GetString()));
+        Assert.Equal(expected, lines[0].GetProperty("balanceAfter").GetInt64());
+        Assert.Equal(expected - 20, lines[1].GetProperty("balanceAfter").GetInt64());
+        Assert.Equal("pool:" + second, lines[0].GetProperty("counterparty").GetString());
+        Assert.Equal(lines[1].GetProperty("seq").GetInt64(), s.GetProperty("nextBefore").GetInt64());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task LedgerVerify_ChangedRemovedOrReorderedRow_FailsAndNamesIt_UntouchedPasses()
+    {
+        var window = "t-" + Guid.NewGuid().ToString("N")[..6];
+        var (voters, request) = RewardsRig.Payout(window, voters: 6, chunkSize: 10, Rules);
+        await PayAsync(window, voters, request, chunkSize: 10);
+        var k = await rig.ScalarAsync("SELECT min(seq) + 2 FROM ledger_entries WHERE window_id = $1", window);
+
+        var (intact, intactText) = await VerifyAsync();
+        Assert.True(intact == 0, intactText);
+        await Assert.ThrowsAsync<PostgresException>(() => rig.ExecAsync($"UPDATE ledger_entries SET amount = amount + 1 WHERE seq = {k}"));
+
+        // Whoever can bypass the append-only trigger (a database owner) is still caught by the chain.
+        await rig.ExecAsync("ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_append_only");
+        try
+        {
+            await rig.ExecAsync($"UPDATE ledger_entries SET amount = amount + 1 WHERE seq = {k}");
+            var (changed, changedText) = await VerifyAsync();
+            await rig.ExecAsync($"UPDATE ledger_entries SET amount = amount - 1 WHERE seq = {k}");
+
+            await rig.ExecAsync($"CREATE TABLE saved_row AS SELECT * FROM ledger_entries WHERE seq = {k}; DELETE FROM ledger_entries WHERE seq = {k}");
+            var (removed, removedText) = await VerifyAsync();
+            await rig.ExecAsync("INSERT INTO ledger_entries SELECT * FROM saved_row; DROP TABLE saved_row");
+
+            await rig.ExecAsync($"UPDATE ledger_entries SET seq = -1 WHERE seq = {k}; UPDATE ledger_entries SET seq = {k} WHERE seq = {k + 1}; UPDATE ledger_entries SET seq = {k + 1} WHERE seq = -1");
+            var (reordered, reorderedText) = await VerifyAsync();
+            await rig.ExecAsync($"UPDATE ledger_entries SET seq = -1 WHERE seq = {k}; UPDATE ledger_entries SET seq = {k} WHERE seq = {k + 1}; UPDATE ledger_entries SET seq = {k + 1} WHERE seq = -1");
+
+            Assert.True(changed == 1, changedText);
+            Assert.Contains($"changed: row {k} ", changedText, StringComparison.Ordinal);
+            Assert.True(removed == 1, removedText);
+            Assert.Contains($"removed: row {k} was removed", removedText, StringComparison.Ordinal);
+            Assert.True(reordered == 1, reorderedText);
+            Assert.Contains($"reordered: row {k} ", reorderedText, StringComparison.Ordinal);
+            Assert.Contains($"reordered: row {k + 1} ", reorderedText, StringComparison.Ordinal);
+            Assert.DoesNotContain("changed:", reorderedText + removedText, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await rig.ExecAsync("ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_append_only");
+        }
+
+        var (restored, restoredText) = await VerifyAsync();
+        Assert.True(restored == 0, restoredText);
+    }
+
+    private async Task<(int Exit, string Output)> VerifyAsync()
+    {
+        await using var cli = ManagedProcess.Dotnet("cli", TestEnvironment.ProjectDll("FanVote.Cli"), ["ledger", "verify", "--connection", rig.Db.ConnectionString]).Start();
+        var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        await Task.Delay(100); // let the output readers drain
+        return (exit, cli.Output);
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(string path, string accountId)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, rig.Rewards.BaseUrl + path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", rig.Tokens.Issue(accountId, "device-1", SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-1)));
+        return await rig.Http.SendAsync(request);
+    }
+
+    private static async Task<JsonElement> Json(HttpResponseMessage r)
+    {
+        Assert.True(r.IsSuccessStatusCode, await r.Content.ReadAsStringAsync());
+        return (await JsonDocument.ParseAsync(await r.Content.ReadAsStreamAsync())).RootElement;
+    }
+
+    private static string Digest(List<CountedVoter> voters) => FanVote.Certification.VotersDigest.Of(voters);
+}

@@ -1,0 +1,70 @@
+using FanVote.Certification;
+using FanVote.Contracts.Events;
+
+namespace FanVote.Workflows.Tests;
+
+/// <summary>A clock the test moves by hand.</summary>
+internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>Records every call the lifecycle makes to the outside; can be told to fail the next calls.</summary>
+internal sealed class RecordingPorts : IWindowAnnouncements, IWindowRequests
+{
+    public List<string> Calls { get; } = [];
+
+    public int FailNext { get; set; }
+
+    public Task ScheduledAsync(WindowDefinition definition, DateTimeOffset at, CancellationToken cancellationToken) => Record($"scheduled {definition.WindowId}");
+
+    public Task OpenedAsync(WindowDefinition definition, DateTimeOffset at, CancellationToken cancellationToken) => Record($"opened {definition.WindowId}");
+
+    public Task ClosedAsync(string windowId, DateTimeOffset at, CancellationToken cancellationToken) => Record($"closed {windowId}");
+
+    public Task CertifiedAsync(CertifiedResult result, DateTimeOffset at, CancellationToken cancellationToken) => Record($"certified {result.WindowId} {result.Digest}");
+
+    public Task CompletedAsync(string windowId, string digest, DateTimeOffset at, CancellationToken cancellationToken) => Record($"completed {windowId}");
+
+    public Task CountsAsync(string windowId, long seq, DateTimeOffset at, CancellationToken cancellationToken) => Record($"counts? {windowId} #{seq}");
+
+    public Task AuditAsync(string windowId, long seq, IReadOnlyList<string> candidates, long accepted, DateTimeOffset at, CancellationToken cancellationToken) =>
+        Record($"audit? {windowId} #{seq} accepted {accepted}");
+
+    public Task PayoutAsync(string windowId, long seq, PayoutRules rules, CertifiedResult certified, DateTimeOffset at, CancellationToken cancellationToken) =>
+        Record($"payout? {windowId} #{seq} {rules.PointsPerVote}/{rules.WinnerBonus}");
+
+    private Task Record(string call)
+    {
+        if (FailNext > 0)
+        {
+            FailNext--;
+            throw new HttpRequestException("sidecar unreachable");
+        }
+
+        Calls.Add(call);
+        return Task.CompletedTask;
+    }
+}
+
+internal static class Certified
+{
+    /// <summary>A consistent certified result for <paramref name="d"/>: counts per candidate, the rest derived.</summary>
+    public static CertifiedResult For(WindowDefinition d, long accepted, long persisted, params long[] counts)
+    {
+        var total = counts.Sum();
+        var r = new CertifiedResult
+        {
+            WindowId = d.WindowId, Candidates = d.Candidates,
+            Counts = d.Candidates.Select((c, i) => (c, counts[i])).ToDictionary(x => x.c, x => x.Item2),
+            Total = total, Winners = [d.Candidates[Array.IndexOf(counts, counts.Max())]],
+            Accepted = accepted, Persisted = persisted, Excluded = persisted - total,
+            ExcludedByReason = new Dictionary<string, long> { ["device-farm"] = persisted - total },
+            LiveTotal = persisted, LiveMatches = true, MerkleRoot = new string('a', 64), LeafCount = total, ReceiptChunkSize = 4096, ReceiptChunks = 1,
+            Voters = 3, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = d.ClosesAt.AddMinutes(2), Digest = "",
+        };
+        return r with { Digest = CertifiedDigest.Compute(r) };
+    }
+}

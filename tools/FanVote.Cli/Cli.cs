@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text.Json;
+using FanVote.Certification;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.Rewards.Core;
+using Npgsql;
+
+namespace FanVote.Cli;
+
+/// <summary>
+/// The verbs. Exit codes: 0 the thing checked out, 1 it did not (the reason is printed), 2 the command was wrong.
+/// </summary>
+public static class Cli
+{
+    private const string Usage = """
+        usage:
+          fanvote receipt verify --proof FILE|URL (--certified FILE|URL | --root HEX --leaf-count N) [--vote-id ID] [--candidate ID]
+              Checks an inclusion proof (GET :5081/v1/windows/W/receipts/VOTE) against a certified result obtained
+              elsewhere (the operator's publication, GET :5082/v1/windows/W/certified, ...). --vote-id and --candidate
+              are what your own vote answer said; the proof must be about exactly that vote.
+          fanvote ledger verify [--connection NPGSQL] [--head SEQ:HASH]
+              Walks the points ledger's hash chain and balances; names every changed, removed or reordered row.
+              --head checks the chain against a head recorded elsewhere (RewardsPaid / the window's payout status).
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        try
+        {
+            return args switch
+            {
+                ["receipt", "verify", .. var rest] => await VerifyReceiptAsync(Options(rest), output),
+                ["ledger", "verify", .. var rest] => await VerifyLedgerAsync(Options(rest), output),
+                _ => Fail(error, Usage),
+            };
+        }
+        catch (UsageException e)
+        {
+            return Fail(error, e.Message + "\n" + Usage);
+        }
+    }
+
+    private static async Task<int> VerifyReceiptAsync(Dictionary<string, string> o, TextWriter output)
+    {
+        var proof = JsonSerializer.Deserialize<InclusionProof>(await ReadAsync(Need(o, "proof")), FanVoteJson.Options)
+            ?? throw new UsageException("--proof is not an inclusion proof");
+        string root;
+        long leaves;
+        if (o.TryGetValue("certified", out var certifiedSource))
+        {
+            var certified = JsonSerializer.Deserialize<CertifiedResult>(await ReadAsync(certifiedSource), FanVoteJson.Options)
+                ?? throw new UsageException("--certified is not a certified result");
+            if (!CertifiedDigest.Matches(certified))
+            {
+                output.WriteLine($"FAILED: the certified result's digest {certified.Digest} does not match its content (expected {CertifiedDigest.Compute(certified)})");
+                return 1;
+            }
+
+            if (certified.WindowId != proof.WindowId)
+            {
+                output.WriteLine($"FAILED: the proof is for window '{proof.WindowId}', the certified result for '{certified.WindowId}'");
+                return 1;
+            }
+
+            (root, leaves) = (certified.MerkleRoot, certified.LeafCount);
+        }
+        else
+        {
+            root = Need(o, "root");
+            leaves = long.TryParse(Need(o, "leaf-count"), CultureInfo.InvariantCulture, out var n) ? n : throw new UsageException("--leaf-count must be a number");
+        }
+
+        Guid? voteId = o.TryGetValue("vote-id", out var v) ? (Guid.TryParse(v, out var g) ? g : throw new UsageException("--vote-id is not a vote id")) : null;
+        var verdict = ReceiptVerifier.Verify(proof, root, leaves, voteId, o.GetValueOrDefault("candidate"));
+        output.WriteLine(verdict.Valid ? "OK: " + verdict.Reason : "FAILED: " + verdict.Reason);
+        return verdict.Valid ? 0 : 1;
+    }
+
+    private static async Task<int> VerifyLedgerAsync(Dictionary<string, string> o, TextWriter output)
+    {
+        var connection = o.GetValueOrDefault("connection") ?? Environment.GetEnvironmentVariable("FANVOTE_PG_CONNECTION")
+            ?? throw new UsageException("give --connection or set FANVOTE_PG_CONNECTION (the rewards service's PostgreSQL)");
+        (long, byte[])? head = null;
+        if (o.TryGetValue("head", out var h))
+        {
+            var parts = h.Split(':', 2);
+            head = parts.Length == 2 && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var seq)
+                ? (seq, Convert.FromHexString(parts[1]))
+                : throw new UsageException("--head must look like SEQ:HEXHASH");
+        }
+
+        await using var db = NpgsqlDataSource.Create(connection);
+        var rows = new List<LedgerEntry>();
+        await using (var cmd = db.CreateCommand("""
+            SELECT seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash FROM ledger_entries ORDER BY seq
+            """))
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                rows.Add(new LedgerEntry(r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt64(5), r.GetString(6),
+                    r.GetFieldValue<DateTimeOffset>(7), (byte[])r[8], (byte[])r[9]));
+            }
+        }
+
+        var balances = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var cmd = db.CreateCommand("SELECT account, balance FROM account_balances"))
+        await using (var r = await cmd.ExecuteReaderAsync())
+        {
+            while (await r.ReadAsync())
+            {
+                balances[r.GetString(0)] = r.GetInt64(1);
+            }
+        }
+
+        var report = LedgerVerifier.Verify(rows, balances, head);
+        if (report.Intact)
+        {
+            var last = rows.Count > 0 ? rows[^1] : null;
+            output.WriteLine($"OK: the ledger is intact: {report.Rows} rows" + (last is null ? "" : $", head #{last.Seq} {Convert.ToHexStringLower(last.Hash)}"));
+            return 0;
+        }
+
+        output.WriteLine($"FAILED: the ledger was tampered with ({report.Findings.Count} findings in {report.Rows} rows):");
+        foreach (var f in report.Findings)
+        {
+            output.WriteLine($"  {f.Kind.ToString().ToLowerInvariant()}: {f.Message}");
+        }
+
+        return 1;
+    }
+
+    private static Dictionary<string, string> Options(string[] args)
+    {
+        var o = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+            {
+                throw new UsageException($"unexpected '{args[i]}': options are --name value");
+            }
+
+            o[args[i][2..]] = args[++i];
+        }
+
+        return o;
+    }
+
+    private static string Need(Dictionary<string, string> o, string name) =>
+        o.TryGetValue(name, out var v) ? v : throw new UsageException($"--{name} is required");
+
+    private static async Task<string> ReadAsync(string source)
+    {
+        if (source.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || source.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            using var response = await http.GetAsync(new Uri(source));
+            var body = await response.Content.ReadAsStringAsync();
+            return response.IsSuccessStatusCode ? body : throw new UsageException($"{source} answered {(int)response.StatusCode}: {body}");
+        }
+
+        return File.Exists(source) ? await File.ReadAllTextAsync(source) : throw new UsageException($"{source}: no such file");
+    }
+
+    private static int Fail(TextWriter error, string message)
+    {
+        error.WriteLine(message);
+        return 2;
+    }
+
+    private sealed class UsageException(string message) : Exception(message);
+}
