@@ -19,4 +19,10 @@ internal static partial class IngressLog
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "marking vote {VoteId} committed failed (a retry would republish it, which is harmless)")]
     public static partial void CommitMarkFailed(ILogger logger, Exception exception, Guid voteId);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "risk verdict {Action} for {SubjectKind} {Subject} until {ExpiresAt} (model {ModelVersion})")]
+    public static partial void VerdictApplied(ILogger logger, FanVote.Contracts.Events.RiskAction action, string subjectKind, string subject, DateTimeOffset expiresAt, string modelVersion);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "loaded {Count} risk verdicts from Redis")]
+    public static partial void VerdictsLoaded(ILogger logger, int count);
 }
