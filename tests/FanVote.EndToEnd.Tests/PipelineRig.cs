@@ -7,11 +7,16 @@ using StackExchange.Redis;
 
 namespace FanVote.EndToEnd.Tests;
 
-/// <summary>Every service of the vote pipeline beside its own local sidecar, on private Redis and a fresh ledger database.</summary>
-public sealed class PipelineRig : IAsyncLifetime
+/// <summary>
+/// Every service of the vote pipeline beside its own local sidecar, on private Redis and a fresh ledger database.
+/// <paramref name="ingressEnv"/> replaces ingress's settings (default: rate limits raised for load tests);
+/// <paramref name="withFraud"/> adds the fraud service (scoring with a copy of the promoted model).
+/// </summary>
+public sealed class PipelineRig(IReadOnlyDictionary<string, string?>? ingressEnv = null, bool withFraud = false, bool withResults = true) : IAsyncLifetime
 {
     public const string OperatorKey = "e2e-operator-key-0123456789";
     private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
+    private string? _models;
 
     public RedisServer Redis { get; private set; } = null!;
 
@@ -24,6 +29,8 @@ public sealed class PipelineRig : IAsyncLifetime
     public ServiceHost Tally { get; private set; } = null!;
 
     public ServiceHost Results { get; private set; } = null!;
+
+    public ServiceHost? Fraud { get; private set; }
 
     public HttpClient IngressHttp { get; } = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromSeconds(60) };
 
@@ -39,8 +46,22 @@ public sealed class PipelineRig : IAsyncLifetime
             appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
         Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, redisHost: Redis.Address);
         Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path,
-            appEnv: new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" }, redisHost: Redis.Address);
-        await Task.WhenAll(Orchestrator.StartAsync(), Tally.StartAsync(), Results.StartAsync(), Ingress.StartAsync());
+            appEnv: ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" }, redisHost: Redis.Address);
+        var starting = new List<Task> { Orchestrator.StartAsync(), Tally.StartAsync(), Ingress.StartAsync() };
+        if (withResults)
+        {
+            starting.Add(Results.StartAsync());
+        }
+
+        if (withFraud)
+        {
+            _models = ModelCopy.OfPromoted();
+            Fraud = new ServiceHost(AppIds.Fraud, "FanVote.Fraud", _resources.Path,
+                appEnv: new Dictionary<string, string?> { ["FANVOTE_MODEL_ROOT"] = _models }, redisHost: Redis.Address);
+            starting.Add(Fraud.StartAsync());
+        }
+
+        await Task.WhenAll(starting);
         IngressHttp.BaseAddress = new Uri(Ingress.BaseUrl);
     }
 
@@ -114,7 +135,7 @@ public sealed class PipelineRig : IAsyncLifetime
     {
         IngressHttp.Dispose();
         Http.Dispose();
-        foreach (var d in new IAsyncDisposable?[] { Ingress, Results, Tally, Orchestrator, Db, Redis })
+        foreach (var d in new IAsyncDisposable?[] { Ingress, Fraud, Results, Tally, Orchestrator, Db, Redis })
         {
             if (d is not null)
             {
@@ -123,5 +144,9 @@ public sealed class PipelineRig : IAsyncLifetime
         }
 
         _resources.Dispose();
+        if (_models is not null)
+        {
+            Directory.Delete(_models, recursive: true);
+        }
     }
 }
