@@ -209,14 +209,14 @@ public sealed class Generator
 
     /// <summary>
     /// 10-40 bots (own device and aged account each) voting for one candidate every I seconds (0.5-6 s per group),
-    /// with only network jitter (2-25 ms); two in three groups sit in two or three data-centre prefixes, the rest
+    /// with only network and server jitter (2-60 ms, as ingress's timestamps see it); two in three groups sit in two or three data-centre prefixes, the rest
     /// behind residential proxies (one home prefix per bot).
     /// </summary>
     private void MetronomeBots()
     {
         var candidate = _candidates[_rng.Next(_candidates.Length)];
         var interval = Uniform(500, 6_000);
-        var jitter = Uniform(2, 25);
+        var jitter = Uniform(2, 60);
         var start = Uniform(_startMs, _endMs - 600_000);
         var datacentre = _rng.NextDouble() < 0.67;
         var dc = Enumerable.Range(0, _rng.Next(2, 4)).Select(_ => Network.Datacentre(this)).ToArray();

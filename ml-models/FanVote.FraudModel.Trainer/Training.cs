@@ -65,7 +65,7 @@ public static class Training
         var trainView = ml.Data.LoadFromEnumerable(train.Select(table.ToRow));
         var candidates = new Dictionary<string, (ITransformer Model, ModelMetrics? Metrics, float[] TestScores)>();
 
-        var pca = Progress.Run("training randomized PCA", err, () => ml.Transforms.NormalizeMeanVariance(nameof(FeatureRow.Features))
+        var pca = Progress.Run("training randomized PCA", err, () => ml.Transforms.NormalizeLogMeanVariance(nameof(FeatureRow.Features), useCdf: false)
             .Append(ml.AnomalyDetection.Trainers.RandomizedPca(nameof(FeatureRow.Features), rank: o.PcaRank, oversampling: 20, ensureZeroMean: true, seed: o.Seed))
             .Fit(trainView));
         candidates[Pca] = Rate(ml, pca, table, hasLabels ? labelledTest : test, hasLabels);

@@ -134,11 +134,11 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         public HttpStatusCode AfterPassing { get; init; }
     }
 
-    /// <summary>1-3 votes with human gaps (median 3 s), starting within the first 40 s, mostly for a favourite.</summary>
+    /// <summary>1-3 votes with human gaps (median 3 s), starting within the first minute, mostly for a favourite.</summary>
     private Task OrdinaryFanAsync(string window, Voter v, Random rng)
     {
         var favourite = Candidates[rng.Next(3)];
-        var at = (double)rng.Next(0, 40_000);
+        var at = (double)rng.Next(0, 60_000);
         var plan = new List<(double, string)>();
         for (var k = rng.NextDouble() < 0.6 ? 1 : rng.Next(2, 4); k > 0; k--)
         {
@@ -259,7 +259,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         };
     }
 
-    /// <summary>A bot voting every 600 ms on the dot (whatever the answers), until its first 403 (or 30 s).</summary>
+    /// <summary>A bot voting every 700 ms on the dot (whatever the answers), until its first 403 (or 30 s).</summary>
     private async Task<AttackResult> MetronomeAsync(string window, Voter bot, double startMs)
     {
         var challenged = new TaskCompletionSource<(string? Id, double AtMs)>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -267,7 +267,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         var sent = new List<Task>();
         for (var i = 0; i < 50 && !challenged.Task.IsCompleted; i++)
         {
-            await UntilAsync(startMs + (i * 600));
+            await UntilAsync(startMs + (i * 700));
             sent.Add(Task.Run(async () =>
             {
                 var r = await VoteAsync(window, bot, "dune", Guid.NewGuid().ToString("N"));
