@@ -5,11 +5,12 @@ return args.FirstOrDefault() switch
     "sidecar" => await SidecarBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
     "bare" => await BareEndpoint.RunAsync(BenchArgs.Parse(args.Skip(1))),
     "pipeline" => await PipelineBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
+    "fraud" => await FraudBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: FanVote.Bench sidecar --sidecar DLL --redis HOST:PORT [...] | bare --port N | pipeline --run-dir DIR --pg CONN --operator-key K");
+    Console.Error.WriteLine("usage: FanVote.Bench sidecar --sidecar DLL --redis HOST:PORT [...] | bare --port N | pipeline --run-dir DIR --pg CONN --operator-key K | fraud --models DIR --sidecar DLL --fraud DLL --redis HOST:PORT --resources DIR");
     return 2;
 }
