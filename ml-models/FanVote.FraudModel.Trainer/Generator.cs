@@ -83,6 +83,7 @@ public sealed class Generator
         {
             DeviceFarm();
             MetronomeBots();
+            MetronomeBots();
             SlowDrip();
             FreshAccountBurst();
             DeviceRotation();
@@ -208,26 +209,29 @@ public sealed class Generator
     }
 
     /// <summary>
-    /// 10-40 bots (own device and aged account each) voting for one candidate every I seconds (0.5-6 s per group),
-    /// with only network and server jitter (2-60 ms, as ingress's timestamps see it); two in three groups sit in two or three data-centre prefixes, the rest
-    /// behind residential proxies (one home prefix per bot).
+    /// 1-40 bots (own device and account each: bought aged accounts, or fresh ones) voting for one candidate every I
+    /// seconds (0.3-8 s per group), with only network and server jitter (2-60 ms, as ingress's timestamps see it), 15-50
+    /// votes each; a third of the groups sit in two or three data-centre prefixes, a third behind residential proxies
+    /// (one home prefix per bot), a third on a SIM farm (carrier NAT, like everybody's phone). Only the rhythm is common
+    /// to all of them.
     /// </summary>
     private void MetronomeBots()
     {
         var candidate = _candidates[_rng.Next(_candidates.Length)];
-        var interval = Uniform(500, 6_000);
+        var interval = Math.Exp(Uniform(Math.Log(300), Math.Log(8_000)));
         var jitter = Uniform(2, 60);
         var start = Uniform(_startMs, _endMs - 600_000);
-        var datacentre = _rng.NextDouble() < 0.67;
+        var where = _rng.Next(3);
         var dc = Enumerable.Range(0, _rng.Next(2, 4)).Select(_ => Network.Datacentre(this)).ToArray();
-        for (var b = _rng.Next(10, 41); b > 0; b--)
+        var fresh = _rng.NextDouble() < 0.4;
+        for (var b = _rng.Next(1, 41); b > 0; b--)
         {
             var account = Id("acc");
             var device = Id("dev");
-            var network = datacentre ? dc[_rng.Next(dc.Length)] : Network.Home(this);
-            var created = OldAccount(start);
-            var t = start + Uniform(0, interval);
-            for (var k = Math.Min(_rng.Next(20, 51), _o.VotesPerAccount); k > 0 && t < _endMs; k--)
+            var network = where switch { 0 => dc[_rng.Next(dc.Length)], 1 => Network.Home(this), _ => Network.Carrier(this) };
+            var created = fresh ? start - Uniform(600_000, 3 * 86_400_000L) : OldAccount(start);
+            var t = start + (long)Uniform(0, interval);
+            for (var k = Math.Min(_rng.Next(15, 51), _o.VotesPerAccount); k > 0 && t < _endMs; k--)
             {
                 Add("metronome", true, candidate, account, device, network.Next(), t, created);
                 t += (long)Math.Max(1, interval + (Normal() * jitter));

@@ -64,9 +64,9 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
             Task.WhenAll(ordinary.Select((v, i) => OrdinaryFanAsync(window, v, new Random(i)))),
             Task.WhenAll(campaign.Select((v, i) => CampaignFanAsync(window, v, new Random(100_000 + i)))));
         var farmRun = FarmAsync(window, farm, AttackersStart);
-        var botRuns = bots.Select(b => MetronomeAsync(window, b, AttackersStart)).ToArray();
+        var botRun = MetronomeAsync(window, bots, AttackersStart);
         var farmResult = await farmRun;
-        var botResults = await Task.WhenAll(botRuns);
+        var botResults = await botRun;
         await crowd;
         var voting = _run.Elapsed;
 
@@ -76,6 +76,8 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         output.WriteLine($"metronome bots challenged after {botDelays[0].TotalSeconds:F1} s (first) to {botDelays[^1].TotalSeconds:F1} s (last); votes in before: {string.Join(',', botResults.Select(b => b.Accepted))}");
         output.WriteLine($"{_accepted.Count:N0} votes accepted in {voting.TotalSeconds:F1} s; legitimate voters refused: {_legitRefusals.Count}");
 
+        var gaps = await GapsAsync(window, bots[0].SignInDevice);
+        output.WriteLine($"bot 0 as ingress timed it: gaps {string.Join(' ', gaps.Select(g => g.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))} ms");
         foreach (var line in _rig.Fraud!.App.Output.Split('\n').Where(l => l.Contains("verdict", StringComparison.Ordinal)).Take(40))
         {
             output.WriteLine(line);
@@ -259,33 +261,53 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         };
     }
 
-    /// <summary>A bot voting every 700 ms on the dot (whatever the answers), until its first 403 (or 30 s).</summary>
-    private async Task<AttackResult> MetronomeAsync(string window, Voter bot, double startMs)
+    /// <summary>
+    /// The bots vote every 700 ms on the dot (whatever the answers) until each one's first 403 (or 30 s). Their clock is
+    /// a dedicated thread, as a bot script's would be: the test's own thousands of fan tasks must not jitter it.
+    /// </summary>
+    private async Task<AttackResult[]> MetronomeAsync(string window, Voter[] bots, double startMs)
     {
-        var challenged = new TaskCompletionSource<(string? Id, double AtMs)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var accepted = 0;
-        var sent = new List<Task>();
-        for (var i = 0; i < 50 && !challenged.Task.IsCompleted; i++)
+        var challenged = bots.Select(_ => new TaskCompletionSource<(string? Id, double AtMs)>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var accepted = new int[bots.Length];
+        var sent = new ConcurrentBag<Task>();
+        var clock = new Thread(() =>
         {
-            await UntilAsync(startMs + (i * 700));
-            sent.Add(Task.Run(async () =>
+            for (var tick = 0; tick < 43 && challenged.Any(c => !c.Task.IsCompleted); tick++)
             {
-                var r = await VoteAsync(window, bot, "dune", Guid.NewGuid().ToString("N"));
-                if (r.Status == HttpStatusCode.Accepted)
+                var wait = startMs + (tick * 700) - _run.Elapsed.TotalMilliseconds;
+                if (wait > 0)
                 {
-                    Interlocked.Increment(ref accepted);
+                    Thread.Sleep(TimeSpan.FromMilliseconds(wait));
                 }
-                else if (r.Status == HttpStatusCode.Forbidden)
-                {
-                    challenged.TrySetResult((r.ChallengeId, _run.Elapsed.TotalMilliseconds));
-                }
-            }));
-        }
 
+                for (var b = 0; b < bots.Length; b++)
+                {
+                    if (challenged[b].Task.IsCompleted)
+                    {
+                        continue;
+                    }
+
+                    var n = b;
+                    sent.Add(VoteAsync(window, bots[n], "dune", Guid.NewGuid().ToString("N")).ContinueWith(t =>
+                    {
+                        if (t.Result.Status == HttpStatusCode.Accepted)
+                        {
+                            Interlocked.Increment(ref accepted[n]);
+                        }
+                        else if (t.Result.Status == HttpStatusCode.Forbidden)
+                        {
+                            challenged[n].TrySetResult((t.Result.ChallengeId, _run.Elapsed.TotalMilliseconds));
+                        }
+                    }, TaskScheduler.Default));
+                }
+            }
+        }) { IsBackground = true, Priority = ThreadPriority.AboveNormal, Name = "metronome" };
+        clock.Start();
+        await Task.Run(clock.Join);
         await Task.WhenAll(sent);
-        return challenged.Task.IsCompleted
-            ? new AttackResult(accepted, (await challenged.Task).Id, TimeSpan.FromMilliseconds((await challenged.Task).AtMs - startMs))
-            : new AttackResult(accepted, null, TimeSpan.MaxValue);
+        return [.. challenged.Select((c, i) => c.Task.IsCompleted
+            ? new AttackResult(accepted[i], c.Task.Result.Id, TimeSpan.FromMilliseconds(c.Task.Result.AtMs - startMs))
+            : new AttackResult(accepted[i], null, TimeSpan.MaxValue))];
     }
 
     private async Task UntilAsync(double atMs)
@@ -376,6 +398,23 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         cmd.Parameters.AddWithValue(from.UtcDateTime);
         cmd.Parameters.AddWithValue(to.UtcDateTime);
         return (long)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Gaps between a device's accepted votes as ingress stamped them (what the fraud service sees).</summary>
+    private async Task<List<double>> GapsAsync(string window, string device)
+    {
+        await using var db = NpgsqlDataSource.Create(_rig.Db.ConnectionString);
+        await using var cmd = db.CreateCommand("SELECT accepted_at FROM votes WHERE window_id = $1 AND device_id = $2 ORDER BY accepted_at");
+        cmd.Parameters.AddWithValue(window);
+        cmd.Parameters.AddWithValue(device);
+        var times = new List<DateTime>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            times.Add(r.GetDateTime(0));
+        }
+
+        return [.. times.Zip(times.Skip(1), (a, b) => (b - a).TotalMilliseconds)];
     }
 
     private async Task WaitUntilIngressKnowsAsync(string window, Voter v)
