@@ -132,7 +132,7 @@ public sealed class Generator
     /// The hard negative: a fandom told to vote for one candidate at one moment. Thousands of genuine fans start
     /// within seconds of the cue and tap as fast as they can (5-20 votes, median gap 1.2 s, each fan with their own
     /// rhythm, some quite steady); half on carrier NAT, a quarter at viewing parties (one venue Wi-Fi prefix for
-    /// hundreds of fans, all for the same candidate), the rest at home; 8% signed up minutes before, 12% days before;
+    /// hundreds of fans, all for the same candidate), the rest at home; 8% signed up seconds to an hour before, 12% days before;
     /// 6% pass one phone between two or three friends.
     /// </summary>
     private void Campaign(int index)
@@ -164,7 +164,7 @@ public sealed class Generator
 
             var start = cue + Exp(20_000);
             var roll = _rng.NextDouble();
-            var created = roll < 0.08 ? start - Uniform(60_000, 3_600_000) : roll < 0.2 ? start - Uniform(86_400_000, 14 * 86_400_000L) : OldAccount(start);
+            var created = roll < 0.08 ? start - Uniform(5_000, 3_600_000) : roll < 0.2 ? start - Uniform(86_400_000, 14 * 86_400_000L) : OldAccount(start);
             var where = _rng.NextDouble();
             var network = where < 0.5 ? Network.Carrier(this) : where < 0.75 ? venues[_rng.Next(venues.Length)] : Network.Home(this);
             var sigma = 0.25 + (_rng.NextDouble() * 0.35);
@@ -262,7 +262,7 @@ public sealed class Generator
     }
 
     /// <summary>
-    /// 100-400 accounts created 1-30 minutes before a two-minute burst, each on its own (spoofed) device id, 1-4 votes
+    /// 100-400 accounts created up to 30 minutes before a two-minute burst, each on its own (spoofed) device id, 1-4 votes
     /// with human-like gaps, all for one candidate, from 3-12 proxy prefixes.
     /// </summary>
     private void FreshAccountBurst()
@@ -275,7 +275,7 @@ public sealed class Generator
             var account = Id("acc");
             var device = Id("dev");
             var t = start + Uniform(0, 120_000);
-            var created = start - Uniform(60_000, 1_800_000);
+            var created = start - Uniform(10_000, 1_800_000);
             var network = proxies[_rng.Next(proxies.Length)];
             for (var k = _rng.Next(1, 5); k > 0 && t < _endMs; k--)
             {
@@ -370,7 +370,7 @@ public sealed class Generator
     private long OrdinaryCreatedAt(long firstVote)
     {
         var roll = _rng.NextDouble();
-        return roll < 0.03 ? firstVote - Uniform(60_000, 7_200_000)
+        return roll < 0.03 ? firstVote - Uniform(5_000, 7_200_000)
             : roll < 0.08 ? firstVote - Uniform(86_400_000, 7 * 86_400_000L)
             : OldAccount(firstVote);
     }
