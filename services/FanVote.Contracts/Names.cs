@@ -41,8 +41,14 @@ public static class Topics
     /// <summary>Accepted votes (<see cref="Events.VoteAccepted"/>).</summary>
     public const string Votes = "votes";
 
-    /// <summary>Where votes go that exhausted their delivery retries.</summary>
+    /// <summary>Where votes go that exhausted their delivery retries to the tally.</summary>
     public const string VotesDeadLetter = "votes-dlq";
+
+    /// <summary>
+    /// Where votes go that the fraud service could not take. Its own topic: a vote the fraud service could not score
+    /// is not a vote the ledger is missing, and an operator replaying tally's dead letters must not see these.
+    /// </summary>
+    public const string VotesFraudDeadLetter = "votes-fraud-dlq";
 
     /// <summary>Live count snapshots (<see cref="Events.TallyUpdated"/>).</summary>
     public const string TallyUpdated = "tally-updated";

@@ -12,14 +12,24 @@ namespace FanVote.EndToEnd.Tests;
 /// Every service of the vote pipeline beside its own local sidecar, on private Redis and a fresh ledger database.
 /// With <c>lifecycle</c>, also rewards and a sidecar with app id `fraud` (the tests publish VotesFlagged through it),
 /// and the orchestrator runs with short waits so a window goes from creation to Completed in seconds.
+/// <paramref name="ingressEnv"/> replaces ingress's settings (default: rate limits raised for load tests);
+/// <paramref name="withFraud"/> adds the fraud service (scoring with a copy of the promoted model).
 /// </summary>
-public sealed class PipelineRig(bool lifecycle) : IAsyncLifetime
+public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, string?>? ingressEnv = null, bool withFraud = false, bool withResults = true) : IAsyncLifetime
 {
     public const string OperatorKey = "e2e-operator-key-0123456789";
     private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
 
+    private string? _models;
+
     public PipelineRig()
         : this(lifecycle: false)
+    {
+    }
+
+    /// <summary>The pipeline with ingress settings of the test's own, optionally the fraud service, optionally without results.</summary>
+    public PipelineRig(IReadOnlyDictionary<string, string?>? ingressEnv, bool withFraud = false, bool withResults = true)
+        : this(lifecycle: false, ingressEnv, withFraud, withResults)
     {
     }
 
@@ -48,9 +58,13 @@ public sealed class PipelineRig(bool lifecycle) : IAsyncLifetime
 
     public ServiceHost? Rewards { get; private set; }
 
-    public SidecarHost? Fraud { get; private set; }
+    /// <summary>The fraud service (<c>withFraud</c>).</summary>
+    public ServiceHost? Fraud { get; private set; }
 
-    /// <summary>A DaprClient on the `fraud` sidecar: publishes what the fraud service would.</summary>
+    /// <summary>A bare sidecar with app id `fraud` (<c>lifecycle</c>): the tests publish what the fraud service would.</summary>
+    public SidecarHost? FraudSidecar { get; private set; }
+
+    /// <summary>A DaprClient on <see cref="FraudSidecar"/>.</summary>
     public DaprClient? FraudClient { get; private set; }
 
     public HttpClient IngressHttp { get; } = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { Timeout = TimeSpan.FromSeconds(60) };
@@ -67,21 +81,34 @@ public sealed class PipelineRig(bool lifecycle) : IAsyncLifetime
             appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
         Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, redisHost: Redis.Address);
         Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path,
-            appEnv: new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" }, redisHost: Redis.Address);
-        var starting = new List<Task> { Orchestrator.StartAsync(), Tally.StartAsync(), Results.StartAsync(), Ingress.StartAsync() };
+            appEnv: ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" }, redisHost: Redis.Address);
+        var starting = new List<Task> { Orchestrator.StartAsync(), Tally.StartAsync(), Ingress.StartAsync() };
+        if (withResults)
+        {
+            starting.Add(Results.StartAsync());
+        }
+
+        if (withFraud)
+        {
+            _models = ModelCopy.OfPromoted();
+            Fraud = new ServiceHost(AppIds.Fraud, "FanVote.Fraud", _resources.Path,
+                appEnv: new Dictionary<string, string?> { ["FANVOTE_MODEL_ROOT"] = _models }, redisHost: Redis.Address);
+            starting.Add(Fraud.StartAsync());
+        }
+
         if (lifecycle)
         {
             Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
                 appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
-            Fraud = new SidecarHost(AppIds.Fraud, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Redis.Address });
+            FraudSidecar = new SidecarHost(AppIds.Fraud, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Redis.Address });
             starting.Add(Rewards.StartAsync());
-            starting.Add(Fraud.StartAsync());
+            starting.Add(FraudSidecar.StartAsync());
         }
 
         await Task.WhenAll(starting);
-        if (Fraud is not null)
+        if (FraudSidecar is not null)
         {
-            FraudClient = new DaprClientBuilder().UseGrpcEndpoint(Fraud.GrpcEndpoint).UseHttpEndpoint(Fraud.HttpEndpoint).UseJsonSerializationOptions(FanVoteJson.Options).Build();
+            FraudClient = new DaprClientBuilder().UseGrpcEndpoint(FraudSidecar.GrpcEndpoint).UseHttpEndpoint(FraudSidecar.HttpEndpoint).UseJsonSerializationOptions(FanVoteJson.Options).Build();
         }
 
         IngressHttp.BaseAddress = new Uri(Ingress.BaseUrl);
@@ -157,7 +184,7 @@ public sealed class PipelineRig(bool lifecycle) : IAsyncLifetime
         IngressHttp.Dispose();
         Http.Dispose();
         FraudClient?.Dispose();
-        foreach (var d in new IAsyncDisposable?[] { Ingress, Results, Tally, Orchestrator, Rewards, Fraud, Db, Redis })
+        foreach (var d in new IAsyncDisposable?[] { Ingress, Fraud, Results, Tally, Orchestrator, Rewards, FraudSidecar, Db, Redis })
         {
             if (d is not null)
             {
@@ -166,5 +193,9 @@ public sealed class PipelineRig(bool lifecycle) : IAsyncLifetime
         }
 
         _resources.Dispose();
+        if (_models is not null)
+        {
+            Directory.Delete(_models, recursive: true);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using FanVote.Ingress.Adapters;
 using FanVote.Ingress.Core;
 using FanVote.Ingress.Publishing;
+using FanVote.Ingress.Risk;
 using FanVote.ServiceDefaults;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -41,6 +42,10 @@ public static class IngressExtensions
         builder.Services.AddSingleton<VoteBatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<VoteBatcher>());
         builder.Services.AddHostedService<WindowsStartup>();
+        builder.Services.AddSingleton<VerdictCache>();
+        builder.Services.AddSingleton<RedisVerdictStore>();
+        builder.Services.AddSingleton<IChallengeVerifier, DevelopmentChallengeVerifier>();
+        builder.Services.AddHostedService<VerdictsStartup>();
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [FanVoteDefaults.ReadyTag]);
         builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor);
         return builder;
@@ -53,6 +58,8 @@ public static class IngressExtensions
         app.MapVoteEndpoints();
         app.MapWindowSubscriptions();
         app.MapCountSubscriptions();
+        app.MapChallengeEndpoints();
+        app.MapRiskVerdictSubscriptions();
         return app;
     }
 }

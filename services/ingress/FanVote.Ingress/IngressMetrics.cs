@@ -13,7 +13,13 @@ public sealed class IngressMetrics : IDisposable
         Refused = _meter.CreateCounter<long>("fanvote.ingress.votes_refused", unit: "{vote}", description: "Votes refused, tagged with reason");
         BatchSize = _meter.CreateHistogram<int>("fanvote.ingress.batch_size", unit: "{vote}");
         PublishLatency = _meter.CreateHistogram<double>("fanvote.ingress.publish_latency", unit: "ms", description: "Bulk publish until broker acknowledgement");
+        Challenges = _meter.CreateCounter<long>("fanvote.ingress.challenges", unit: "{challenge}", description: "Risk challenges shown, passed and failed, tagged with outcome and first reason");
     }
+
+    public Counter<long> Challenges { get; }
+
+    public void Challenge(string outcome, IReadOnlyList<string> reasons) =>
+        Challenges.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reasons.Count > 0 ? reasons[0] : "unknown"));
 
     public Counter<long> Accepted { get; }
 

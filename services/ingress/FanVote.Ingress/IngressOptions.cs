@@ -51,6 +51,10 @@ public sealed class IngressOptions
     [Range(1, 10_000_000)]
     public int MaxQueue { get; set; } = 100_000;
 
+    /// <summary>What the development challenge verifier accepts (see Risk/ChallengeVerifier.cs); a deployment plugs in a CAPTCHA instead.</summary>
+    [Required]
+    public string ChallengeAnswer { get; set; } = "i-am-a-fan";
+
     /// <summary>Largest vote request body in bytes.</summary>
     [Range(16, 65_536)]
     public int MaxVoteBody { get; set; } = 1024;

@@ -16,4 +16,10 @@ internal static partial class IngressLog
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "loaded {Count} window schedules from Redis")]
     public static partial void WindowsLoaded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "risk verdict {Action} for {SubjectKind} {Subject} until {ExpiresAt} (model {ModelVersion})")]
+    public static partial void VerdictApplied(ILogger logger, FanVote.Contracts.Events.RiskAction action, string subjectKind, string subject, DateTimeOffset expiresAt, string modelVersion);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "loaded {Count} risk verdicts from Redis")]
+    public static partial void VerdictsLoaded(ILogger logger, int count);
 }

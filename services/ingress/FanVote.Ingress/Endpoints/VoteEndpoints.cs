@@ -40,6 +40,12 @@ public static class VoteEndpoints
             return Problem(StatusCodes.Status401Unauthorized, "Not signed in", SessionTokens.Explain(tokenError));
         }
 
+        // Fraud verdicts (issue 4, Risk/RiskGate.cs): an in-memory lookup, no I/O. A challenged or blocked account or device stops here.
+        if (Risk.RiskGate.Refuse(ctx, claims!) is { } riskRefusal)
+        {
+            return riskRefusal;
+        }
+
         var window = windows.Find(windowId);
         if (window is null)
         {

@@ -1,0 +1,3 @@
+using FanVote.FraudModel.Trainer;
+
+return Cli.Run(args, Console.Out, Console.Error);

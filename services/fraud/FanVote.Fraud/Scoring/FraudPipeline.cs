@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using FanVote.Fraud.Core;
+using FanVote.Fraud.Publishing;
+using Microsoft.Extensions.Options;
+
+namespace FanVote.Fraud.Scoring;
+
+/// <summary>
+/// The one loop that owns the sliding-window state: batches from the subscription queue up here and are processed one
+/// after another (features, score, decisions), so the state needs no locks and the live stream is processed exactly
+/// as the trainer replays a CSV. A batch is acknowledged once its verdicts and flags are in the outbox.
+/// </summary>
+public sealed class FraudPipeline : BackgroundService
+{
+    private readonly Channel<Work> _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(64) { SingleReader = true });
+    private readonly VelocityFeatures _features;
+    private readonly RiskDecisions _decisions;
+    private readonly RecentVoteIds _seen;
+    private readonly ModelWatcher _models;
+    private readonly RiskOutbox _outbox;
+    private readonly FraudMetrics _metrics;
+    private readonly RiskOutput _output = new();
+    private float[] _buffer = new float[FeatureSchema.Count * 512];
+
+    public FraudPipeline(IOptions<FraudOptions> options, ModelWatcher models, RiskOutbox outbox, FraudMetrics metrics)
+    {
+        var o = options.Value;
+        _features = new VelocityFeatures(new FeatureOptions { MaxSubjectsPerKind = o.MaxSubjectsPerKind });
+        _decisions = new RiskDecisions(new RiskPolicy
+        {
+            MinSuspectVotes = o.MinSuspectVotes,
+            SuspectWindow = o.SuspectWindow,
+            VerdictLifetime = o.VerdictLifetime,
+            InFlightGrace = o.InFlightGrace,
+            ReissueAfter = o.ReissueAfter,
+            BlockFromVerdict = o.BlockFromVerdict,
+        });
+        _seen = new RecentVoteIds(o.RememberVotes);
+        _models = models;
+        _outbox = outbox;
+        _metrics = metrics;
+    }
+
+    /// <summary>Processes <paramref name="votes"/> (after every batch queued before it).</summary>
+    public async Task ProcessAsync(IReadOnlyList<VoteInput> votes, CancellationToken cancellationToken)
+    {
+        var work = new Work(votes);
+        await _queue.Writer.WriteAsync(work, cancellationToken);
+        await work.Done.Task.WaitAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var work in _queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                Process(work.Votes);
+                work.Done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                work.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private void Process(IReadOnlyList<VoteInput> votes)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var model = _models.Current; // one model for the whole batch, even if a new one is promoted meanwhile
+        if (_buffer.Length < votes.Count * FeatureSchema.Count)
+        {
+            _buffer = new float[votes.Count * FeatureSchema.Count];
+        }
+
+        _output.Clear();
+        var scored = 0;
+        var suspect = 0;
+        for (var i = 0; i < votes.Count; i++)
+        {
+            var vote = votes[i];
+            if (!_seen.Add(vote.VoteId))
+            {
+                _metrics.Duplicates.Add(1);
+                continue;
+            }
+
+            var f = _buffer.AsSpan(scored * FeatureSchema.Count, FeatureSchema.Count);
+            _features.Extract(vote, f);
+            if (model is not null)
+            {
+                var score = model.Score(f);
+                if (score >= model.Threshold)
+                {
+                    suspect++;
+                }
+
+                _decisions.Observe(vote, f, score, model.Threshold, _output);
+            }
+
+            scored++;
+        }
+
+        var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        _metrics.Scored.Add(scored);
+        _metrics.Suspect.Add(suspect);
+        if (scored > 0)
+        {
+            _metrics.BatchLatency.Record(ms);
+            _metrics.VoteLatency.Record(ms * 1000 / scored);
+        }
+
+        if (model is not null)
+        {
+            _outbox.Add(_output, model.Version);
+        }
+    }
+
+    private sealed class Work(IReadOnlyList<VoteInput> votes)
+    {
+        public IReadOnlyList<VoteInput> Votes { get; } = votes;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>The last N vote ids scored: redelivery (at least once) must not count a vote twice in the windows.</summary>
+internal sealed class RecentVoteIds(int capacity)
+{
+    private readonly HashSet<Guid> _set = new(capacity);
+    private readonly Queue<Guid> _order = new(capacity);
+
+    public bool Add(Guid id)
+    {
+        if (!_set.Add(id))
+        {
+            return false;
+        }
+
+        _order.Enqueue(id);
+        if (_order.Count > capacity)
+        {
+            _set.Remove(_order.Dequeue());
+        }
+
+        return true;
+    }
+}

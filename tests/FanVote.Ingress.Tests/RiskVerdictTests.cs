@@ -1,0 +1,155 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+
+namespace FanVote.Ingress.Tests;
+
+/// <summary>Verdicts from `risk-verdicts` enforced on the vote path: 403 with a challenge, kept across a restart, lifted by the answer.</summary>
+public sealed class RiskVerdictTests : IAsyncLifetime
+{
+    private readonly IngressRig _rig = new();
+
+    public ValueTask InitializeAsync() => _rig.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _rig.DisposeAsync();
+
+    [Fact]
+    public async Task ChallengedDevice_Is403WithChallenge_EvenAfterARestart_UntilTheRightAnswer()
+    {
+        var window = "risk-" + Guid.NewGuid().ToString("N")[..6];
+        await _rig.ScheduleAsync(window, DateTimeOffset.UtcNow.AddSeconds(-1), DateTimeOffset.UtcNow.AddHours(1), votesPerAccount: 50);
+        var farmer = await _rig.GuestAsync("farm-account-1");
+        var bystander = await _rig.GuestAsync("someone-else");
+        var verdict = await PublishAsync(RiskSubjects.Device, "farm-phone", RiskAction.Challenge);
+
+        var challengeId = await WaitForChallengeAsync(window, farmer, "farm-phone");
+        Assert.Equal(verdict.EventId.ToString(), challengeId);
+        using (var other = await VoteAsync(window, bystander, "her-phone"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+        }
+
+        await _rig.Ingress.RestartAsync(); // the verdict comes back from ingress's Redis
+        Assert.Equal(challengeId, await WaitForChallengeAsync(window, farmer, "farm-phone"));
+
+        Assert.Equal(HttpStatusCode.NotFound, await AnswerAsync(challengeId, bystander, "her-phone", "i-am-a-fan"));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, await AnswerAsync(challengeId, farmer, "farm-phone", "robot"));
+        Assert.Equal(HttpStatusCode.NoContent, await AnswerAsync(challengeId, farmer, "farm-phone", "i-am-a-fan"));
+        using (var after = await VoteAsync(window, farmer, "farm-phone"))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
+        }
+
+        // The same verdict delivered again (at-least-once) does not undo the passed challenge.
+        await _rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RiskVerdicts, verdict, TestContext.Current.CancellationToken);
+        await Task.Delay(1_000, TestContext.Current.CancellationToken);
+        using var again = await VoteAsync(window, farmer, "farm-phone");
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task BlockedAccount_Is403WithoutChallenge_AndAPrefixVerdictIsNotEnforced()
+    {
+        var window = "risk-" + Guid.NewGuid().ToString("N")[..6];
+        await _rig.ScheduleAsync(window, DateTimeOffset.UtcNow.AddSeconds(-1), DateTimeOffset.UtcNow.AddHours(1), votesPerAccount: 50);
+        var token = await _rig.GuestAsync("blocked-phone");
+        var account = JsonDocument.Parse(Convert.FromBase64String(Pad(token.Split('.')[2]))).RootElement.GetProperty("sub").GetString()!;
+        await PublishAsync(RiskSubjects.IpPrefix, "198.51.100.0/24", RiskAction.Block);
+        await PublishAsync(RiskSubjects.Account, account, RiskAction.Block);
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        HttpResponseMessage r;
+        while (true)
+        {
+            r = await VoteAsync(window, token, "blocked-phone");
+            if (r.StatusCode == HttpStatusCode.Forbidden || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            r.Dispose();
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(HttpStatusCode.Forbidden, r.StatusCode);
+        var problem = await r.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.False(problem.TryGetProperty("challengeId", out _));
+        Assert.Contains("blocked until", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        r.Dispose();
+
+        var neighbour = await _rig.GuestAsync("neighbour-phone");
+        using var n = await VoteAsync(window, neighbour, "neighbour-phone", ip: "198.51.100.77");
+        Assert.Equal(HttpStatusCode.Accepted, n.StatusCode);
+    }
+
+    private async Task<RiskVerdictIssued> PublishAsync(string kind, string subject, RiskAction action)
+    {
+        var v = new RiskVerdictIssued
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, SubjectKind = kind, Subject = subject, Score = 9.5, ReasonCodes = ["device-farm"],
+            Action = action, ModelVersion = "test", ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(30),
+        };
+        await _rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RiskVerdicts, v);
+        return v;
+    }
+
+    private async Task<string> WaitForChallengeAsync(string window, string token, string device)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var r = await VoteAsync(window, token, device);
+            if (r.StatusCode == HttpStatusCode.Forbidden)
+            {
+                Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+                var problem = await r.Content.ReadFromJsonAsync<JsonElement>();
+                Assert.Equal($"/v1/challenges/{problem.GetProperty("challengeId").GetString()}", problem.GetProperty("challengeUrl").GetString());
+                return problem.GetProperty("challengeId").GetString()!;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("no 403 within 20 s of the verdict");
+    }
+
+    /// <summary>One vote; a 503 (the broker not acknowledging yet, e.g. just after the restart) is retried with the same key.</summary>
+    private async Task<HttpResponseMessage> VoteAsync(string window, string token, string device, string ip = "203.0.113.50")
+    {
+        var key = Guid.NewGuid().ToString("N");
+        for (var attempt = 0; ; attempt++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/windows/{window}/votes") { Content = JsonContent.Create(new { candidateId = "a" }) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Add("Idempotency-Key", key);
+            request.Headers.Add("X-Device-Id", device);
+            request.Headers.Add("X-Forwarded-For", ip);
+            var r = await _rig.Http.SendAsync(request);
+            if (r.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 20)
+            {
+                return r;
+            }
+
+            r.Dispose();
+            await Task.Delay(500);
+        }
+    }
+
+    private async Task<HttpStatusCode> AnswerAsync(string challengeId, string token, string device, string answer)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/challenges/{challengeId}") { Content = JsonContent.Create(new { answer }) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Add("X-Device-Id", device);
+        using var r = await _rig.Http.SendAsync(request);
+        return r.StatusCode;
+    }
+
+    private static string Pad(string base64Url)
+    {
+        var s = base64Url.Replace('-', '+').Replace('_', '/');
+        return s + new string('=', (4 - (s.Length % 4)) % 4);
+    }
+}
