@@ -46,7 +46,8 @@ public sealed class OperatorApiTests(OrchestratorRig rig) : IClassFixture<Orches
     {
         var id = NewId();
 
-        using var created = await rig.CreateAsync(Window(id, 2, 5));
+        // Far enough ahead that a slow, busy machine still reads the window before it opens.
+        using var created = await rig.CreateAsync(Window(id, 8, 12));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal($"/v1/windows/{id}", created.Headers.Location?.ToString());
         using (var status = await rig.GetAsync(id))
@@ -55,8 +56,8 @@ public sealed class OperatorApiTests(OrchestratorRig rig) : IClassFixture<Orches
             Assert.Equal(["a", "b", "c"], status.RootElement.GetProperty("candidates").EnumerateArray().Select(c => c.GetString()));
         }
 
-        Assert.Equal("Open", await rig.WaitPhaseAsync(id, "Open", TimeSpan.FromSeconds(15)));
-        Assert.Equal("Closed", await rig.WaitPhaseAsync(id, "Closed", TimeSpan.FromSeconds(15)));
+        Assert.Equal("Open", await rig.WaitPhaseAsync(id, "Open", TimeSpan.FromSeconds(30)));
+        Assert.Equal("Closed", await rig.WaitPhaseAsync(id, "Closed", TimeSpan.FromSeconds(30)));
 
         using (var status = await rig.GetAsync(id))
         {

@@ -32,10 +32,10 @@ public enum TokenError
 /// base64url JSON payload, HMAC-SHA256 over `v1.kid.payload`. Several keys can be active at once (the first
 /// signs, all verify), so keys rotate without logging anybody out.
 /// </summary>
-public sealed class SessionTokens
+public sealed class SessionTokens : IDisposable
 {
     private const string Version = "v1";
-    private readonly (string Kid, byte[] Key)[] _keys;
+    private readonly (string Kid, KeyedHmac Mac)[] _keys;
     private readonly TimeProvider _time;
     private readonly TimeSpan _lifetime;
     private readonly TimeSpan _skew = TimeSpan.FromSeconds(30);
@@ -48,7 +48,7 @@ public sealed class SessionTokens
             throw new ArgumentException("at least one signing key of 32+ bytes with a non-empty kid without '.' is required", nameof(keys));
         }
 
-        _keys = [.. keys];
+        _keys = [.. keys.Select(k => (k.Kid, new KeyedHmac(k.Key)))];
         _lifetime = lifetime;
         _time = time;
     }
@@ -58,9 +58,11 @@ public sealed class SessionTokens
         var now = _time.GetUtcNow();
         var payload = new Payload(accountId, deviceId, kind == SessionKind.Otp ? "otp" : "guest", now.ToUnixTimeSeconds(), now.Add(_lifetime).ToUnixTimeSeconds(), accountCreatedAt.ToUnixTimeSeconds());
         var body = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload, TokenJson.Default.Payload));
-        var (kid, key) = _keys[0];
+        var (kid, mac) = _keys[0];
         var signed = $"{Version}.{kid}.{body}";
-        return $"{signed}.{Base64Url.EncodeToString(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(signed)))}";
+        Span<byte> sig = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        mac.Compute(Encoding.ASCII.GetBytes(signed), sig);
+        return $"{signed}.{Base64Url.EncodeToString(sig)}";
     }
 
     public TokenError Validate(string? token, out SessionClaims? claims)
@@ -82,12 +84,12 @@ public sealed class SessionTokens
         }
 
         var kid = t[(d1 + 1)..d2];
-        byte[]? key = null;
+        KeyedHmac? key = null;
         foreach (var k in _keys)
         {
             if (kid.SequenceEqual(k.Kid))
             {
-                key = k.Key;
+                key = k.Mac;
                 break;
             }
         }
@@ -122,7 +124,7 @@ public sealed class SessionTokens
         }
 
         Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, ascii, expected);
+        key.Compute(ascii, expected);
         if (!CryptographicOperations.FixedTimeEquals(sig, expected))
         {
             return TokenError.BadSignature;
@@ -152,6 +154,14 @@ public sealed class SessionTokens
         claims = new SessionClaims(p.Sub, p.Dev, p.Kind == "otp" ? SessionKind.Otp : SessionKind.Guest,
             DateTimeOffset.FromUnixTimeSeconds(p.Iat), expires, DateTimeOffset.FromUnixTimeSeconds(p.Acr));
         return TokenError.None;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, mac) in _keys)
+        {
+            mac.Dispose();
+        }
     }
 
     /// <summary>The sentence a fan's client can act on for each refusal.</summary>

@@ -10,10 +10,16 @@ namespace FanVote.Ingress.Core;
 /// can later show the platform exactly what it acknowledged. It is checkable only by the platform; the
 /// public, trust-free check is the Merkle inclusion proof published after the audit.
 /// </summary>
-public sealed class VoteReceipts(byte[] key)
+public sealed class VoteReceipts(byte[] key) : IDisposable
 {
-    public string Issue(Guid voteId, string windowId, string candidateId, DateTimeOffset acceptedAt) =>
-        "r1." + Base64Url.EncodeToString(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Canonical(voteId, windowId, candidateId, acceptedAt))));
+    private readonly KeyedHmac _mac = new(key);
+
+    public string Issue(Guid voteId, string windowId, string candidateId, DateTimeOffset acceptedAt)
+    {
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        _mac.Compute(Encoding.UTF8.GetBytes(Canonical(voteId, windowId, candidateId, acceptedAt)), mac);
+        return "r1." + Base64Url.EncodeToString(mac);
+    }
 
     public bool Verify(string receipt, Guid voteId, string windowId, string candidateId, DateTimeOffset acceptedAt)
     {
@@ -33,9 +39,12 @@ public sealed class VoteReceipts(byte[] key)
             return false;
         }
 
-        var expected = HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Canonical(voteId, windowId, candidateId, acceptedAt)));
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        _mac.Compute(Encoding.UTF8.GetBytes(Canonical(voteId, windowId, candidateId, acceptedAt)), expected);
         return CryptographicOperations.FixedTimeEquals(sig, expected);
     }
+
+    public void Dispose() => _mac.Dispose();
 
     private static string Canonical(Guid voteId, string windowId, string candidateId, DateTimeOffset acceptedAt) =>
         string.Join('\n', voteId.ToString("D"), windowId, candidateId, acceptedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture));

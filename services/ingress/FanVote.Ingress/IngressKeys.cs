@@ -8,7 +8,7 @@ namespace FanVote.Ingress;
 /// The keys every ingress instance must share: token signing keys, the receipt key, and a secret for account
 /// ids and passcode hashes. Missing ones fall back to built-in development keys, with a warning in the log.
 /// </summary>
-public sealed class IngressKeys
+public sealed class IngressKeys : IDisposable
 {
     public IngressKeys(IOptions<IngressOptions> options, TimeProvider time, ILogger<IngressKeys> log)
     {
@@ -37,6 +37,12 @@ public sealed class IngressKeys
     public AccountIds Accounts { get; }
 
     public byte[] Secret { get; }
+
+    public void Dispose()
+    {
+        Tokens.Dispose();
+        Receipts.Dispose();
+    }
 
     private static byte[] Derive(string purpose) => SessionKeyRing.DevelopmentKey(purpose);
 }

@@ -37,7 +37,10 @@ public sealed class SourceScan
             var root = tree.GetRoot();
             foreach (var call in root.DescendantNodes().OfType<InvocationExpressionSyntax>().Where(c => MethodName(c) == "WithTopic"))
             {
-                Add(found, FromWithTopic(call, file));
+                foreach (var s in FromWithTopic(call, file))
+                {
+                    Add(found, s);
+                }
             }
 
             foreach (var attr in root.DescendantNodes().OfType<AttributeSyntax>().Where(a => LastName(a.Name) is "Topic" or "TopicAttribute"))
@@ -104,9 +107,14 @@ public sealed class SourceScan
         }
     }
 
-    private static CodeSubscription? FromWithTopic(InvocationExpressionSyntax call, string file)
+    /// <summary>
+    /// One subscription per WithTopic call, or, when the call sits in a helper that takes the topic (or the pub/sub
+    /// name, or the dead-letter topic) as a parameter, one per call site of that helper, read there.
+    /// </summary>
+    private IEnumerable<CodeSubscription?> FromWithTopic(InvocationExpressionSyntax call, string file)
     {
         var args = call.ArgumentList.Arguments;
+        ExpressionSyntax?[] exprs;
         if (args.Count == 1 && args[0].NameColon is null)
         {
             // WithTopic(TopicOptions): an object initializer inline, or a local variable holding one.
@@ -119,7 +127,8 @@ public sealed class SourceScan
             };
             if (init is null)
             {
-                return Located(null, null, null, call, file);
+                yield return Located(null, null, null, call, file);
+                yield break;
             }
 
             var values = Assignments(init);
@@ -131,15 +140,58 @@ public sealed class SourceScan
                 }
             }
 
-            return Located(Resolve(values.GetValueOrDefault("PubsubName")), Resolve(values.GetValueOrDefault("Name")), Resolve(values.GetValueOrDefault("DeadLetterTopic")), call, file);
+            exprs = [values.GetValueOrDefault("PubsubName"), values.GetValueOrDefault("Name"), values.GetValueOrDefault("DeadLetterTopic")];
+        }
+        else
+        {
+            // WithTopic(pubsubName, name, ...): none of these overloads takes a dead-letter topic.
+            var named = args.Where(a => a.NameColon is not null).ToDictionary(a => a.NameColon!.Name.Identifier.Text, a => a.Expression, StringComparer.Ordinal);
+            var positional = args.Where(a => a.NameColon is null).Select(a => a.Expression).ToList();
+            exprs = [named.GetValueOrDefault("pubsubName") ?? positional.ElementAtOrDefault(0), named.GetValueOrDefault("name") ?? positional.ElementAtOrDefault(1), named.GetValueOrDefault("deadLetterTopic")];
         }
 
-        // WithTopic(pubsubName, name, ...): none of these overloads takes a dead-letter topic.
-        var named = args.Where(a => a.NameColon is not null).ToDictionary(a => a.NameColon!.Name.Identifier.Text, a => a.Expression, StringComparer.Ordinal);
-        var positional = args.Where(a => a.NameColon is null).Select(a => a.Expression).ToList();
-        var pubsub = named.GetValueOrDefault("pubsubName") ?? positional.ElementAtOrDefault(0);
-        var topic = named.GetValueOrDefault("name") ?? positional.ElementAtOrDefault(1);
-        return Located(Resolve(pubsub), Resolve(topic), Resolve(named.GetValueOrDefault("deadLetterTopic")), call, file);
+        foreach (var (bound, site, siteFile) in ThroughCallers(exprs, call, file, depth: 0))
+        {
+            yield return Located(Resolve(bound[0]), Resolve(bound[1]), Resolve(bound[2]), site, siteFile);
+        }
+    }
+
+    /// <summary>
+    /// Where some of <paramref name="exprs"/> are parameters of the method they sit in, the same expressions as
+    /// each caller of that method passes them (followed up through callers' own parameters, a few levels);
+    /// otherwise the expressions unchanged, at <paramref name="site"/>. A helper nobody calls subscribes to nothing.
+    /// </summary>
+    private IEnumerable<(ExpressionSyntax?[] Exprs, SyntaxNode Site, string File)> ThroughCallers(ExpressionSyntax?[] exprs, SyntaxNode site, string file, int depth)
+    {
+        var method = site.Ancestors().OfType<MethodDeclarationSyntax>().FirstOrDefault();
+        var parameters = method?.ParameterList.Parameters.Select(p => p.Identifier.Text).ToList() ?? [];
+        bool IsParameter(ExpressionSyntax? e) => e is IdentifierNameSyntax id && parameters.Contains(id.Identifier.Text);
+        if (method is null || depth > 4 || !exprs.Any(IsParameter))
+        {
+            yield return (exprs, site, file);
+            yield break;
+        }
+
+        var extension = method.ParameterList.Parameters.FirstOrDefault()?.Modifiers.Any(m => m.IsKind(SyntaxKind.ThisKeyword)) == true;
+        foreach (var (tree, callerFile) in _trees)
+        {
+            foreach (var call in tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>().Where(c => MethodName(c) == method.Identifier.Text))
+            {
+                var callArgs = call.ArgumentList.Arguments;
+                var positional = callArgs.Where(a => a.NameColon is null).Select(a => a.Expression).ToList();
+
+                // An extension method called as x.M(a, b) passes its `this` parameter outside the argument list.
+                var offset = extension && call.Expression is MemberAccessExpressionSyntax ? 1 : 0;
+                ExpressionSyntax? Argument(string name) =>
+                    callArgs.FirstOrDefault(a => a.NameColon?.Name.Identifier.Text == name)?.Expression
+                    ?? positional.ElementAtOrDefault(parameters.IndexOf(name) - offset);
+                var bound = exprs.Select(e => IsParameter(e) ? Argument(((IdentifierNameSyntax)e!).Identifier.Text) : e).ToArray();
+                foreach (var result in ThroughCallers(bound, call, callerFile, depth + 1))
+                {
+                    yield return result;
+                }
+            }
+        }
     }
 
     /// <summary>[Topic(...)] and new TopicAttribute(...): (pubsubName, name, deadLetterTopic, bool enableRawPayload) is the one constructor with a dead letter.</summary>

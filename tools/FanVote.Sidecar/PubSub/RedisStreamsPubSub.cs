@@ -21,6 +21,8 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
     // so XREADGROUP is polled without BLOCK; an idle stream is polled at this interval.
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(50);
 
+    private static readonly RedisValue DataField = "data";
+
     private readonly List<Task> _loops = [];
     private ConnectionMultiplexer? _redis;
 
@@ -69,7 +71,10 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         var adds = new Task[messages.Count];
         for (var i = 0; i < messages.Count; i++)
         {
-            adds[i] = batch.ExecuteAsync("XADD", XAddArgs(topic, messages[i].Data, messages[i].Metadata));
+            var m = messages[i];
+            adds[i] = m.Metadata.Count == 0 && Settings.StreamTtl <= TimeSpan.Zero
+                ? batch.StreamAddAsync(topic, DataField, m.Data, maxLength: Settings.MaxLenApprox > 0 ? (int)Settings.MaxLenApprox : null, useApproximateMaxLength: true)
+                : batch.ExecuteAsync("XADD", XAddArgs(topic, m.Data, m.Metadata));
         }
 
         batch.Execute();
