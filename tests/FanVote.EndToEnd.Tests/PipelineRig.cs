@@ -80,8 +80,14 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
             appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
         Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, redisHost: Redis.Address);
-        Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path,
-            appEnv: ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" }, redisHost: Redis.Address);
+        var ingressSettings = new Dictionary<string, string?>(ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" });
+        if (lifecycle)
+        {
+            // Within the 1 s AcceptSettle above, as IngressOptions.RepublishAfterClose asks.
+            ingressSettings["Ingress__RepublishAfterClose"] = "00:00:00";
+        }
+
+        Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path, appEnv: ingressSettings, redisHost: Redis.Address);
         var starting = new List<Task> { Orchestrator.StartAsync(), Tally.StartAsync(), Ingress.StartAsync() };
         if (withResults)
         {

@@ -282,3 +282,83 @@ public sealed class BrokerOutageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
     }
 }
+
+/// <summary>After the close, a vote whose first attempt was never confirmed may be sent again only for a while.</summary>
+public sealed class LateRetryTests : IAsyncLifetime
+{
+    private readonly LateRetryRig _rig = new();
+
+    public ValueTask InitializeAsync() => _rig.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _rig.DisposeAsync();
+
+    [Fact]
+    public async Task UnconfirmedVote_RetriedSoonAfterClose_IsAccepted_RetriedAfterTheRepublishTime_Is409AndNotPublished()
+    {
+        var w = "l-" + Guid.NewGuid().ToString("N")[..8];
+        var closesAt = DateTimeOffset.UtcNow.AddSeconds(8);
+        await _rig.ScheduleAsync(w, DateTimeOffset.UtcNow.AddMinutes(-1), closesAt);
+        var token = await _rig.GuestAsync("dev-late-retry");
+        var soon = Guid.NewGuid().ToString("N");
+        var late = Guid.NewGuid().ToString("N");
+
+        await _rig.Bus.StopAsync();
+        using (var a = await _rig.VoteAsync(w, token, soon))
+        using (var b = await _rig.VoteAsync(w, token, late))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, a.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, b.StatusCode);
+        }
+
+        Assert.True(DateTimeOffset.UtcNow < closesAt, "the outage votes took longer than the window; the test's timing does not hold on this machine");
+        await _rig.Bus.StartAgainAsync();
+        await Task.Delay(closesAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300), TestContext.Current.CancellationToken);
+
+        // Within RepublishAfterClose (4 s): published again, same answer as a first success would have been.
+        HttpResponseMessage? retry = null;
+        do
+        {
+            retry?.Dispose();
+            retry = await _rig.VoteAsync(w, token, soon);
+            if (retry.StatusCode != HttpStatusCode.Accepted)
+            {
+                await Task.Delay(200, TestContext.Current.CancellationToken);
+            }
+        }
+        while (retry.StatusCode != HttpStatusCode.Accepted && DateTimeOffset.UtcNow < closesAt.AddSeconds(3.5));
+
+        using (retry)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        }
+
+        // After it: refused, and the fan is told why and which vote id to look up. (The 503 attempt may still
+        // have reached the broker: the sidecar's client sends what it queued during the outage once Redis is back.)
+        await Task.Delay(closesAt.AddSeconds(4.3) - DateTimeOffset.UtcNow, TestContext.Current.CancellationToken);
+        var publishedBefore = (await _rig.PublishedAsync(w)).Distinct().Count();
+        using var tooLate = await _rig.VoteAsync(w, token, late);
+        Assert.Equal(HttpStatusCode.Conflict, tooLate.StatusCode);
+        var problem = await tooLate.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Contains("never confirmed", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var lateId = problem.GetProperty("voteId").GetGuid();
+
+        // The confirmed one is still answered after the republish time; the refused retry published nothing.
+        using var again = await _rig.VoteAsync(w, token, soon);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        var soonId = (await again.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("voteId").GetGuid();
+        var published = (await _rig.PublishedAsync(w)).Distinct().ToList();
+        Assert.Equal(publishedBefore, published.Count);
+        Assert.Contains(soonId, published);
+        Assert.NotEqual(soonId, lateId);
+        Assert.Empty(published.Except([soonId, lateId]));
+    }
+
+    private sealed class LateRetryRig : IngressRig
+    {
+        protected override Dictionary<string, string?> AppSettings => new()
+        {
+            ["Ingress__RepublishAfterClose"] = "00:00:04",
+            ["Ingress__AckTimeout"] = "00:00:01",
+        };
+    }
+}

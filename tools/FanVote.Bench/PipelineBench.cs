@@ -39,6 +39,7 @@ public static partial class PipelineBench
         Console.WriteLine($"FanVote pipeline benchmark — {Environment.ProcessorCount} cores, wrk -t2, {seconds} s per run, window {window}, {tokens.Count} accounts");
         Console.WriteLine();
 
+        var cpu = new CpuMeter(runDir);
         using var bare = Process.Start(new ProcessStartInfo("dotnet", [typeof(PipelineBench).Assembly.Location, "bare", "--port", barePort.ToString(CultureInfo.InvariantCulture)])
         {
             RedirectStandardOutput = true,
@@ -48,13 +49,19 @@ public static partial class PipelineBench
         {
             await WaitHttpAsync($"http://127.0.0.1:{barePort}/v1/windows/x/votes");
             await WrkAsync($"http://127.0.0.1:{barePort}", script, 64, 3); // warm-up
-            await WrkAsync(ingress, script, 64, 3);
+
+            // Long enough for the JIT to reach its optimized code on every process of the vote path.
+            await WrkAsync(ingress, script, 64, 15);
 
             var rows = new List<WrkResult>();
+            var breakdowns = new List<(string Name, IEnumerable<(string Group, double MicrosPerVote)> PerVote)>();
             foreach (var c in new[] { 64, 256 })
             {
                 rows.Add(await WrkAsync($"http://127.0.0.1:{barePort}", script, c, seconds) with { Name = $"bare ASP.NET Core 202, {c} connections" });
-                rows.Add(await WrkAsync(ingress, script, c, seconds) with { Name = $"ingress POST /votes, {c} connections" });
+                var before = cpu.Snapshot();
+                var run = await WrkAsync(ingress, script, c, seconds) with { Name = $"ingress POST /votes, {c} connections" };
+                rows.Add(run);
+                breakdowns.Add(($"ingress at {c} connections, every service live", CpuMeter.PerVote(before, cpu.Snapshot(), run.Total)));
             }
 
             await Task.Delay(TimeSpan.FromSeconds(5)); // idle
@@ -70,6 +77,10 @@ public static partial class PipelineBench
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"ingress / bare: {rows[1].RequestsPerSecond / rows[0].RequestsPerSecond:P0} at 64 connections, {rows[3].RequestsPerSecond / rows[2].RequestsPerSecond:P0} at 256 (aim: 60 % or more)"));
+            foreach (var (name, perVote) in breakdowns)
+            {
+                PrintBreakdown(name, perVote);
+            }
         }
         finally
         {
@@ -77,32 +88,47 @@ public static partial class PipelineBench
             await bare.WaitForExitAsync();
         }
 
-        await DrainAsync(runDir, pg, ingress, script, window, seconds);
+        await DrainAsync(runDir, cpu, pg, args.Require("redis"), ingress, script, window, seconds);
         await VisibleLatencyAsync(ingress, results, tokens, window, args.Number("samples", 100));
         return 0;
     }
 
-    /// <summary>Stops the tally's sidecar (SIGSTOP) while ingress builds a backlog, then measures how fast the tally drains it.</summary>
-    private static async Task DrainAsync(string runDir, string pg, string ingress, string script, string window, int seconds)
+    /// <summary>
+    /// Pauses the consumers of `votes` (the tally's and the fraud service's sidecars, SIGSTOP) while ingress runs
+    /// alone, which is the ingress tier's own capacity (votes queue in the broker), then lets only the tally go and
+    /// measures how fast it drains that backlog, beside a plain PostgreSQL COPY of as many rows.
+    /// </summary>
+    private static async Task DrainAsync(string runDir, CpuMeter cpu, string pg, string redis, string ingress, string script, string window, int seconds)
     {
         using var run = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(runDir, "run.json")));
-        var tally = run.RootElement.EnumerateArray().First(a => a.GetProperty("AppId").GetString() == "tally");
-        var sidecarPid = tally.GetProperty("SidecarPid").GetInt32();
+        int? Sidecar(string app) => run.RootElement.EnumerateArray().Where(a => a.GetProperty("AppId").GetString() == app)
+            .Select(a => (int?)a.GetProperty("SidecarPid").GetInt32()).FirstOrDefault();
+        var tally = Sidecar("tally") ?? throw new InvalidOperationException("no tally in run.json");
+        var fraud = Sidecar("fraud");
         await WaitLedgerStableAsync(pg, window);
         var before = await LedgerCountAsync(pg, window);
-        Signal("STOP", sidecarPid);
+        Signal("STOP", tally);
+        if (fraud is { } f)
+        {
+            Signal("STOP", f);
+        }
+
         WrkResult load;
+        Dictionary<string, double> cpuBefore, cpuAfter;
         try
         {
+            cpuBefore = cpu.Snapshot();
             load = await WrkAsync(ingress, script, 64, seconds);
+            cpuAfter = cpu.Snapshot();
         }
         finally
         {
-            Signal("CONT", sidecarPid);
+            Signal("CONT", tally);
         }
 
         var accepted = before + load.Total - load.Non2xx;
         var backlog = accepted - await LedgerCountAsync(pg, window);
+        var drainBefore = cpu.Snapshot();
         var sw = Stopwatch.StartNew();
         var deadline = DateTime.UtcNow.AddMinutes(3);
         while (await LedgerCountAsync(pg, window) < accepted && DateTime.UtcNow < deadline)
@@ -111,12 +137,50 @@ public static partial class PipelineBench
         }
 
         var drained = sw.Elapsed;
+        var drainAfter = cpu.Snapshot();
+        if (fraud is { } resumed)
+        {
+            // The fraud service catches up on its backlog before anything else is measured.
+            Signal("CONT", resumed);
+            await WaitConsumerGroupAsync(redis, "votes", "fraud", TimeSpan.FromMinutes(3));
+        }
+
         var copyRate = await CopyBaselineAsync(pg, (int)Math.Max(backlog, 50_000));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"ingress tier alone (tally and fraud paused, votes queue in the broker), 64 connections: {load.RequestsPerSecond:N0} votes/s, p50 {load.P50Ms:F2} ms, p99 {load.P99Ms:F2} ms, non-2xx {load.Non2xx}"));
+        PrintBreakdown("ingress tier alone", CpuMeter.PerVote(cpuBefore, cpuAfter, load.Total));
         Console.WriteLine();
         Console.WriteLine("| store | rows | s | rows/s |");
         Console.WriteLine("|---|---:|---:|---:|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| tally drains a backlog (bulk subscribe → COPY → insert-on-conflict → counts) | {backlog:N0} | {drained.TotalSeconds:F2} | {backlog / drained.TotalSeconds:N0} |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| tally drains a backlog (bulk subscribe → COPY → counts) | {backlog:N0} | {drained.TotalSeconds:F2} | {backlog / drained.TotalSeconds:N0} |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| plain PostgreSQL binary COPY of the same rows, uuid primary key | {copyRate.Rows:N0} | {copyRate.Seconds:F2} | {copyRate.Rows / copyRate.Seconds:N0} |"));
+        PrintBreakdown("tally drain", CpuMeter.PerVote(drainBefore, drainAfter, backlog));
+    }
+
+    /// <summary>Waits until <paramref name="group"/> has read and acknowledged every entry of <paramref name="stream"/>.</summary>
+    private static async Task WaitConsumerGroupAsync(string redis, string stream, string group, TimeSpan timeout)
+    {
+        await using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis);
+        var db = mux.GetDatabase();
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var info = (await db.StreamGroupInfoAsync(stream)).FirstOrDefault(g => g.Name == group);
+            if (info.Name is null || (info.PendingMessageCount == 0 && info.Lag == 0))
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private static void PrintBreakdown(string name, IEnumerable<(string Group, double MicrosPerVote)> perVote)
+    {
+        var parts = perVote.ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  CPU per vote, {name}: {parts.Sum(p => p.MicrosPerVote):F0} µs = {string.Join(", ", parts.Select(p => $"{p.Group} {p.MicrosPerVote:F0}"))}"));
     }
 
     /// <summary>Accept → visible: time from a 202 until the results stream shows the vote in the total.</summary>
@@ -265,7 +329,7 @@ public static partial class PipelineBench
     }
 
     private static string Lua(IReadOnlyList<string> tokens, string window) => $$"""
-        -- wrk script: every request is a new vote (its own Idempotency-Key) from a random account and /24.
+        -- wrk script: every request is a new vote (its own Idempotency-Key) from a random fan, each fan on its own /24.
         local tokens = { {{string.Join(",", tokens.Select(t => $"\"{t}\""))}} }
         local cands = { "aurora", "blaze", "comet", "dune" }
         local n = 0
@@ -279,11 +343,13 @@ public static partial class PipelineBench
         end
         function request()
           n = n + 1
+          -- Each fan keeps one address: a fan whose votes hop across networks looks like a bot (ip-rotation).
+          local i = math.random(#tokens)
           local headers = {
-            ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
+            ["Authorization"] = "Bearer " .. tokens[i],
             ["Idempotency-Key"] = (tid or 0) .. "-" .. n .. "-" .. math.random(1, 1000000000),
             ["Content-Type"] = "application/json",
-            ["X-Forwarded-For"] = "10." .. math.random(0, 255) .. "." .. math.random(0, 255) .. ".7",
+            ["X-Forwarded-For"] = "10." .. (i % 256) .. "." .. (math.floor(i / 256) % 256) .. ".7",
           }
           return wrk.format("POST", "/v1/windows/{{window}}/votes", headers, '{"candidateId":"' .. cands[math.random(#cands)] .. '"}')
         end

@@ -44,6 +44,14 @@ public sealed class IngressOptions
     [Range(1, 64)]
     public int AdmissionWorkers { get; set; } = 2;
 
+    /// <summary>
+    /// After the close, a retry of a vote whose first attempt got 503 (never confirmed) is published again only
+    /// within this time; later it gets 409 and is not counted. Keep it below the orchestrator's
+    /// <c>Lifecycle:AcceptSettle</c> minus <see cref="AckTimeout"/>: the drain takes ingress's accepted count as
+    /// final at close + AcceptSettle, so a vote confirmed after that would be persisted but missing from it.
+    /// </summary>
+    public TimeSpan RepublishAfterClose { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>A vote waits at most this long for the broker's acknowledgement before the fan gets 503.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

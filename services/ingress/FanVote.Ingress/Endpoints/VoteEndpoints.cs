@@ -77,6 +77,18 @@ public static class VoteEndpoints
                     return Accepted(keys, windowId, retried);
                 }
 
+                if (now > window.ClosesAt + o.RepublishAfterClose)
+                {
+                    // Too late to confirm it: the drain has taken (or is about to take) the accepted count as final.
+                    // The 503 attempt may still have reached the broker (a publish cannot be called back), so the
+                    // fan gets the vote id to look up: a receipt exists after certification if and only if it counted.
+                    metrics.Refuse("closed-unconfirmed");
+                    return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Voting has closed",
+                        detail: $"Voting closed at {window.ClosesAt:u} and your earlier attempt with this Idempotency-Key was never confirmed; it is too late to send it again. " +
+                                $"If that attempt reached us it is counted: once the result is certified, GET /v1/windows/{windowId}/receipts/{retried.VoteId} on the results service answers 200 if it was, 404 if not.",
+                        extensions: new Dictionary<string, object?> { ["voteId"] = retried.VoteId });
+                }
+
                 return await PublishAsync(ctx, windowId, retried, claims!, req.Headers["X-Device-Id"].ToString(), retryKey, keys, batcher, metrics);
         }
 
