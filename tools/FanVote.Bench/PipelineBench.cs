@@ -30,6 +30,7 @@ public static partial class PipelineBench
         var results = args.Get("results", "http://127.0.0.1:5081");
         var orchestrator = args.Get("orchestrator", "http://127.0.0.1:5082");
         var barePort = args.Number("bare-port", 5090);
+        var redis = args.Require("redis");
         var window = "bench-" + Guid.NewGuid().ToString("N")[..6];
 
         await CreateWindowAsync(orchestrator, key, window);
@@ -53,17 +54,32 @@ public static partial class PipelineBench
             // Long enough for the JIT to reach its optimized code on every process of the vote path.
             await WrkAsync(ingress, script, 64, 15);
 
+            // Every run starts on a quiet machine: the consumers of `votes` have caught up with what the run before
+            // left in the broker (else the bare endpoint would share the CPU with the tally's and fraud's catch-up).
+            async Task QuietAsync()
+            {
+                foreach (var group in new[] { "tally", "fraud" })
+                {
+                    await WaitConsumerGroupAsync(redis, "votes", group, TimeSpan.FromMinutes(3));
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+
             var rows = new List<WrkResult>();
             var breakdowns = new List<(string Name, IEnumerable<(string Group, double MicrosPerVote)> PerVote)>();
             foreach (var c in new[] { 64, 256 })
             {
+                await QuietAsync();
                 rows.Add(await WrkAsync($"http://127.0.0.1:{barePort}", script, c, seconds) with { Name = $"bare ASP.NET Core 202, {c} connections" });
+                await QuietAsync();
                 var before = cpu.Snapshot();
                 var run = await WrkAsync(ingress, script, c, seconds) with { Name = $"ingress POST /votes, {c} connections" };
                 rows.Add(run);
                 breakdowns.Add(($"ingress at {c} connections, every service live", CpuMeter.PerVote(before, cpu.Snapshot(), run.Total)));
             }
 
+            await QuietAsync();
             await Task.Delay(TimeSpan.FromSeconds(5)); // idle
             rows.Add(await WrkAsync(ingress, script, 256, 5) with { Name = "spike: idle → 256 connections, first 5 s" });
 
@@ -88,9 +104,24 @@ public static partial class PipelineBench
             await bare.WaitForExitAsync();
         }
 
-        await DrainAsync(runDir, cpu, pg, args.Require("redis"), ingress, script, window, seconds);
+        await DrainAsync(runDir, cpu, pg, redis, ingress, script, window, seconds);
         await VisibleLatencyAsync(ingress, results, tokens, window, args.Number("samples", 100));
+        await PrintRefusalsAsync(ingress);
         return 0;
+    }
+
+    /// <summary>What the non-2xx answers were, from ingress's own counters (bench fans vote far faster than real ones, so a few get challenged).</summary>
+    private static async Task PrintRefusalsAsync(string ingress)
+    {
+        var text = await Http.GetStringAsync(new Uri($"{ingress}/metrics"));
+        var refused = text.Split('\n')
+            .Where(l => l.StartsWith("fanvote_ingress_votes_refused", StringComparison.Ordinal))
+            .Select(l => (Reason: RefusalReason().Match(l).Groups[1].Value, Count: double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)))
+            .Where(r => r.Count > 0)
+            .Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Reason} {r.Count:N0}"))
+            .ToList();
+        Console.WriteLine();
+        Console.WriteLine($"votes refused by ingress over the whole run, by reason: {(refused.Count == 0 ? "none" : string.Join(", ", refused))}");
     }
 
     /// <summary>
@@ -406,6 +437,9 @@ public static partial class PipelineBench
 
     [GeneratedRegex(@"(\d+) requests in")]
     private static partial Regex TotalPattern();
+
+    [GeneratedRegex("reason=\"([^\"]*)\"")]
+    private static partial Regex RefusalReason();
 
     [GeneratedRegex(@"Non-2xx or 3xx responses: (\d+)")]
     private static partial Regex NonPattern();
