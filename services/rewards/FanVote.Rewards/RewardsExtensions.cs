@@ -2,7 +2,6 @@ using FanVote.Ingress.Core;
 using FanVote.Rewards.Adapters;
 using FanVote.Rewards.Payouts;
 using FanVote.ServiceDefaults;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace FanVote.Rewards;
@@ -37,7 +36,7 @@ public static class RewardsExtensions
             return new SessionTokens(keys, TimeSpan.FromHours(12), sp.GetRequiredService<TimeProvider>());
         });
         builder.Services.AddHostedService<LedgerStartup>();
-        builder.Services.AddHealthChecks().AddCheck<LedgerHealthCheck>("points-ledger", tags: [FanVoteDefaults.ReadyTag]);
+        builder.Services.AddHealthChecks().AddDatabaseProbe("points-ledger", sp => sp.GetRequiredService<PostgresPointsLedger>().DataSource, "SELECT 1 FROM ledger_entries LIMIT 1", "the points ledger");
         return builder;
     }
 }
@@ -45,40 +44,8 @@ public static class RewardsExtensions
 /// <summary>Creates the schema, waiting for PostgreSQL if it is still starting.</summary>
 public sealed class LedgerStartup(PostgresPointsLedger ledger, ILogger<LedgerStartup> log) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                await ledger.InitializeAsync(cancellationToken);
-                return;
-            }
-            catch (Npgsql.NpgsqlException e) when (attempt < 60)
-            {
-                RewardsLog.LedgerWaiting(log, e);
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-            }
-        }
-    }
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        DatabaseReadiness.InitializeWithRetryAsync(ledger.InitializeAsync, e => RewardsLog.LedgerWaiting(log, e), cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>Ready only when the points ledger answers.</summary>
-public sealed class LedgerHealthCheck(PostgresPointsLedger ledger) : IHealthCheck
-{
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            await using var cmd = ledger.DataSource.CreateCommand("SELECT 1 FROM ledger_entries LIMIT 1");
-            await cmd.ExecuteScalarAsync(cancellationToken);
-            return HealthCheckResult.Healthy();
-        }
-        catch (Npgsql.NpgsqlException e)
-        {
-            return HealthCheckResult.Unhealthy("the points ledger (PostgreSQL) is not reachable or not initialised", e);
-        }
-    }
 }

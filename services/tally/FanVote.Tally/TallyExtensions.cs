@@ -24,7 +24,7 @@ public static class TallyExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditWorker>());
         builder.Services.AddHostedService<LedgerStartup>();
         builder.Services.AddHostedService<TallyPublisher>();
-        builder.Services.AddHealthChecks().AddCheck<LedgerHealthCheck>("ledger", tags: [FanVoteDefaults.ReadyTag]);
+        builder.Services.AddHealthChecks().AddDatabaseProbe("ledger", sp => sp.GetRequiredService<PostgresVoteLedger>().DataSource, "SELECT 1 FROM votes LIMIT 1", "the vote ledger");
         return builder;
     }
 }
