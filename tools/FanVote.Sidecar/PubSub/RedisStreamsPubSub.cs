@@ -17,14 +17,17 @@ namespace FanVote.Sidecar.PubSub;
 /// </summary>
 public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger<RedisStreamsPubSub> log) : IPubSub, IBatchSubscriber
 {
-    // StackExchange.Redis multiplexes every command over one connection and does not support blocking reads,
-    // so XREADGROUP is polled without BLOCK; an idle stream is polled at this interval.
-    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(50);
+    // StackExchange.Redis multiplexes every command over one connection, where a blocking command would hold up all
+    // the others. So each consumer reads on a connection of its own with XREADGROUP ... BLOCK (as daprd does): an idle
+    // stream costs one call per BlockFor instead of a poll every few milliseconds, and a new entry is read at once.
+    private static readonly TimeSpan BlockFor = TimeSpan.FromSeconds(1);
 
     private static readonly RedisValue DataField = "data";
 
     private readonly List<Task> _loops = [];
+    private readonly List<ConnectionMultiplexer> _readers = [];
     private ConnectionMultiplexer? _redis;
+    private ConfigurationOptions? _config;
 
     public ComponentSpec Spec => spec;
 
@@ -50,6 +53,7 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         }
 
         config.Ssl = spec.GetBool("enableTLS");
+        _config = config;
         _redis = await ConnectionMultiplexer.ConnectAsync(config);
         if (!await PingAsync(cancellationToken))
         {
@@ -179,10 +183,72 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         {
         }
 
+        ConnectionMultiplexer[] readers;
+        lock (_readers)
+        {
+            readers = [.. _readers];
+        }
+
+        foreach (var reader in readers)
+        {
+            await reader.DisposeAsync();
+        }
+
         if (_redis is not null)
         {
             await _redis.DisposeAsync();
         }
+    }
+
+    /// <summary>A connection for one consumer's blocking reads (see <see cref="BlockFor"/>); reconnects by itself like the shared one.</summary>
+    private async Task<IDatabase> OpenReaderAsync(string topic, string group)
+    {
+        var config = (_config ?? throw new InvalidOperationException($"pubsub {spec.Name} is not initialised")).Clone();
+        config.ClientName = $"{appId}-{group}-{topic}-reader";
+        var reader = await ConnectionMultiplexer.ConnectAsync(config);
+        lock (_readers)
+        {
+            _readers.Add(reader);
+        }
+
+        return reader.GetDatabase(Settings.Db);
+    }
+
+    /// <summary>
+    /// Turns an XREADGROUP reply for one stream into entries: nil when BLOCK timed out; under RESP3 (which the client
+    /// negotiates with Redis 6+) a map {stream: [[id, [field, value, ...]], ...]}, under RESP2 [[stream, [...]]].
+    /// </summary>
+    internal static StreamEntry[] ParseReadGroup(RedisResult reply)
+    {
+        ArgumentNullException.ThrowIfNull(reply);
+        if (reply.IsNull || reply.Length < 1)
+        {
+            return [];
+        }
+
+        var top = (RedisResult[])reply!;
+        var streamEntries = reply.Resp3Type == ResultType.Map ? top[1] : ((RedisResult[])top[0]!)[1];
+        if (streamEntries.IsNull)
+        {
+            return [];
+        }
+
+        var items = (RedisResult[])streamEntries!;
+        var entries = new StreamEntry[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            var item = (RedisResult[])items[i]!;
+            var fields = item[1].IsNull ? [] : (RedisResult[])item[1]!;
+            var values = new NameValueEntry[fields.Length / 2];
+            for (var f = 0; f < values.Length; f++)
+            {
+                values[f] = new NameValueEntry((RedisValue)fields[2 * f], (RedisValue)fields[(2 * f) + 1]);
+            }
+
+            entries[i] = new StreamEntry((RedisValue)item[0], values);
+        }
+
+        return entries;
     }
 
     private async Task EnsureGroupAsync(string topic, string group)
@@ -239,14 +305,17 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
 
         private async Task ReadLoopAsync()
         {
+            IDatabase? reader = null;
+            var block = ((long)BlockFor.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
             while (!stopping.IsCancellationRequested)
             {
                 try
                 {
-                    var entries = await owner.Db.StreamReadGroupAsync(topic, group, group, ">", Settings.QueueDepth);
+                    reader ??= await owner.OpenReaderAsync(topic, group);
+                    var entries = ParseReadGroup(await reader.ExecuteAsync(
+                        "XREADGROUP", "GROUP", group, group, "COUNT", Settings.QueueDepth, "BLOCK", block, "STREAMS", topic, ">"));
                     if (entries.Length == 0)
                     {
-                        await Task.Delay(IdlePoll, stopping);
                         continue;
                     }
 
@@ -264,8 +333,9 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
                 {
                     await Retry(() => owner.EnsureGroupAsync(topic, group), "recreate consumer group");
                 }
-                catch (Exception e) when (e is RedisException or TimeoutException)
+                catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
+                    // Whatever went wrong, the read loop must not die: it is the only reader of this subscription.
                     PubSubLog.RedisLoopError(owner.LogFor, e, topic, group, "XREADGROUP");
                     await Pause();
                 }
