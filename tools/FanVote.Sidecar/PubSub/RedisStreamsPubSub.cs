@@ -205,6 +205,7 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
     {
         var config = (_config ?? throw new InvalidOperationException($"pubsub {spec.Name} is not initialised")).Clone();
         config.ClientName = $"{appId}-{group}-{topic}-reader";
+        config.AsyncTimeout = Math.Max(config.AsyncTimeout, (int)(BlockFor + TimeSpan.FromSeconds(9)).TotalMilliseconds);
         var reader = await ConnectionMultiplexer.ConnectAsync(config);
         lock (_readers)
         {
@@ -332,6 +333,13 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
                 catch (RedisServerException e) when (e.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
                 {
                     await Retry(() => owner.EnsureGroupAsync(topic, group), "recreate consumer group");
+                }
+                catch (RedisTimeoutException e) when (!stopping.IsCancellationRequested)
+                {
+                    // The process was paused or starved for longer than the client's timeout while a blocking read
+                    // waited. Read again at once; entries that reply may have carried stay pending in the group and are
+                    // redelivered after processingTimeout, as after any lost reply.
+                    PubSubLog.RedisLoopError(owner.LogFor, e, topic, group, "XREADGROUP");
                 }
                 catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
