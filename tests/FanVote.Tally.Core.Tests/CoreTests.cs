@@ -1,4 +1,5 @@
 using System.Text;
+using FanVote.Contracts;
 using FanVote.Tally.Core;
 
 namespace FanVote.Tally.Core.Tests;
@@ -12,12 +13,22 @@ internal sealed class FakeTime(DateTimeOffset start) : TimeProvider
 
 public sealed class VoteBatchTests
 {
-    private static IReadOnlyList<BatchEntry> Decode(string json) => VoteBatch.Decode(Encoding.UTF8.GetBytes(json));
+    private static IReadOnlyList<DeliveredVote> Decode(string json) => VoteDelivery.Decode(Encoding.UTF8.GetBytes(json), "tally");
 
     private const string Good = """
         {"entryId":"e1","event":{"id":"x","type":"com.dapr.event.sent","data":{"eventId":"8d4c3c52-0f1d-4c65-9f0a-5f2d9b7e3a11","occurredAt":"2026-11-22T20:00:01.5+00:00","schemaVersion":1,
         "voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","windowId":"w1","candidateId":"a","accountId":"acc","deviceId":"dev","ip":"203.0.113.9","accountCreatedAt":"2026-11-01T00:00:00Z"}}}
         """;
+
+    [Fact]
+    public void Decode_NoAccountCreatedAt_TheAccountIsAsOldAsTheVote()
+    {
+        var e = Assert.Single(Decode("""
+            {"entries":[{"entryId":"e3","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}]}
+            """));
+
+        Assert.Equal(e.Vote!.AcceptedAt, e.Vote.AccountCreatedAt);
+    }
 
     [Fact]
     public void Decode_GoodEntry_YieldsTheVote()
@@ -50,6 +61,7 @@ public sealed class VoteBatchTests
     [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"yesterday","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "occurredAt")]
     [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":["a"],"accountId":"x","deviceId":"d"}}}""", "candidateId")]
     [InlineData("""{"entryId":"e2","event":{"data_base64":"AAAA"}}""", "no CloudEvent")]
+    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d","accountCreatedAt":"last week"}}}""", "accountCreatedAt")]
     public void Decode_FieldOfTheWrongShape_IsReported(string bad, string reason)
     {
         var entries = Decode($$"""{"entries":[{{bad}},{{Good}}]}""");

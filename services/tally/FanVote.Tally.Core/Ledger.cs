@@ -1,15 +1,6 @@
-namespace FanVote.Tally.Core;
+using FanVote.Contracts;
 
-/// <summary>One accepted vote as the ledger stores it (every field of VoteAccepted).</summary>
-public sealed record VoteRow(
-    Guid VoteId,
-    string WindowId,
-    string CandidateId,
-    string AccountId,
-    string DeviceId,
-    string Ip,
-    DateTimeOffset AcceptedAt,
-    DateTimeOffset AccountCreatedAt);
+namespace FanVote.Tally.Core;
 
 /// <summary>A window's counts as persisted: <see cref="Seq"/> grows by one per committed batch that touched it.</summary>
 public sealed record WindowCounts(string WindowId, long Seq, long Total, IReadOnlyDictionary<string, long> Counts);
@@ -25,7 +16,7 @@ public interface IVoteLedger
 {
     Task InitializeAsync(CancellationToken cancellationToken);
 
-    Task<LedgerWriteResult> AppendAsync(IReadOnlyList<VoteRow> rows, CancellationToken cancellationToken);
+    Task<LedgerWriteResult> AppendAsync(IReadOnlyList<AcceptedVote> rows, CancellationToken cancellationToken);
 
     /// <summary>Current counts of windows updated since <paramref name="since"/> (all windows when null).</summary>
     Task<IReadOnlyList<WindowCounts>> CountsAsync(DateTimeOffset? since, CancellationToken cancellationToken);

@@ -32,7 +32,7 @@ public static class VoteSubscriptions
         List<BulkVote> entries;
         try
         {
-            entries = BulkVotes.Decode(body.GetBuffer().AsSpan(0, (int)body.Length));
+            entries = BulkVotes.Decode(body.GetBuffer().AsMemory(0, (int)body.Length));
         }
         catch (JsonException)
         {
@@ -46,7 +46,7 @@ public static class VoteSubscriptions
         }
 
         await pipeline.ProcessAsync([.. entries.Where(e => e.Error is null).Select(e => e.Vote)], request.HttpContext.RequestAborted);
-        return Results.Json(new { statuses = entries.Select(e => new { entryId = e.EntryId, status = e.Error is null ? "SUCCESS" : "DROP" }) });
+        return Results.Bytes(VoteDelivery.EncodeStatuses([.. entries.Select(e => (e.EntryId, e.Error is null ? "SUCCESS" : "DROP"))]), "application/json");
     }
 
     /// <summary>Votes the fraud service never scored: logged (they are still in the ledger; only their risk is unknown).</summary>

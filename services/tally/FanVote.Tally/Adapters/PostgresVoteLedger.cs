@@ -1,3 +1,4 @@
+using FanVote.Contracts;
 using FanVote.Tally.Core;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -66,7 +67,7 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task<LedgerWriteResult> AppendAsync(IReadOnlyList<VoteRow> rows, CancellationToken cancellationToken)
+    public async Task<LedgerWriteResult> AppendAsync(IReadOnlyList<AcceptedVote> rows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 0)
@@ -76,7 +77,7 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
 
         // A vote republished after a 503 can come twice in one batch; one copy of each id goes to the database.
         var seen = new HashSet<Guid>(rows.Count);
-        var unique = new List<VoteRow>(rows.Count);
+        var unique = new List<AcceptedVote>(rows.Count);
         foreach (var r in rows)
         {
             if (seen.Add(r.VoteId))
@@ -97,7 +98,7 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         return await AppendMergingAsync(unique, rows.Count, cancellationToken);
     }
 
-    private async Task<LedgerWriteResult> AppendNewAsync(List<VoteRow> rows, int received, CancellationToken cancellationToken)
+    private async Task<LedgerWriteResult> AppendNewAsync(List<AcceptedVote> rows, int received, CancellationToken cancellationToken)
     {
         await using var conn = await _db.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
@@ -111,7 +112,7 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         return new LedgerWriteResult(rows.Count, received - rows.Count, changed);
     }
 
-    private async Task<LedgerWriteResult> AppendMergingAsync(List<VoteRow> rows, int received, CancellationToken cancellationToken)
+    private async Task<LedgerWriteResult> AppendMergingAsync(List<AcceptedVote> rows, int received, CancellationToken cancellationToken)
     {
         await using var conn = await _db.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
@@ -143,7 +144,7 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         return new LedgerWriteResult(inserted, received - inserted, changed);
     }
 
-    private static async Task CopyAsync(NpgsqlConnection conn, string table, List<VoteRow> rows, CancellationToken cancellationToken)
+    private static async Task CopyAsync(NpgsqlConnection conn, string table, List<AcceptedVote> rows, CancellationToken cancellationToken)
     {
         await using var copy = await conn.BeginBinaryImportAsync(
             $"COPY {table} (vote_id, window_id, candidate_id, account_id, device_id, ip, accepted_at, account_created_at) FROM STDIN (FORMAT BINARY)", cancellationToken);

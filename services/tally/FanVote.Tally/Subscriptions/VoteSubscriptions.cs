@@ -38,12 +38,12 @@ public static class VoteSubscriptions
     private static async Task<IResult> HandleAsync(HttpRequest request, IVoteLedger ledger, LiveTally live, TallyMetrics metrics, ILoggerFactory logs)
     {
         var log = logs.CreateLogger("FanVote.Tally.Votes");
-        IReadOnlyList<BatchEntry> entries;
+        IReadOnlyList<DeliveredVote> entries;
         using (var body = await PooledBody.ReadAsync(request, request.HttpContext.RequestAborted))
         {
             try
             {
-                entries = VoteBatch.Decode(body.Memory);
+                entries = VoteDelivery.Decode(body.Memory, "tally");
             }
             catch (JsonException)
             {
@@ -80,6 +80,6 @@ public static class VoteSubscriptions
             statuses.AddRange(good.Select(x => (x.EntryId, "RETRY")));
         }
 
-        return Results.Bytes(VoteBatch.EncodeStatuses(statuses), "application/json");
+        return Results.Bytes(VoteDelivery.EncodeStatuses(statuses), "application/json");
     }
 }

@@ -1,25 +1,53 @@
 using System.Text.Json;
 
-namespace FanVote.Tally.Core;
-
-/// <summary>One entry of a bulk delivery: the vote, or why it can never be stored.</summary>
-public sealed record BatchEntry(string EntryId, VoteRow? Vote, string? Error);
+namespace FanVote.Contracts;
 
 /// <summary>
-/// Decodes a bulk delivery of `votes` (`{"entries":[{"entryId","event":{CloudEvent with data = VoteAccepted}}]}`).
-/// An entry that is not a vote of a schema version this code knows is reported with an error (it will be
-/// dead-lettered), never guessed at.
+/// One accepted vote as read from the <c>votes</c> topic: every field of <see cref="Events.VoteAccepted"/>, with its
+/// acceptance time (the event's <c>occurredAt</c>).
 /// </summary>
-public static class VoteBatch
+/// <param name="VoteId">The vote id, the ledger's primary key.</param>
+/// <param name="WindowId">The voting window.</param>
+/// <param name="CandidateId">The chosen candidate.</param>
+/// <param name="AccountId">The signed-in account.</param>
+/// <param name="DeviceId">The device id the client sent.</param>
+/// <param name="Ip">The client address ingress saw ("" when unknown).</param>
+/// <param name="AcceptedAt">When ingress accepted it.</param>
+/// <param name="AccountCreatedAt">When the account was created (the acceptance time when the event does not say).</param>
+public sealed record AcceptedVote(
+    Guid VoteId,
+    string WindowId,
+    string CandidateId,
+    string AccountId,
+    string DeviceId,
+    string Ip,
+    DateTimeOffset AcceptedAt,
+    DateTimeOffset AccountCreatedAt);
+
+/// <summary>One entry of a bulk delivery of <c>votes</c>: the vote, or why it can never be used.</summary>
+/// <param name="EntryId">The bulk entry id, echoed in the answer's statuses.</param>
+/// <param name="Vote">The vote, when the entry is one.</param>
+/// <param name="Error">Why the entry is not a usable vote (it is to be dead-lettered).</param>
+public sealed record DeliveredVote(string EntryId, AcceptedVote? Vote, string? Error);
+
+/// <summary>
+/// Decodes a bulk delivery of `votes` (`{"entries":[{"entryId","event":{CloudEvent with data = VoteAccepted}}]}`) for
+/// every subscriber of the topic (tally, fraud). An entry that is not a vote of a schema version this code knows is
+/// reported with an error (it will be dead-lettered), never guessed at.
+/// </summary>
+public static class VoteDelivery
 {
-    public const int KnownSchemaVersion = 1;
+    /// <summary>The <see cref="Events.VoteAccepted"/> schema version this code reads.</summary>
+    public const int KnownSchemaVersion = Events.VoteAccepted.CurrentSchemaVersion;
 
     /// <summary>
     /// Reads the bulk body in one pass with a forward-only reader (no document is built: this runs for every
     /// vote). Unknown properties are skipped; an entry that is not a usable vote is reported with its reason.
     /// </summary>
+    /// <param name="json">The request body the sidecar delivered.</param>
+    /// <param name="reader">Who reads it ("tally", "fraud service"), named in the error of an unknown schema version.</param>
     /// <exception cref="JsonException">The body is not JSON or has no <c>entries</c> array.</exception>
-    public static IReadOnlyList<BatchEntry> Decode(ReadOnlyMemory<byte> json)
+    public static IReadOnlyList<DeliveredVote> Decode(ReadOnlyMemory<byte> json, string reader)
     {
         var r = new Utf8JsonReader(json.Span);
         if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
@@ -27,7 +55,7 @@ public static class VoteBatch
             throw new JsonException("a bulk delivery is a JSON object with an 'entries' array");
         }
 
-        List<BatchEntry>? result = null;
+        List<DeliveredVote>? result = null;
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
             var isEntries = r.ValueTextEquals("entries"u8);
@@ -49,11 +77,11 @@ public static class VoteBatch
                 if (r.TokenType != JsonTokenType.StartObject)
                 {
                     r.Skip();
-                    result.Add(new BatchEntry("", null, "the entry is not a JSON object"));
+                    result.Add(new DeliveredVote("", null, "the entry is not a JSON object"));
                     continue;
                 }
 
-                result.Add(ReadEntry(ref r));
+                result.Add(ReadEntry(ref r, reader));
             }
         }
 
@@ -61,6 +89,7 @@ public static class VoteBatch
     }
 
     /// <summary>The bulk answer the sidecar reads: <c>{"statuses":[{"entryId","status"}]}</c>.</summary>
+    /// <param name="statuses">Each entry's id and its status (SUCCESS, RETRY or DROP).</param>
     public static byte[] EncodeStatuses(IReadOnlyList<(string EntryId, string Status)> statuses)
     {
         ArgumentNullException.ThrowIfNull(statuses);
@@ -85,7 +114,7 @@ public static class VoteBatch
     }
 
     /// <summary>Reads one entry object (the reader is on its start and is left on its end).</summary>
-    private static BatchEntry ReadEntry(ref Utf8JsonReader r)
+    private static DeliveredVote ReadEntry(ref Utf8JsonReader r, string reader)
     {
         var entryId = "";
         var vote = new VoteFields();
@@ -119,12 +148,12 @@ public static class VoteBatch
 
         if (!hasData)
         {
-            return new BatchEntry(entryId, null, "the entry has no CloudEvent with data");
+            return new DeliveredVote(entryId, null, "the entry has no CloudEvent with data");
         }
 
         if (vote.SchemaVersion != KnownSchemaVersion)
         {
-            return new BatchEntry(entryId, null, $"VoteAccepted schema version {vote.SchemaVersion} is not known to this tally (knows {KnownSchemaVersion})");
+            return new DeliveredVote(entryId, null, $"VoteAccepted schema version {vote.SchemaVersion} is not known to this {reader} (knows {KnownSchemaVersion})");
         }
 
         var missing = vote.VoteId is null ? "voteId" : vote.OccurredAt is null ? "occurredAt"
@@ -133,10 +162,10 @@ public static class VoteBatch
             : null;
         if (missing is not null || vote.Bad is not null)
         {
-            return new BatchEntry(entryId, null, $"not a VoteAccepted: {vote.Bad ?? missing} is missing, empty or malformed");
+            return new DeliveredVote(entryId, null, $"not a VoteAccepted: {vote.Bad ?? missing} is missing, empty or malformed");
         }
 
-        return new BatchEntry(entryId, new VoteRow(
+        return new DeliveredVote(entryId, new AcceptedVote(
             vote.VoteId!.Value, vote.WindowId!, vote.CandidateId!, vote.AccountId!, vote.DeviceId!, vote.Ip ?? "",
             vote.OccurredAt!.Value, vote.AccountCreatedAt ?? vote.OccurredAt!.Value), null);
     }
@@ -181,7 +210,9 @@ public static class VoteBatch
                     v.Bad ??= v.OccurredAt is null ? "occurredAt" : null;
                     break;
                 case DataField.AccountCreatedAt:
+                    // Optional (absent: the account is as old as the vote), but never guessed at when malformed.
                     v.AccountCreatedAt = isString && r.TryGetDateTimeOffset(out var created) ? created : null;
+                    v.Bad ??= v.AccountCreatedAt is null ? "accountCreatedAt" : null;
                     break;
                 case DataField.SchemaVersion:
                     v.SchemaVersion = r.TokenType == JsonTokenType.Number && r.TryGetInt32(out var version) ? version : 1;
