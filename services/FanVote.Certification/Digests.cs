@@ -10,12 +10,13 @@ namespace FanVote.Certification;
 /// '\n', in this order: format, window, candidates (comma-joined), one count per candidate in candidate order,
 /// total, winners, accepted, persisted, excluded, excluded-by-reason lines (reason percent-encoded, sorted
 /// ordinally), live-total, live-matches, merkle-root, leaf-count, receipt-chunk-size, receipt-chunks, voters,
-/// voter-chunks, voters-digest, audited-at (Unix milliseconds). Ids cannot hold ':' ',' or '\n' (they are
-/// [A-Za-z0-9_-]), so the text reads back one way only.
+/// voter-chunks, voters-digest, audited-at (Unix milliseconds), unconfirmed, quarantined, quarantined-by-reason lines
+/// (like excluded-by-reason), audit-nonce (percent-encoded). Ids cannot hold ':' ',' or '\n' (they are
+/// [A-Za-z0-9_-]), so the text reads back one way only. The signature is not part of the digest: it signs it.
 /// </summary>
 public static class CertifiedDigest
 {
-    public const string Format = "fanvote-certified-result-v1";
+    public const string Format = "fanvote-certified-result-v2";
 
     public static string Canonical(CertifiedResult r)
     {
@@ -50,6 +51,14 @@ public static class CertifiedDigest
         Line("voter-chunks", r.VoterChunks);
         Line("voters-digest", r.VotersDigest.ToLowerInvariant());
         Line("audited-at", r.AuditedAt.ToUnixTimeMilliseconds());
+        Line("unconfirmed", r.Unconfirmed);
+        Line("quarantined", r.Quarantined);
+        foreach (var (reason, n) in r.QuarantinedByReason.Select(kv => (Uri.EscapeDataString(kv.Key), kv.Value)).OrderBy(kv => kv.Item1, StringComparer.Ordinal))
+        {
+            Line("quarantined-by-reason:" + reason, n);
+        }
+
+        Line("audit-nonce", Uri.EscapeDataString(r.AuditNonce));
         return s.ToString();
     }
 

@@ -89,6 +89,31 @@ public static class Topics
 
     /// <summary>A certified window's counted voters, tally → rewards (<see cref="Events.CountedVotersChunk"/>).</summary>
     public const string CountedVoters = "counted-voters";
+
+    /// <summary>
+    /// Rewards asks tally for a certified window's counted voters (<see cref="Events.CountedVotersRequested"/>). A topic
+    /// of its own, not `window-requests`: pub/sub scopes are per topic, and only the orchestrator may ask for counts and audits.
+    /// </summary>
+    public const string VoterRequests = "voter-requests";
+
+    /// <summary>Every topic, with the app ids that may publish it and those that may subscribe (the components' publishingScopes / subscriptionScopes say the same).</summary>
+    public static IReadOnlyList<(string Topic, string[] Publishers, string[] Subscribers)> Scopes { get; } =
+    [
+        (Votes, [AppIds.Ingress], [AppIds.Tally, AppIds.Fraud]),
+        (VotesDeadLetter, [AppIds.Tally], [AppIds.Tally]),
+        (VotesFraudDeadLetter, [AppIds.Fraud], [AppIds.Fraud]),
+        (TallyUpdated, [AppIds.Tally], [AppIds.Results]),
+        (RiskVerdicts, [AppIds.Fraud], [AppIds.Ingress]),
+        (VoteFlags, [AppIds.Fraud], [AppIds.Tally]),
+        (VoteFlagsDeadLetter, [AppIds.Tally], [AppIds.Tally]),
+        (WindowEvents, [AppIds.Orchestrator], [AppIds.Ingress, AppIds.Tally, AppIds.Results]),
+        (WindowRequests, [AppIds.Orchestrator], [AppIds.Ingress, AppIds.Tally]),
+        (WindowReports, [AppIds.Ingress, AppIds.Tally, AppIds.Rewards], [AppIds.Orchestrator]),
+        (RewardRequests, [AppIds.Orchestrator], [AppIds.Rewards]),
+        (ReceiptChunks, [AppIds.Tally], [AppIds.Results]),
+        (CountedVoters, [AppIds.Tally], [AppIds.Rewards]),
+        (VoterRequests, [AppIds.Rewards], [AppIds.Tally]),
+    ];
 }
 
 /// <summary>CloudEvent `type` values for topics that carry more than one event type.</summary>

@@ -1,8 +1,14 @@
 using Dapr.Client;
 using FanVote.Contracts;
+using FanVote.ServiceDefaults.Auth;
+using FanVote.ServiceDefaults.Transport;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -25,11 +31,35 @@ public static class FanVoteDefaults
     /// <summary>Health check tag: liveness (/alive).</summary>
     public const string LiveTag = "live";
 
-    /// <summary>Serilog, web JSON, problem details, DaprClient, health checks and metrics, for app <paramref name="appId"/>.</summary>
+    /// <summary>The reverse proxies (CIDRs) whose X-Forwarded-For is believed; empty: none (the connection's address counts).</summary>
+    public const string TrustedProxiesSetting = "FANVOTE_TRUSTED_PROXIES";
+
+    /// <summary>
+    /// Serilog, web JSON, problem details, DaprClient, health checks, metrics, the keys of the process, and who may call
+    /// what (<see cref="FanVoteAuth"/>: every route is for the app's sidecar unless it says otherwise), for app <paramref name="appId"/>.
+    /// </summary>
     public static WebApplicationBuilder AddFanVoteDefaults(this WebApplicationBuilder builder, string appId)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton(new FanVoteAppId(appId));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddKeySet();
+        builder.AddAppTokenAuth();
+        builder.Services.Configure<RouteOptions>(o => o.SetParameterPolicy<IdRouteConstraint>(IdRouteConstraint.Name));
+        builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.Configure<ForwardedHeadersOptions>(o =>
+        {
+            // X-Forwarded-For is believed only from the reverse proxies in FANVOTE_TRUSTED_PROXIES (CIDRs, comma-separated),
+            // one hop: a client cannot choose the address its limits and fraud features are counted against.
+            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            o.ForwardLimit = 1;
+            o.KnownProxies.Clear();
+            o.KnownIPNetworks.Clear();
+            foreach (var cidr in (builder.Configuration[TrustedProxiesSetting] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(cidr));
+            }
+        });
         builder.Services.AddSerilog((services, log) => ConfigureSerilog(log, appId, builder.Configuration["FANVOTE_LOG_FORMAT"]));
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -49,14 +79,21 @@ public static class FanVoteDefaults
         return builder;
     }
 
-    /// <summary>/healthz (ready: sidecar and stores), /alive (the process answers), /metrics (Prometheus text).</summary>
+    /// <summary>
+    /// /healthz (ready: sidecar and stores) and /alive (the process answers) for anyone, with each check's detail only
+    /// for the sidecar; /metrics (Prometheus text) for the sidecar's token only (Prometheus sends it as a bearer token).
+    /// </summary>
     public static WebApplication MapFanVoteDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            // A malformed or oversized request is the client's mistake, answered 400/413 by BadRequestHandler: not an error to log.
+            SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
+        });
         app.UseStatusCodePages();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => true, ResponseWriter = WriteHealth });
-        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = c => c.Tags.Contains(LiveTag), ResponseWriter = WriteHealth });
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => true, ResponseWriter = WriteHealth }).AllowAnonymous();
+        app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = c => c.Tags.Contains(LiveTag), ResponseWriter = WriteHealth }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
@@ -98,10 +135,17 @@ public static class FanVoteDefaults
         }
     }
 
-    private static Task WriteHealth(HttpContext ctx, HealthReport report)
+    private static async Task WriteHealth(HttpContext ctx, HealthReport report)
     {
         ctx.Response.ContentType = "application/json";
-        return ctx.Response.WriteAsJsonAsync(new
+        if (!(await ctx.AuthenticateAsync(FanVoteAuth.AppTokenScheme)).Succeeded)
+        {
+            // Probes need only the status; which stores an app uses and why they fail is for the platform.
+            await ctx.Response.WriteAsJsonAsync(new { status = report.Status.ToString() });
+            return;
+        }
+
+        await ctx.Response.WriteAsJsonAsync(new
         {
             status = report.Status.ToString(),
             checks = report.Entries.Select(e => new { name = e.Key, status = e.Value.Status.ToString(), description = e.Value.Description }),

@@ -183,7 +183,8 @@ public sealed class DigestTests
         WindowId = "final", Candidates = ["a", "b"], Counts = new Dictionary<string, long> { ["a"] = 10, ["b"] = 7 }, Total = 17,
         Winners = ["a"], Accepted = 20, Persisted = 20, Excluded = 3, ExcludedByReason = new Dictionary<string, long> { ["metronome"] = 1, ["device farm"] = 2 },
         LiveTotal = 20, LiveMatches = true, MerkleRoot = new string('a', 64), LeafCount = 17, ReceiptChunkSize = 4096, ReceiptChunks = 1,
-        Voters = 9, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_123), Digest = "",
+        Voters = 9, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = DateTimeOffset.FromUnixTimeMilliseconds(1_790_000_000_123),
+        Unconfirmed = 0, Quarantined = 2, QuarantinedByReason = new Dictionary<string, long> { ["bad-seal"] = 2 }, AuditNonce = "n1", Digest = "",
     };
 
     [Fact]
@@ -191,9 +192,10 @@ public sealed class DigestTests
     {
         var text = CertifiedDigest.Canonical(Result());
 
-        Assert.StartsWith("format:fanvote-certified-result-v1\nwindow:final\ncandidates:a,b\ncount:a:10\ncount:b:7\ntotal:17\n", text, StringComparison.Ordinal);
+        Assert.StartsWith("format:fanvote-certified-result-v2\nwindow:final\ncandidates:a,b\ncount:a:10\ncount:b:7\ntotal:17\n", text, StringComparison.Ordinal);
         Assert.Contains("excluded-by-reason:device%20farm:2\nexcluded-by-reason:metronome:1\n", text, StringComparison.Ordinal);
-        Assert.EndsWith("audited-at:1790000000123\n", text, StringComparison.Ordinal);
+        Assert.Contains("audited-at:1790000000123\nunconfirmed:0\nquarantined:2\nquarantined-by-reason:bad-seal:2\n", text, StringComparison.Ordinal);
+        Assert.EndsWith("audit-nonce:n1\n", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class EventRoundTripTests
         new VoteAccepted
         {
             EventId = Guid.NewGuid(), OccurredAt = T, VoteId = Guid.NewGuid(), WindowId = "w1", CandidateId = "a",
-            AccountId = "acc-1", DeviceId = "dev-1", Ip = "203.0.113.7", AccountCreatedAt = T.AddDays(-3),
+            AccountId = "acc-1", DeviceId = "dev-1", Ip = "203.0.113.7", AccountCreatedAt = T.AddDays(-3), Seal = new string('s', 43),
         },
         new TallyUpdated
         {
@@ -39,9 +39,9 @@ public sealed class EventRoundTripTests
             Subject = "dev-9", ReasonCodes = ["device-farm"], Score = 0.99, ModelVersion = "2026-11-27.1",
         },
         new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3 },
-        new AcceptedVotesReported { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3, Accepted = 1200 },
+        new AcceptedVotesReported { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3, Accepted = 1200, Unconfirmed = [Guid.NewGuid()], UnconfirmedTruncated = false },
         new PersistedVotesReported { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3, Persisted = 1199 },
-        new AuditRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 1, Candidates = ["a", "b"], Accepted = 1200 },
+        new AuditRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 1, Candidates = ["a", "b"], Accepted = 1200, Unconfirmed = [Guid.NewGuid()], Nonce = "n1", ClosesAt = T },
         new WindowAudited { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Result = Certified() },
         new WindowCertified { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Result = Certified() },
         new WindowCompleted { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Digest = new string('d', 64) },
@@ -73,7 +73,8 @@ public sealed class EventRoundTripTests
         WindowId = "w1", Candidates = ["a", "b"], Counts = new Dictionary<string, long> { ["a"] = 700, ["b"] = 480 }, Total = 1180,
         Winners = ["a"], Accepted = 1200, Persisted = 1200, Excluded = 20, ExcludedByReason = new Dictionary<string, long> { ["device-farm"] = 20 },
         LiveTotal = 1200, LiveMatches = true, MerkleRoot = new string('a', 64), LeafCount = 1180, ReceiptChunkSize = 4096, ReceiptChunks = 1,
-        Voters = 300, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = T.AddMinutes(2), Digest = new string('b', 64),
+        Voters = 300, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = T.AddMinutes(2), Unconfirmed = 0, Quarantined = 1,
+        QuarantinedByReason = new Dictionary<string, long> { ["bad-seal"] = 1 }, AuditNonce = "n1", Digest = new string('b', 64), Signature = "c2ln", SigningKeyId = "0011223344556677",
     };
 
     [Theory]
@@ -93,7 +94,7 @@ public sealed class EventRoundTripTests
     {
         using var doc = JsonDocument.Parse(JsonSerializer.Serialize(e, e.GetType(), FanVoteJson.Options));
 
-        Assert.Equal(1, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(e is VoteAccepted ? VoteAccepted.CurrentSchemaVersion : 1, doc.RootElement.GetProperty("schemaVersion").GetInt32());
         Assert.Equal(e.EventId, doc.RootElement.GetProperty("eventId").GetGuid());
         Assert.True(doc.RootElement.TryGetProperty("occurredAt", out _));
     }

@@ -27,16 +27,17 @@ public sealed class FraudServiceTests : IAsyncLifetime
         _redis = await RedisServer.StartAsync();
         _fraud = new ServiceHost(AppIds.Fraud, "FanVote.Fraud", _resources.Path,
             appEnv: new Dictionary<string, string?> { ["FANVOTE_MODEL_ROOT"] = _models, ["Fraud__ModelPollInterval"] = "00:00:00.500" }, redisHost: _redis.Address);
-        _publisher = new SidecarHost(AppIds.Ingress, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = _redis.Address });
+        var env = TestKeys.SidecarEnvironment(AppIds.Ingress);
+        env["FANVOTE_REDIS_HOST"] = _redis.Address;
+        _publisher = new SidecarHost(AppIds.Ingress, _resources.Path, env: env);
         await Task.WhenAll(_fraud.StartAsync(), _publisher.StartAsync());
-        _client = new DaprClientBuilder().UseGrpcEndpoint(_publisher.GrpcEndpoint).UseHttpEndpoint(_publisher.HttpEndpoint)
-            .UseJsonSerializationOptions(FanVoteJson.Options).Build();
+        _client = _publisher.Client(FanVoteJson.Options);
     }
 
     [Fact]
     public async Task Subscriptions_VotesInBulkWithItsOwnDeadLetterTopic()
     {
-        var subs = await _http.GetFromJsonAsync<JsonElement>($"{_fraud.BaseUrl}/dapr/subscribe", TestContext.Current.CancellationToken);
+        var subs = await _fraud.Internal.GetFromJsonAsync<JsonElement>("/dapr/subscribe", TestContext.Current.CancellationToken);
         var votes = subs.EnumerateArray().Single(s => s.GetProperty("topic").GetString() == Topics.Votes);
 
         Assert.Equal(ComponentNames.VoteBus, votes.GetProperty("pubsubName").GetString());
@@ -95,7 +96,7 @@ public sealed class FraudServiceTests : IAsyncLifetime
         await publishing;
         await WaitForMetricAsync(l => l.StartsWith("fanvote_fraud_votes_scored_total{", StringComparison.Ordinal) && l.EndsWith($"}} {votes.Count}", StringComparison.Ordinal));
 
-        var metrics = await _http.GetStringAsync($"{_fraud.BaseUrl}/metrics", TestContext.Current.CancellationToken);
+        var metrics = await _fraud.Internal.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
         Assert.Contains($"version=\"{next}\"", metrics, StringComparison.Ordinal);
         Assert.Contains("outcome=\"rejected\"", metrics, StringComparison.Ordinal);
         using var health = await _http.GetAsync(new Uri($"{_fraud.BaseUrl}/healthz"), TestContext.Current.CancellationToken);
@@ -104,12 +105,7 @@ public sealed class FraudServiceTests : IAsyncLifetime
 
     private static VoteAccepted Vote(string account, string device, string ip, DateTimeOffset at, DateTimeOffset created)
     {
-        var id = Guid.CreateVersion7(at);
-        return new VoteAccepted
-        {
-            EventId = id, OccurredAt = at, VoteId = id, WindowId = "w-fraud", CandidateId = account.StartsWith("farm", StringComparison.Ordinal) ? "c1" : "c" + (account.Length % 3),
-            AccountId = account, DeviceId = device, Ip = ip, AccountCreatedAt = created,
-        };
+        return TestVotes.Sealed("w-fraud", account.StartsWith("farm", StringComparison.Ordinal) ? "c1" : "c" + (account.Length % 3), account, device, ip, at, created);
     }
 
     private async Task PublishAsync(IReadOnlyList<VoteAccepted> votes, TimeSpan? pause = null)
@@ -152,7 +148,7 @@ public sealed class FraudServiceTests : IAsyncLifetime
         do
         {
             await Task.Delay(300);
-            text = await _http.GetStringAsync($"{_fraud.BaseUrl}/metrics");
+            text = await _fraud.Internal.GetStringAsync("/metrics");
             if (text.Split('\n').Any(line))
             {
                 return;

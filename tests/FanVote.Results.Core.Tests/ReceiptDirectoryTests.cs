@@ -18,7 +18,8 @@ public sealed class ReceiptDirectoryTests
             WindowId = "w", Candidates = Candidates, Counts = new Dictionary<string, long> { ["aurora"] = 3000, ["blaze"] = 3000, ["comet"] = 3000 }, Total = 9000,
             Winners = Candidates, Accepted = 9000, Persisted = 9000, Excluded = 0, ExcludedByReason = new Dictionary<string, long>(), LiveTotal = 9000, LiveMatches = true,
             MerkleRoot = Convert.ToHexStringLower(root), LeafCount = 9000, ReceiptChunkSize = ReceiptChunks.ChunkSize, ReceiptChunks = 3,
-            Voters = 10, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = DateTimeOffset.UnixEpoch, Digest = new string('d', 64),
+            Voters = 10, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = DateTimeOffset.UnixEpoch, Unconfirmed = 0, Quarantined = 0,
+            QuarantinedByReason = new Dictionary<string, long>(), AuditNonce = "n", Digest = new string('d', 64),
         };
         return (certified, [.. leaves.Chunk(ReceiptChunks.ChunkSize)]);
     }

@@ -2,15 +2,16 @@ using Dapr.Client;
 using FanVote.Certification;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
-using FanVote.Ingress.Core;
+using FanVote.Security;
 using FanVote.Testing;
 using Npgsql;
 
 namespace FanVote.Rewards.Tests;
 
 /// <summary>
-/// Rewards beside its sidecar on a private Redis and a fresh database, and a sidecar with app id `tally` through which
-/// the tests publish what the orchestrator and tally would (payout requests, counted voters).
+/// Rewards beside its sidecar on a private Redis and a fresh database, and sidecars with app ids `tally` and
+/// `orchestrator` through which the tests publish what those would (counted voters; payout requests): pub/sub scopes
+/// let each app id publish only its own topics.
 /// </summary>
 public sealed class RewardsRig : IAsyncLifetime
 {
@@ -24,12 +25,18 @@ public sealed class RewardsRig : IAsyncLifetime
 
     public SidecarHost Publisher { get; private set; } = null!;
 
+    /// <summary>Publishes as tally (counted voters).</summary>
     public DaprClient Client { get; private set; } = null!;
+
+    /// <summary>Publishes as the orchestrator (reward requests).</summary>
+    public DaprClient Orchestrator { get; private set; } = null!;
+
+    private Publishers _others = null!;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    /// <summary>Tokens as ingress signs them without configured keys (the development key rewards also falls back to).</summary>
-    public SessionTokens Tokens { get; } = new(SessionKeyRing.Parse("", out _), TimeSpan.FromHours(1), TimeProvider.System);
+    /// <summary>Tokens as ingress signs them, with the deployment's token key (rewards checks with the same).</summary>
+    public SessionTokens Tokens { get; } = new([("t1", TestKeys.TokenKey)], TimeSpan.FromHours(1), TimeProvider.System);
 
     public async ValueTask InitializeAsync()
     {
@@ -37,10 +44,13 @@ public sealed class RewardsRig : IAsyncLifetime
         Db = await PostgresDatabase.CreateAsync("rewards");
         Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
             appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
-        Publisher = new SidecarHost(AppIds.Tally, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Redis.Address });
+        var env = TestKeys.SidecarEnvironment(AppIds.Tally);
+        env["FANVOTE_REDIS_HOST"] = Redis.Address;
+        Publisher = new SidecarHost(AppIds.Tally, _resources.Path, env: env);
+        _others = new Publishers(_resources.Path, Redis.Address, FanVoteJson.Options);
         await Task.WhenAll(Rewards.StartAsync(), Publisher.StartAsync());
-        Client = new DaprClientBuilder().UseGrpcEndpoint(Publisher.GrpcEndpoint).UseHttpEndpoint(Publisher.HttpEndpoint)
-            .UseJsonSerializationOptions(FanVoteJson.Options).Build();
+        Client = Publisher.Client(FanVoteJson.Options);
+        Orchestrator = await _others.AsAsync(AppIds.Orchestrator);
     }
 
     /// <summary>Voters "acc-0".. with the given counted votes for candidates x and y, and the request the orchestrator would send for them.</summary>
@@ -59,7 +69,7 @@ public sealed class RewardsRig : IAsyncLifetime
     }
 
     public Task RequestPayoutAsync(PayoutRequested request) =>
-        Client.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, request with { EventId = Guid.NewGuid() },
+        Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, request with { EventId = Guid.NewGuid() },
             new Dictionary<string, string> { [EventTypes.MetadataKey] = EventTypes.PayoutRequested });
 
     public async Task SendVotersAsync(string window, List<CountedVoter> voters, int chunkSize)
@@ -101,6 +111,11 @@ public sealed class RewardsRig : IAsyncLifetime
     {
         Http.Dispose();
         Client?.Dispose();
+        if (_others is not null)
+        {
+            await _others.DisposeAsync();
+        }
+
         foreach (var d in new IAsyncDisposable?[] { Rewards, Publisher, Db, Redis })
         {
             if (d is not null)

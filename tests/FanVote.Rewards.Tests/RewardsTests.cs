@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
-using FanVote.Ingress.Core;
+using FanVote.Security;
 using FanVote.Testing;
 using Npgsql;
 
@@ -28,7 +28,7 @@ public sealed class RewardsTests(RewardsRig rig) : IClassFixture<RewardsRig>
     private async Task PayAsync(string window, List<CountedVoter> voters, PayoutRequested request, int chunkSize)
     {
         await rig.RequestPayoutAsync(request);
-        await Until(async () => (await rig.EventsAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
+        await Until(async () => (await rig.EventsAsync(Topics.VoterRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
         await rig.SendVotersAsync(window, voters, chunkSize);
         await Until(async () => (await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Count > 0, "rewards reports the payout");
     }
@@ -67,9 +67,9 @@ public sealed class RewardsTests(RewardsRig rig) : IClassFixture<RewardsRig>
         voters[2] = voters[2] with { Votes = new Dictionary<string, long> { ["x"] = 40 } };
 
         await rig.RequestPayoutAsync(request);
-        await Until(async () => (await rig.EventsAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
+        await Until(async () => (await rig.EventsAsync(Topics.VoterRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
         await rig.SendVotersAsync(window, voters, chunkSize: 10);
-        await Until(async () => (await rig.EventsAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, window)).Count > 1, "rewards asks again");
+        await Until(async () => (await rig.EventsAsync(Topics.VoterRequests, EventTypes.CountedVotersRequested, window)).Count > 1, "rewards asks again");
 
         Assert.Equal(0, await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1", window));
         Assert.Empty(await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window));
@@ -81,8 +81,8 @@ public sealed class RewardsTests(RewardsRig rig) : IClassFixture<RewardsRig>
         var window = "c-" + Guid.NewGuid().ToString("N")[..6];
         var reward = new RewardRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, AccountId = "goodwill-fan", Reason = "apology", Points = 25 };
 
-        await rig.Client.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, reward, TestContext.Current.CancellationToken);
-        await rig.Client.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, reward with { EventId = Guid.NewGuid() }, TestContext.Current.CancellationToken);
+        await rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, reward, TestContext.Current.CancellationToken);
+        await rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, reward with { EventId = Guid.NewGuid() }, TestContext.Current.CancellationToken);
         await Until(async () => await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1", window) > 0, "the credit is booked");
         await Task.Delay(1000, TestContext.Current.CancellationToken);
 

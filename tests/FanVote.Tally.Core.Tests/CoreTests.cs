@@ -1,5 +1,3 @@
-using System.Text;
-using FanVote.Contracts;
 using FanVote.Tally.Core;
 
 namespace FanVote.Tally.Core.Tests;
@@ -9,89 +7,6 @@ internal sealed class FakeTime(DateTimeOffset start) : TimeProvider
     public DateTimeOffset Now { get; set; } = start;
 
     public override DateTimeOffset GetUtcNow() => Now;
-}
-
-public sealed class VoteBatchTests
-{
-    private static IReadOnlyList<DeliveredVote> Decode(string json) => VoteDelivery.Decode(Encoding.UTF8.GetBytes(json), "tally");
-
-    private const string Good = """
-        {"entryId":"e1","event":{"id":"x","type":"com.dapr.event.sent","data":{"eventId":"8d4c3c52-0f1d-4c65-9f0a-5f2d9b7e3a11","occurredAt":"2026-11-22T20:00:01.5+00:00","schemaVersion":1,
-        "voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","windowId":"w1","candidateId":"a","accountId":"acc","deviceId":"dev","ip":"203.0.113.9","accountCreatedAt":"2026-11-01T00:00:00Z"}}}
-        """;
-
-    [Fact]
-    public void Decode_NoAccountCreatedAt_TheAccountIsAsOldAsTheVote()
-    {
-        var e = Assert.Single(Decode("""
-            {"entries":[{"entryId":"e3","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}]}
-            """));
-
-        Assert.Equal(e.Vote!.AcceptedAt, e.Vote.AccountCreatedAt);
-    }
-
-    [Fact]
-    public void Decode_GoodEntry_YieldsTheVote()
-    {
-        var e = Assert.Single(Decode($$"""{"entries":[{{Good}}]}"""));
-
-        Assert.Equal("e1", e.EntryId);
-        Assert.Null(e.Error);
-        Assert.Equal(Guid.Parse("5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b"), e.Vote!.VoteId);
-        Assert.Equal("w1", e.Vote.WindowId);
-        Assert.Equal(new DateTimeOffset(2026, 11, 22, 20, 0, 1, 500, TimeSpan.Zero), e.Vote.AcceptedAt);
-    }
-
-    [Theory]
-    [InlineData("""{"entryId":"e2","event":{"data":{"occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "voteId")]
-    [InlineData("""{"entryId":"e2","event":{"data":{"schemaVersion":2,"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b"}}}""", "schema version 2")]
-    [InlineData("""{"entryId":"e2","event":"not an object"}""", "no CloudEvent")]
-    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "windowId")]
-    public void Decode_BadEntry_IsReportedNotGuessed_OthersStillDecode(string bad, string reason)
-    {
-        var entries = Decode($$"""{"entries":[{{bad}},{{Good}}]}""");
-
-        Assert.Null(entries[0].Vote);
-        Assert.Contains(reason, entries[0].Error, StringComparison.Ordinal);
-        Assert.NotNull(entries[1].Vote);
-    }
-
-    [Theory]
-    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":7,"occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "voteId")]
-    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"yesterday","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d"}}}""", "occurredAt")]
-    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":["a"],"accountId":"x","deviceId":"d"}}}""", "candidateId")]
-    [InlineData("""{"entryId":"e2","event":{"data_base64":"AAAA"}}""", "no CloudEvent")]
-    [InlineData("""{"entryId":"e2","event":{"data":{"voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5b","occurredAt":"2026-11-22T20:00:00Z","windowId":"w","candidateId":"a","accountId":"x","deviceId":"d","accountCreatedAt":"last week"}}}""", "accountCreatedAt")]
-    public void Decode_FieldOfTheWrongShape_IsReported(string bad, string reason)
-    {
-        var entries = Decode($$"""{"entries":[{{bad}},{{Good}}]}""");
-
-        Assert.Null(entries[0].Vote);
-        Assert.Contains(reason, entries[0].Error, StringComparison.Ordinal);
-        Assert.Equal("e1", entries[1].EntryId);
-        Assert.NotNull(entries[1].Vote);
-    }
-
-    [Fact]
-    public void Decode_UnknownPropertiesAnywhere_AreSkipped()
-    {
-        var withExtras = Good
-            .Replace("\"entryId\":\"e1\"", "\"x\":{\"entryId\":\"no\",\"deep\":[{\"event\":1}]},\"entryId\":\"e1\"", StringComparison.Ordinal)
-            .Replace("\"windowId\":\"w1\"", "\"extra\":{\"windowId\":\"no\"},\"windowId\":\"w1\"", StringComparison.Ordinal);
-        var e = Assert.Single(Decode($$"""{"id":"b","metadata":{"k":"v"},"entries":[{{withExtras}}],"topic":"votes"}"""));
-
-        Assert.Equal("e1", e.EntryId);
-        Assert.Equal("w1", e.Vote!.WindowId);
-        Assert.Equal("203.0.113.9", e.Vote.Ip);
-    }
-
-    [Theory]
-    [InlineData("""{"data":1}""")]
-    [InlineData("""{"entries":{}}""")]
-    [InlineData("""[]""")]
-    [InlineData("""{"entries":[""")]
-    public void Decode_NotABulkBody_Throws(string body) =>
-        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Decode(body));
 }
 
 public sealed class LiveTallyTests

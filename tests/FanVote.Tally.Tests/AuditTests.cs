@@ -13,20 +13,34 @@ public sealed partial class TallyTests
 {
     private static readonly string[] AuditCandidates = ["c0", "c1", "c2", "c3"];
 
-    private Task PublishTypedAsync<T>(string topic, string type, T data) =>
-        rig.Client.PublishEventAsync(ComponentNames.VoteBus, topic, data, new Dictionary<string, string> { [EventTypes.MetadataKey] = type }, TestContext.Current.CancellationToken);
+    private async Task PublishTypedAsync<T>(string asApp, string topic, string type, T data) =>
+        await (await rig.AsAsync(asApp)).PublishEventAsync(ComponentNames.VoteBus, topic, data, new Dictionary<string, string> { [EventTypes.MetadataKey] = type }, TestContext.Current.CancellationToken);
 
-    private Task FlagAsync(string window, IEnumerable<Guid> ids, string reason) =>
-        rig.Client.PublishEventAsync(ComponentNames.VoteBus, Topics.VoteFlags, new VotesFlagged
+    private async Task FlagAsync(string window, IEnumerable<Guid> ids, string reason) =>
+        await (await rig.AsAsync(AppIds.Fraud)).PublishEventAsync(ComponentNames.VoteBus, Topics.VoteFlags, new VotesFlagged
         {
             EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, VoteIds = [.. ids], SubjectKind = "device",
             Subject = "dev-farm-1", ReasonCodes = [reason], Score = 0.99, ModelVersion = "test",
         }, TestContext.Current.CancellationToken);
 
-    private Task AuditAsync(string window, long seq) => PublishTypedAsync(Topics.WindowRequests, EventTypes.AuditRequested, new AuditRequested
+    private Task AuditAsync(string window, long seq, long accepted = 300, string nonce = "nonce-1", IReadOnlyList<Guid>? unconfirmed = null) =>
+        PublishTypedAsync(AppIds.Orchestrator, Topics.WindowRequests, EventTypes.AuditRequested, new AuditRequested
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = seq, Candidates = AuditCandidates, Accepted = accepted,
+            Unconfirmed = unconfirmed ?? [], Nonce = nonce, ClosesAt = DateTimeOffset.UtcNow,
+        });
+
+    /// <summary>A window that closed a minute ago, and sealed votes accepted while it was open.</summary>
+    private async Task<(string Window, List<VoteAccepted> Votes)> ClosedWindowWithVotesAsync(string prefix, int n)
     {
-        EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = seq, Candidates = AuditCandidates, Accepted = 300,
-    });
+        var window = prefix + "-" + Guid.NewGuid().ToString("N")[..6];
+        var now = DateTimeOffset.UtcNow;
+        await rig.ScheduleAsync(window, now.AddHours(-2), now.AddMinutes(-1), AuditCandidates);
+        var votes = TallyRig.Votes(window, n, candidates: AuditCandidates.Length, at: now.AddMinutes(-30));
+        await rig.PublishAsync(votes);
+        Assert.Equal(n, await rig.WaitLedgerAsync(window, n, TimeSpan.FromSeconds(90)));
+        return (window, votes);
+    }
 
     private async Task<List<T>> UntilAsync<T>(string topic, string? type, Func<T, bool> mine, int count)
     {
@@ -62,10 +76,7 @@ public sealed partial class TallyTests
     [Fact]
     public async Task Audit_FlaggedVotesExcluded_ResultCertifiedOnceWithReceiptsAndVoters_LateFlagsChangeNothing()
     {
-        var window = "audit-" + Guid.NewGuid().ToString("N")[..6];
-        var votes = TallyRig.Votes(window, 300);
-        await rig.PublishAsync(votes);
-        Assert.Equal(300, await rig.WaitLedgerAsync(window, 300, TimeSpan.FromSeconds(60)));
+        var (window, votes) = await ClosedWindowWithVotesAsync("audit", 300);
         var farm = votes.Take(20).Select(v => v.VoteId).ToList();
         var metronome = votes.Skip(10).Take(15).Select(v => v.VoteId).ToList(); // 10 already flagged as farm: a vote keeps its first flag
         await FlagAsync(window, farm, "device-farm");
@@ -88,6 +99,12 @@ public sealed partial class TallyTests
         var flagged = farm.Concat(metronome).ToHashSet();
         var counted = votes.Where(v => !flagged.Contains(v.VoteId)).OrderBy(v => v.VoteId, VoteIdOrder.Instance).ToList();
         Assert.True(CertifiedDigest.Matches(first));
+        using (var auditor = AuditSignature.LoadPublicKey(TestKeys.AuditPublicKey))
+        {
+            Assert.Null(AuditSignature.Problem(first, auditor));
+        }
+
+        Assert.Equal(("nonce-1", 0L, 0L), (first.AuditNonce, first.Unconfirmed, first.Quarantined));
         Assert.Equal(AuditCandidates.ToDictionary(c => c, c => (long)counted.Count(v => v.CandidateId == c)), first.Counts);
         Assert.Equal(25, first.Excluded);
         Assert.Equal(new Dictionary<string, long> { ["device-farm"] = 20, ["metronome"] = 5 }, first.ExcludedByReason);
@@ -109,7 +126,8 @@ public sealed partial class TallyTests
         Assert.Equal(first.Digest, answers[1].Result.Digest);
         Assert.Single(await StreamEvents.DataAsync<ReceiptChunk>(rig.Redis.Address, Topics.ReceiptChunks), c => c.WindowId == window);
 
-        await PublishTypedAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, new CountedVotersRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window });
+        await (await rig.AsAsync(AppIds.Rewards)).PublishEventAsync(ComponentNames.VoteBus, Topics.VoterRequests,
+            new CountedVotersRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window }, TestContext.Current.CancellationToken);
         var voters = (await UntilAsync<CountedVotersChunk>(Topics.CountedVoters, null, c => c.WindowId == window, first.VoterChunks)).SelectMany(c => c.Voters).ToList();
         Assert.Equal(first.Voters, voters.Count);
         Assert.Equal(first.VotersDigest, VotersDigest.Of(voters));
@@ -123,7 +141,7 @@ public sealed partial class TallyTests
         await rig.PublishAsync(TallyRig.Votes(window, 40));
         Assert.Equal(40, await rig.WaitLedgerAsync(window, 40, TimeSpan.FromSeconds(60)));
 
-        await PublishTypedAsync(Topics.WindowRequests, EventTypes.VoteCountsRequested, new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = 7 });
+        await PublishTypedAsync(AppIds.Orchestrator, Topics.WindowRequests, EventTypes.VoteCountsRequested, new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = 7 });
 
         var report = Assert.Single(await UntilAsync<PersistedVotesReported>(Topics.WindowReports, EventTypes.PersistedVotesReported, r => r.WindowId == window, 1));
         Assert.Equal((7L, 40L), (report.Seq, report.Persisted));
@@ -132,8 +150,7 @@ public sealed partial class TallyTests
     [Fact]
     public async Task Subscriptions_VoteFlagsHasADeadLetterTopic_WindowRequestsRouteOnTheType()
     {
-        using var http = new HttpClient();
-        var subs = await http.GetFromJsonAsync<JsonElement>(new Uri(rig.Tally.BaseUrl + "/dapr/subscribe"), TestContext.Current.CancellationToken);
+        var subs = await rig.Tally.Internal.GetFromJsonAsync<JsonElement>(new Uri("/dapr/subscribe", UriKind.Relative), TestContext.Current.CancellationToken);
 
         var flags = subs.EnumerateArray().Single(s => s.GetProperty("topic").GetString() == Topics.VoteFlags);
         var requests = subs.EnumerateArray().Single(s => s.GetProperty("topic").GetString() == Topics.WindowRequests);

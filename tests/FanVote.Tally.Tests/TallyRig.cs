@@ -10,7 +10,9 @@ namespace FanVote.Tally.Tests;
 
 /// <summary>
 /// The tally beside its sidecar on the local components, a fresh ledger database, a private Redis, and a
-/// sidecar with app id `ingress` that publishes votes the way ingress does (bulk).
+/// sidecar with app id `ingress` that publishes sealed votes the way ingress does (bulk); other apps' messages go
+/// through sidecars with their app ids (<see cref="AsAsync"/>: pub/sub scopes allow nothing else). A window is
+/// announced (WindowScheduled, as the orchestrator) before its first votes are published.
 /// </summary>
 public sealed class TallyRig : IAsyncLifetime
 {
@@ -36,34 +38,78 @@ public sealed class TallyRig : IAsyncLifetime
 
     public DaprClient Client { get; private set; } = null!;
 
+    public Publishers Others { get; private set; } = null!;
+
+    private readonly HashSet<string> _scheduled = new(StringComparer.Ordinal);
+
+    /// <summary>A DaprClient that publishes as <paramref name="appId"/> (orchestrator, fraud, rewards...).</summary>
+    public Task<DaprClient> AsAsync(string appId) => Others.AsAsync(appId);
+
     public async ValueTask InitializeAsync()
     {
         Redis = await RedisServer.StartAsync();
         Db = await PostgresDatabase.CreateAsync("tally");
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
             appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
-        Publisher = new SidecarHost(AppIds.Ingress, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Redis.Address });
+        var env = TestKeys.SidecarEnvironment(AppIds.Ingress);
+        env["FANVOTE_REDIS_HOST"] = Redis.Address;
+        Publisher = new SidecarHost(AppIds.Ingress, _resources.Path, env: env);
         await Task.WhenAll(Tally.StartAsync(), Publisher.StartAsync());
-        Client = new DaprClientBuilder().UseGrpcEndpoint(Publisher.GrpcEndpoint).UseHttpEndpoint(Publisher.HttpEndpoint)
-            .UseJsonSerializationOptions(FanVoteJson.Options).Build();
+        Client = Publisher.Client(FanVoteJson.Options);
+        Others = new Publishers(_resources.Path, Redis.Address, FanVoteJson.Options);
     }
 
-    public static List<VoteAccepted> Votes(string window, int n, int candidates = 3) =>
-        [.. Enumerable.Range(0, n).Select(i => new VoteAccepted
+    /// <summary>Candidates every window of <see cref="PublishAsync"/> has (unless the test schedules its own).</summary>
+    public static readonly string[] Candidates = ["c0", "c1", "c2", "c3", "c4", "c5"];
+
+    /// <summary>Sealed votes accepted at <paramref name="at"/> (default: now), spread over accounts, devices and addresses.</summary>
+    public static List<VoteAccepted> Votes(string window, int n, int candidates = 3, DateTimeOffset? at = null) =>
+        [.. Enumerable.Range(0, n).Select(i => TestVotes.Sealed(window, "c" + (i % candidates), "acc-" + (i % 997), "dev-" + (i % 991), $"198.51.100.{i % 250}",
+            (at ?? DateTimeOffset.UtcNow).AddTicks(i * TimeSpan.TicksPerMillisecond / 8), DateTimeOffset.UtcNow.AddDays(-30)))];
+
+    /// <summary>Announces the window as the orchestrator does, and waits until tally has it.</summary>
+    public async Task ScheduleAsync(string window, DateTimeOffset opensAt, DateTimeOffset closesAt, IReadOnlyList<string>? candidates = null)
+    {
+        var orchestrator = await AsAsync(AppIds.Orchestrator);
+        await orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.WindowEvents, new WindowScheduled
         {
-            EventId = Guid.NewGuid(),
-            OccurredAt = DateTimeOffset.UtcNow,
-            VoteId = Guid.NewGuid(),
-            WindowId = window,
-            CandidateId = "c" + (i % candidates),
-            AccountId = "acc-" + (i % 997),
-            DeviceId = "dev-" + (i % 991),
-            Ip = $"198.51.100.{i % 250}",
-            AccountCreatedAt = DateTimeOffset.UtcNow.AddDays(-30),
-        })];
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Title = window, Candidates = candidates ?? Candidates,
+            OpensAt = opensAt, ClosesAt = closesAt, VotesPerAccount = 10,
+        }, new Dictionary<string, string> { [EventTypes.MetadataKey] = EventTypes.WindowScheduled });
+        _scheduled.Add(window);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        await using var db = NpgsqlDataSource.Create(Db.ConnectionString);
+        while (true)
+        {
+            try
+            {
+                await using var cmd = db.CreateCommand("SELECT count(*) FROM windows WHERE window_id = $1");
+                cmd.Parameters.AddWithValue(window);
+                if ((long)(await cmd.ExecuteScalarAsync())! == 1)
+                {
+                    return;
+                }
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"tally did not learn window {window} within 2 minutes of its WindowScheduled");
+            }
+
+            await Task.Delay(100);
+        }
+    }
 
     public async Task PublishAsync(IReadOnlyList<VoteAccepted> votes, int batch = 500)
     {
+        foreach (var window in votes.Select(v => v.WindowId).Distinct().Where(w => !_scheduled.Contains(w)).ToList())
+        {
+            await ScheduleAsync(window, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow.AddHours(1));
+        }
+
         foreach (var chunk in votes.Chunk(batch))
         {
             for (var attempt = 0; ; attempt++)
@@ -154,6 +200,11 @@ public sealed class TallyRig : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         Client?.Dispose();
+        if (Others is not null)
+        {
+            await Others.DisposeAsync();
+        }
+
         if (Publisher is not null)
         {
             await Publisher.DisposeAsync();

@@ -5,7 +5,8 @@ namespace FanVote.Testing;
 
 /// <summary>
 /// A FanVote service process beside its own local sidecar, the way `./fanvote up` runs it: the app gets
-/// DAPR_HTTP_PORT / DAPR_GRPC_PORT / APP_ID / ASPNETCORE_URLS, the sidecar gets --app-port and the resources.
+/// DAPR_HTTP_PORT / DAPR_GRPC_PORT / APP_ID / ASPNETCORE_URLS and the keys (<see cref="TestKeys"/>), the sidecar gets
+/// --app-port, the resources and the tokens (DAPR_API_TOKEN it requires, APP_API_TOKEN it sends to the app).
 /// <see cref="StartAsync"/> waits until the sidecar's /v1.0/healthz and the app's /healthz both answer.
 /// </summary>
 public sealed class ServiceHost : IAsyncDisposable
@@ -17,12 +18,15 @@ public sealed class ServiceHost : IAsyncDisposable
         AppId = appId;
         AppPort = appPort ?? Ports.Free();
         redisHost ??= TestEnvironment.Redis;
-        var sidecarEnvironment = new Dictionary<string, string?>(sidecarEnv ?? new Dictionary<string, string?>())
+        var sidecarEnvironment = TestKeys.SidecarEnvironment(appId);
+        sidecarEnvironment["FANVOTE_REDIS_HOST"] = redisHost;
+        foreach (var (k, v) in sidecarEnv ?? new Dictionary<string, string?>())
         {
-            ["FANVOTE_REDIS_HOST"] = redisHost,
-        };
+            sidecarEnvironment[k] = v;
+        }
+
         Sidecar = new SidecarHost(appId, resourcesPath, AppPort, env: sidecarEnvironment);
-        var env = new Dictionary<string, string?>
+        var env = new Dictionary<string, string?>(TestKeys.AppEnvironment(appId))
         {
             ["APP_ID"] = appId,
             ["APP_PORT"] = AppPort.ToString(CultureInfo.InvariantCulture),
@@ -46,6 +50,14 @@ public sealed class ServiceHost : IAsyncDisposable
     public string BaseUrl => $"http://127.0.0.1:{AppPort}";
 
     public SidecarHost Sidecar { get; }
+
+    /// <summary>
+    /// An HttpClient on the app that sends its app API token, as its sidecar does: for the routes only the sidecar may
+    /// call (/dapr/subscribe, subscriptions, /metrics, health details). Public routes need no token.
+    /// </summary>
+    public HttpClient Internal => _internal ??= new HttpClient { BaseAddress = new Uri(BaseUrl), DefaultRequestHeaders = { { "dapr-api-token", TestKeys.AppToken(AppId) } } };
+
+    private HttpClient? _internal;
 
     public ManagedProcess App { get; }
 
@@ -99,6 +111,7 @@ public sealed class ServiceHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _internal?.Dispose();
         await App.DisposeAsync();
         await Sidecar.DisposeAsync();
     }

@@ -57,6 +57,13 @@ public sealed class SidecarHost : IAsyncDisposable
         ["DAPR_GRPC_PORT"] = GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    /// <summary>A DaprClient on this sidecar that sends <see cref="TestKeys.DaprApiToken"/> (a sidecar started with <see cref="TestKeys.SidecarEnvironment"/> requires it).</summary>
+    public Dapr.Client.DaprClient Client(System.Text.Json.JsonSerializerOptions? json = null)
+    {
+        var b = new Dapr.Client.DaprClientBuilder().UseGrpcEndpoint(GrpcEndpoint).UseHttpEndpoint(HttpEndpoint).UseDaprApiToken(TestKeys.DaprApiToken);
+        return (json is null ? b : b.UseJsonSerializationOptions(json)).Build();
+    }
+
     public async Task<SidecarHost> StartAsync(bool waitForApp = true, TimeSpan? timeout = null)
     {
         Process.Start();

@@ -30,8 +30,8 @@ internal sealed class RecordingPorts : IWindowAnnouncements, IWindowRequests
 
     public Task CountsAsync(string windowId, long seq, DateTimeOffset at, CancellationToken cancellationToken) => Record($"counts? {windowId} #{seq}");
 
-    public Task AuditAsync(string windowId, long seq, IReadOnlyList<string> candidates, long accepted, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Record($"audit? {windowId} #{seq} accepted {accepted}");
+    public Task AuditAsync(AuditRequest request, DateTimeOffset at, CancellationToken cancellationToken) =>
+        Record($"audit? {request.WindowId} #{request.Seq} accepted {request.Accepted} unconfirmed {request.Unconfirmed.Count} nonce {request.Nonce}");
 
     public Task PayoutAsync(string windowId, long seq, PayoutRules rules, CertifiedResult certified, DateTimeOffset at, CancellationToken cancellationToken) =>
         Record($"payout? {windowId} #{seq} {rules.PointsPerVote}/{rules.WinnerBonus}");
@@ -51,8 +51,14 @@ internal sealed class RecordingPorts : IWindowAnnouncements, IWindowRequests
 
 internal static class Certified
 {
-    /// <summary>A consistent certified result for <paramref name="d"/>: counts per candidate, the rest derived.</summary>
-    public static CertifiedResult For(WindowDefinition d, long accepted, long persisted, params long[] counts)
+    /// <summary>The auditor's key of these tests (tally's signing key in production).</summary>
+    public static System.Security.Cryptography.ECDsa Auditor { get; } = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+
+    /// <summary>A consistent certified result for the window of <paramref name="s"/>, signed by <see cref="Auditor"/>, answering its nonce.</summary>
+    public static CertifiedResult For(WindowState s, long accepted, long persisted, params long[] counts) => For(s.Definition, s.AuditNonce, accepted, persisted, 0, counts);
+
+    /// <summary>A consistent certified result for <paramref name="d"/>: counts per candidate, the rest derived, signed by <see cref="Auditor"/>.</summary>
+    public static CertifiedResult For(WindowDefinition d, string nonce, long accepted, long persisted, long unconfirmed, params long[] counts)
     {
         var total = counts.Sum();
         var r = new CertifiedResult
@@ -63,8 +69,9 @@ internal static class Certified
             Accepted = accepted, Persisted = persisted, Excluded = persisted - total,
             ExcludedByReason = new Dictionary<string, long> { ["device-farm"] = persisted - total },
             LiveTotal = persisted, LiveMatches = true, MerkleRoot = new string('a', 64), LeafCount = total, ReceiptChunkSize = 4096, ReceiptChunks = 1,
-            Voters = 3, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = d.ClosesAt.AddMinutes(2), Digest = "",
+            Voters = 3, VoterChunks = 1, VotersDigest = new string('e', 64), AuditedAt = d.ClosesAt.AddMinutes(2),
+            Unconfirmed = unconfirmed, Quarantined = 0, QuarantinedByReason = new Dictionary<string, long>(), AuditNonce = nonce, Digest = "",
         };
-        return r with { Digest = CertifiedDigest.Compute(r) };
+        return AuditSignature.Sign(r with { Digest = CertifiedDigest.Compute(r) }, Auditor);
     }
 }

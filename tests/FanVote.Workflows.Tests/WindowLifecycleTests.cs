@@ -1,3 +1,4 @@
+using FanVote.Certification;
 using FanVote.Contracts.Events;
 
 namespace FanVote.Workflows.Tests;
@@ -29,8 +30,10 @@ public sealed class WindowWorkflowTests
         return await _workflow.StepAsync(s, CancellationToken.None);
     }
 
-    private static AcceptedVotesReported Accepted(long seq, long n, DateTimeOffset at) =>
-        new() { EventId = Guid.NewGuid(), OccurredAt = at, WindowId = Def.WindowId, Seq = seq, Accepted = n };
+    private static AcceptedVotesReported Accepted(long seq, long n, DateTimeOffset at, params Guid[] unconfirmed) =>
+        new() { EventId = Guid.NewGuid(), OccurredAt = at, WindowId = Def.WindowId, Seq = seq, Accepted = n, Unconfirmed = unconfirmed };
+
+    private static WindowAudited Audited(CertifiedResult r, DateTimeOffset at) => new() { EventId = Guid.NewGuid(), OccurredAt = at, WindowId = r.WindowId, Result = r };
 
     private static PersistedVotesReported Persisted(long seq, long n, DateTimeOffset at) =>
         new() { EventId = Guid.NewGuid(), OccurredAt = at, WindowId = Def.WindowId, Seq = seq, Persisted = n };
@@ -72,8 +75,8 @@ public sealed class WindowWorkflowTests
         Assert.Contains("fraud flags", waiting.State.Progress.Waiting, StringComparison.Ordinal);
 
         s = (await StepAt(waiting.State, flagsIn)).State;
-        var certified = Certified.For(Def, 1200, 1200, 700, 480, 0);
-        s = WindowLifecycle.Record(s, new WindowAudited { EventId = Guid.NewGuid(), OccurredAt = flagsIn, WindowId = Def.WindowId, Result = certified }, flagsIn);
+        var certified = Certified.For(s, 1200, 1200, 700, 480, 0);
+        s = WindowLifecycle.Record(s, Audited(certified, flagsIn), flagsIn, Certified.Auditor);
         s = (await StepAt(s, flagsIn.AddSeconds(1))).State;
         Assert.Equal(WindowPhase.Audited, s.Phase);
         Assert.Equal(certified, s.Certified);
@@ -154,7 +157,8 @@ public sealed class WindowWorkflowTests
         s = WindowLifecycle.Record(moving.State, Persisted(4, 100, t.AddSeconds(4)), t.AddSeconds(4));
         var done = await StepAt(s, t.AddSeconds(5));
         Assert.Equal(WindowPhase.Drained, done.State.Phase);
-        Assert.Equal(new DrainOutcome(100, 100, t.AddSeconds(5)), done.State.Drained);
+        Assert.Equal((100L, 100L, t.AddSeconds(5)), (done.State.Drained!.Accepted, done.State.Drained.Persisted, done.State.Drained.At));
+        Assert.Empty(done.State.Drained.Unconfirmed!);
         Assert.Equal("drained: 100 accepted = 100 persisted", done.State.History[^1].Outcome);
     }
 
@@ -163,7 +167,7 @@ public sealed class WindowWorkflowTests
     {
         var s = await DrainedWindowAsync(accepted: 50, persisted: 52);
 
-        Assert.Equal(new DrainOutcome(50, 52, s.Drained!.At), s.Drained);
+        Assert.Equal((50L, 52L), (s.Drained!.Accepted, s.Drained.Persisted));
         Assert.Contains("2 reached the broker without their 202", s.History[^1].Outcome, StringComparison.Ordinal);
     }
 
@@ -175,10 +179,27 @@ public sealed class WindowWorkflowTests
 
         s = await ClosedWindowAsync();
         var t = Def.ClosesAt.AddSeconds(40);
+        for (var i = 0; i < 3; i++)
+        {
+            s = (await StepAt(s, t.AddSeconds(i * 10))).State; // three count requests: #1, #2, #3
+        }
+
         s = WindowLifecycle.Record(s, Accepted(3, 5, t), t);
         Assert.Same(s, WindowLifecycle.Record(s, Accepted(2, 9, t), t));
         s = WindowLifecycle.Record(s, Persisted(3, 5, t), t);
         Assert.Same(s, WindowLifecycle.Record(s, Persisted(3, 5, t), t));
+    }
+
+    [Fact]
+    public async Task Record_AReportForARequestNotMadeYet_IsIgnored_SoAForgedHugeSeqCannotBlockTheRealOnes()
+    {
+        var s = await ClosedWindowAsync();
+        var t = Def.ClosesAt.AddSeconds(40);
+        s = (await StepAt(s, t)).State; // count request #1
+
+        Assert.Same(s, WindowLifecycle.Record(s, Accepted(long.MaxValue / 2, 999_999, t), t));
+        Assert.Same(s, WindowLifecycle.Record(s, Persisted(5, 999_999, t), t));
+        Assert.Equal(7, WindowLifecycle.Record(s, Accepted(1, 7, t), t).Reports.Accepted!.Count);
     }
 
     [Fact]
@@ -187,10 +208,10 @@ public sealed class WindowWorkflowTests
         var s = await DrainedWindowAsync(1200, 1200);
         var at = s.Drained!.At.AddSeconds(61);
         s = (await StepAt(s, at)).State;
-        var good = Certified.For(Def, 1200, 1200, 700, 480, 0);
+        var good = Certified.For(s, 1200, 1200, 700, 480, 0);
 
-        var forged = WindowLifecycle.Record(s, new WindowAudited { EventId = Guid.NewGuid(), OccurredAt = at, WindowId = Def.WindowId, Result = good with { Total = 1181 } }, at);
-        var wrongDrain = WindowLifecycle.Record(s, new WindowAudited { EventId = Guid.NewGuid(), OccurredAt = at, WindowId = Def.WindowId, Result = Certified.For(Def, 1100, 1100, 700, 380, 0) }, at);
+        var forged = WindowLifecycle.Record(s, Audited(good with { Total = 1181 }, at), at, Certified.Auditor);
+        var wrongDrain = WindowLifecycle.Record(s, Audited(Certified.For(s, 1100, 1100, 700, 380, 0), at), at, Certified.Auditor);
 
         Assert.Null(forged.AuditReport);
         Assert.Contains("digest", forged.Progress.LastError, StringComparison.Ordinal);
@@ -198,7 +219,56 @@ public sealed class WindowWorkflowTests
         Assert.Contains("drain established 1200 / 1200", wrongDrain.Progress.LastError, StringComparison.Ordinal);
         var again = await StepAt(forged, forged.Progress.NextAttemptAt!.Value);
         Assert.Equal(WindowPhase.Drained, again.State.Phase);
-        Assert.Contains("audit? final-1 #2 accepted 1200", _ports.Calls);
+        Assert.Contains($"audit? final-1 #2 accepted 1200 unconfirmed 0 nonce {s.AuditNonce}", _ports.Calls);
+    }
+
+    [Fact]
+    public async Task Audit_NotTheAuditorsOrNotForThisRequest_IsRefused_WhateverItsDigest()
+    {
+        var s = await DrainedWindowAsync(1200, 1200);
+        var at = s.Drained!.At.AddSeconds(61);
+        s = (await StepAt(s, at)).State;
+        var good = Certified.For(s, 1200, 1200, 700, 480, 0);
+        using var forger = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var unsigned = good with { Signature = null, SigningKeyId = null };
+        var recounted = good with { Counts = new Dictionary<string, long> { ["a"] = 0, ["b"] = 0, ["c"] = 1180 }, Winners = ["c"] };
+        recounted = recounted with { Digest = CertifiedDigest.Compute(recounted) };
+        var otherNonce = Certified.For(Def, "someone-else", 1200, 1200, 0, 700, 480, 0);
+        var early = good with { AuditedAt = Def.ClosesAt.AddSeconds(-1) };
+        early = AuditSignature.Sign(early with { Digest = CertifiedDigest.Compute(early) }, Certified.Auditor);
+
+        string? Refusal(CertifiedResult r) => WindowLifecycle.Record(s, Audited(r, at), at, Certified.Auditor) is var n && n.AuditReport is null ? n.Progress.LastError : null;
+
+        Assert.Contains("not signed", Refusal(unsigned), StringComparison.Ordinal);
+        Assert.Contains("not with the auditor's key", Refusal(AuditSignature.Sign(recounted, forger)), StringComparison.Ordinal);
+        Assert.Contains("does not verify", Refusal(recounted with { Signature = good.Signature }), StringComparison.Ordinal);
+        Assert.Contains("nonce", Refusal(otherNonce), StringComparison.Ordinal);
+        Assert.Contains("before the window closed", Refusal(early), StringComparison.Ordinal);
+        Assert.Null(Refusal(good));
+    }
+
+    [Fact]
+    public async Task Audit_MorePersistedThanAccepted_IsAcceptedOnlyWhenIngresssUnconfirmedVotesExplainIt()
+    {
+        var s = await ClosedWindowAsync();
+        var settled = Def.ClosesAt.AddSeconds(30);
+        s = (await StepAt(s, settled)).State;
+        s = WindowLifecycle.Record(s, Accepted(1, 50, settled, Guid.NewGuid(), Guid.NewGuid()), settled);
+        s = WindowLifecycle.Record(s, Persisted(1, 52, settled), settled);
+        s = (await StepAt(s, settled.AddSeconds(1))).State;
+        s = WindowLifecycle.Record(s, Persisted(2, 52, settled.AddSeconds(1)), settled.AddSeconds(1));
+        s = (await StepAt(s, settled.AddSeconds(2))).State;
+        Assert.Equal(2, s.Drained!.Unconfirmed!.Count);
+        var at = s.Drained.At.AddSeconds(61);
+        s = (await StepAt(s, at)).State;
+        Assert.Contains($"audit? final-1 #1 accepted 50 unconfirmed 2 nonce {s.AuditNonce}", _ports.Calls);
+
+        var unexplained = WindowLifecycle.Record(s, Audited(Certified.For(Def, s.AuditNonce, 50, 52, 1, 30, 20, 2), at), at, Certified.Auditor);
+        var explained = WindowLifecycle.Record(s, Audited(Certified.For(Def, s.AuditNonce, 50, 52, 2, 30, 20, 2), at), at, Certified.Auditor);
+
+        Assert.Null(unexplained.AuditReport);
+        Assert.Contains("1 ledger votes are neither accepted nor among the votes ingress sent unconfirmed", unexplained.Progress.LastError, StringComparison.Ordinal);
+        Assert.NotNull(explained.AuditReport);
     }
 
     [Fact]

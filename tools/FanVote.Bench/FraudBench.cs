@@ -103,7 +103,7 @@ public static class FraudBench
         var resources = args.Require("resources");
         var farms = args.Number("farms", 30);
         var background = args.Number("background", 1_000);
-        var env = new Dictionary<string, string> { ["FANVOTE_REDIS_HOST"] = redis };
+        var env = BenchSecrets.With(new Dictionary<string, string> { ["FANVOTE_REDIS_HOST"] = redis });
         var appPort = FreePort();
         var fraudSidecar = Sidecar(args.Require("sidecar"), "fraud", resources, env, appPort);
         var fraud = Start("dotnet", [args.Require("fraud")], new Dictionary<string, string>(env)
@@ -122,7 +122,7 @@ public static class FraudBench
             await WaitAsync(http, $"http://127.0.0.1:{fraudSidecar.Http}/v1.0/healthz");
             await WaitAsync(http, $"http://127.0.0.1:{publisher.Http}/v1.0/healthz/outbound");
             using var client = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{publisher.Grpc}")
-                .UseHttpEndpoint($"http://127.0.0.1:{publisher.Http}").UseJsonSerializationOptions(FanVoteJson.Options).Build();
+                .UseHttpEndpoint($"http://127.0.0.1:{publisher.Http}").UseJsonSerializationOptions(FanVoteJson.Options).UseDaprApiToken(BenchSecrets.DaprApiToken).Build();
             await using var mux = await ConnectionMultiplexer.ConnectAsync(redis);
             var db = mux.GetDatabase();
             var run = Guid.NewGuid().ToString("N")[..6];
@@ -225,7 +225,7 @@ public static class FraudBench
         return new VoteAccepted
         {
             EventId = id, OccurredAt = at, VoteId = id, WindowId = "bench-" + run, CandidateId = "c1", AccountId = account, DeviceId = device, Ip = ip,
-            AccountCreatedAt = created,
+            AccountCreatedAt = created, Seal = BenchSecrets.Seal.Seal(id, "bench-" + run, "c1", account, device, ip, at, created),
         };
     }
 

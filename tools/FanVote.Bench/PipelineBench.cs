@@ -23,18 +23,21 @@ public static partial class PipelineBench
     {
         ArgumentNullException.ThrowIfNull(args);
         var runDir = args.Require("run-dir");
-        var pg = args.Require("pg");
-        var key = args.Require("operator-key");
+        // The secrets of the `./fanvote up` under test, read from its run folder (never passed on a command line).
+        var secrets = EnvFile(Path.Combine(runDir, "secrets.env"));
+        var appEnv = EnvFile(Path.Combine(runDir, "app.env"));
+        var pg = args.Get("pg", appEnv["FANVOTE_PG_CONNECTION"]);
+        var key = args.Get("operator-key", secrets["FANVOTE_OPERATOR_KEY"]);
         var seconds = args.Number("seconds", 10);
         var ingress = args.Get("ingress", "http://127.0.0.1:5080");
         var results = args.Get("results", "http://127.0.0.1:5081");
         var orchestrator = args.Get("orchestrator", "http://127.0.0.1:5082");
         var barePort = args.Number("bare-port", 5090);
-        var redis = args.Require("redis");
+        var redis = args.Get("redis", appEnv["FANVOTE_REDIS_HOST"]) + (secrets.TryGetValue("FANVOTE_REDIS_PASSWORD", out var pw) && pw.Length > 0 ? ",password=" + pw : "");
         var window = "bench-" + Guid.NewGuid().ToString("N")[..6];
 
         await CreateWindowAsync(orchestrator, key, window);
-        var tokens = await GuestsAsync(ingress, window, args.Number("accounts", 5000));
+        var tokens = Tokens(secrets["FANVOTE_TOKEN_KEYS"], window, args.Number("accounts", 5000));
         var script = Path.Combine(runDir, "vote.lua");
         await File.WriteAllTextAsync(script, Lua(tokens, window));
         Console.WriteLine($"FanVote pipeline benchmark — {Environment.ProcessorCount} cores, wrk -t2, {seconds} s per run, window {window}, {tokens.Count} accounts");
@@ -340,24 +343,20 @@ public static partial class PipelineBench
         await Task.Delay(1000); // ingress learns the schedule from window-events
     }
 
-    private static async Task<List<string>> GuestsAsync(string ingress, string window, int n)
+    /// <summary>
+    /// One token per fan, signed with the deployment's token key as ingress signs them (sign-in is rate-limited per
+    /// client address, and the load generator is one address): the same tokens a fan's app would hold.
+    /// </summary>
+    private static List<string> Tokens(string tokenKeys, string window, int n)
     {
-        using var gate = new SemaphoreSlim(32);
-        var tokens = await Task.WhenAll(Enumerable.Range(0, n).Select(async i =>
-        {
-            await gate.WaitAsync();
-            try
-            {
-                using var r = await Http.PostAsJsonAsync($"{ingress}/v1/sessions/guest", new { deviceId = $"{window}-{i}" });
-                return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
-        return [.. tokens];
+        var ring = FanVote.Security.SessionKeyRing.Load(tokenKeys, new FanVote.Security.KeySet(allowDevelopmentKeys: false));
+        using var tokens = new FanVote.Security.SessionTokens(ring, TimeSpan.FromHours(1), TimeProvider.System);
+        return [.. Enumerable.Range(0, n).Select(i => tokens.Issue($"g_bench_{window}_{i}", $"{window}-{i}", FanVote.Security.SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-30)))];
     }
+
+    private static Dictionary<string, string> EnvFile(string path) =>
+        File.ReadAllLines(path).Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#'))
+            .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
 
     private static string Lua(IReadOnlyList<string> tokens, string window) => $$"""
         -- wrk script: every request is a new vote (its own Idempotency-Key) from a random fan, each fan on its own /24.

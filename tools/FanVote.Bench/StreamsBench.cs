@@ -30,23 +30,29 @@ public static class StreamsBench
         var updates = args.Number("updates", 5);
 
         var appPort = FreePort();
-        var (sideHttp, sideGrpc, pubHttp, pubGrpc) = (FreePort(), FreePort(), FreePort(), FreePort());
-        var env = new Dictionary<string, string> { ["FANVOTE_REDIS_HOST"] = redis };
+        var (sideHttp, sideGrpc, pubHttp, pubGrpc, orchHttp, orchGrpc) = (FreePort(), FreePort(), FreePort(), FreePort(), FreePort(), FreePort());
+        var env = BenchSecrets.With(new Dictionary<string, string> { ["FANVOTE_REDIS_HOST"] = redis });
         using var resultsSidecar = Start("dotnet", [sidecar, "--app-id", AppIds.Results, "--app-port", Num(appPort), "--dapr-http-port", Num(sideHttp), "--dapr-grpc-port", Num(sideGrpc), "--resources-path", resources, "--log-level", "warn"], env);
         using var app = Start("dotnet", [results], new(env)
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{appPort}", ["DAPR_HTTP_PORT"] = Num(sideHttp), ["DAPR_GRPC_PORT"] = Num(sideGrpc),
             ["ASPNETCORE_ENVIRONMENT"] = "Production", ["Logging__LogLevel__Default"] = "Warning",
+            ["Results__MaxStreamsPerClient"] = "1000000", // every client of this benchmark is 127.0.0.1
         });
+        // Only the orchestrator may announce a window (pub/sub scopes): its sidecar, with no app behind it.
+        using var orchestratorSidecar = Start("dotnet", [sidecar, "--app-id", AppIds.Orchestrator, "--dapr-http-port", Num(orchHttp), "--dapr-grpc-port", Num(orchGrpc), "--resources-path", resources, "--log-level", "warn"], env);
         using var publisherSidecar = Start("dotnet", [sidecar, "--app-id", AppIds.Tally, "--dapr-http-port", Num(pubHttp), "--dapr-grpc-port", Num(pubGrpc), "--resources-path", resources, "--log-level", "warn"], env);
         try
         {
             using var dapr = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{pubGrpc}").UseHttpEndpoint($"http://127.0.0.1:{pubHttp}")
-                .UseJsonSerializationOptions(FanVoteJson.Options).Build();
+                .UseJsonSerializationOptions(FanVoteJson.Options).UseDaprApiToken(BenchSecrets.DaprApiToken).Build();
+            using var orchestrator = new DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{orchGrpc}").UseHttpEndpoint($"http://127.0.0.1:{orchHttp}")
+                .UseJsonSerializationOptions(FanVoteJson.Options).UseDaprApiToken(BenchSecrets.DaprApiToken).Build();
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             await WaitOkAsync(http, $"http://127.0.0.1:{sideHttp}/v1.0/healthz", TimeSpan.FromSeconds(90));
             await WaitOkAsync(http, $"http://127.0.0.1:{pubHttp}/v1.0/healthz", TimeSpan.FromSeconds(90));
-            await dapr.PublishEventAsync(ComponentNames.VoteBus, Topics.WindowEvents, new WindowScheduled
+            await WaitOkAsync(http, $"http://127.0.0.1:{orchHttp}/v1.0/healthz", TimeSpan.FromSeconds(90));
+            await orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.WindowEvents, new WindowScheduled
             {
                 EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = Window, Title = "Streams benchmark",
                 Candidates = ["aurora", "blaze", "comet"], OpensAt = DateTimeOffset.UtcNow, ClosesAt = DateTimeOffset.UtcNow.AddHours(1), VotesPerAccount = 10,
@@ -116,7 +122,7 @@ public static class StreamsBench
         }
         finally
         {
-            foreach (var p in new[] { publisherSidecar, app, resultsSidecar })
+            foreach (var p in new[] { publisherSidecar, orchestratorSidecar, app, resultsSidecar })
             {
                 if (!p.HasExited)
                 {

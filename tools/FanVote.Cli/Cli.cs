@@ -15,10 +15,13 @@ public static class Cli
 {
     private const string Usage = """
         usage:
-          fanvote receipt verify --proof FILE|URL (--certified FILE|URL | --root HEX --leaf-count N) [--vote-id ID] [--candidate ID]
+          fanvote receipt verify --proof FILE|URL --certified FILE|URL --public-key FILE|URL [--vote-id ID] [--candidate ID]
+          fanvote receipt verify --proof FILE|URL --root HEX --leaf-count N [--vote-id ID] [--candidate ID]
               Checks an inclusion proof (GET :5081/v1/windows/W/receipts/VOTE) against a certified result obtained
-              elsewhere (the operator's publication, GET :5082/v1/windows/W/certified, ...). --vote-id and --candidate
-              are what your own vote answer said; the proof must be about exactly that vote.
+              elsewhere (the operator's publication, GET :5082/v1/windows/W/certified, ...), whose auditor's signature
+              must check with the published public key (PEM, base64, or GET :5081/v1/certification-key; default:
+              FANVOTE_AUDIT_PUBLIC_KEY). --vote-id and --candidate are what your own vote answer said; the proof must
+              be about exactly that vote. With --root/--leaf-count you vouch for the root yourself.
           fanvote ledger verify [--connection NPGSQL] [--head SEQ:HASH]
               Walks the points ledger's hash chain and balances; names every changed, removed or reordered row.
               --head checks the chain against a head recorded elsewhere (RewardsPaid / the window's payout status).
@@ -57,6 +60,15 @@ public static class Cli
             if (!CertifiedDigest.Matches(certified))
             {
                 output.WriteLine($"FAILED: the certified result's digest {certified.Digest} does not match its content (expected {CertifiedDigest.Compute(certified)})");
+                return 1;
+            }
+
+            var keyText = o.TryGetValue("public-key", out var keySource) ? await ReadAsync(keySource) : Environment.GetEnvironmentVariable(AuditSignature.PublicKeySetting)
+                ?? throw new UsageException($"--public-key is required (or {AuditSignature.PublicKeySetting}): the certified result is trusted only with the auditor's signature");
+            using var key = PublicKey(keyText);
+            if (AuditSignature.Problem(certified, key) is { } signature)
+            {
+                output.WriteLine($"FAILED: the certified result is not the auditor's: {signature}");
                 return 1;
             }
 
@@ -164,6 +176,25 @@ public static class Cli
         }
 
         return File.Exists(source) ? await File.ReadAllTextAsync(source) : throw new UsageException($"{source}: no such file");
+    }
+
+    /// <summary>A PEM or base64 public key, or the JSON of GET /v1/certification-key (its publicKeyPem).</summary>
+    private static System.Security.Cryptography.ECDsa PublicKey(string text)
+    {
+        if (text.TrimStart().StartsWith('{'))
+        {
+            using var doc = JsonDocument.Parse(text);
+            text = doc.RootElement.TryGetProperty("publicKeyPem", out var pem) ? pem.GetString() ?? "" : throw new UsageException("--public-key: JSON without publicKeyPem");
+        }
+
+        try
+        {
+            return AuditSignature.LoadPublicKey(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException("--public-key: " + e.Message);
+        }
     }
 
     private static int Fail(TextWriter error, string message)

@@ -12,7 +12,8 @@ public sealed record StartedApp(string AppId, int AppPort, int DaprHttpPort, int
 /// <summary>
 /// Starts each app of dapr.yaml beside a sidecar (daprd when it is on PATH, else the local sidecar), detached
 /// so they outlive this process, waits for both to be healthy, and records pids for <see cref="DownAsync"/>.
-/// Like the Dapr CLI it passes APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and the app's env.
+/// Like the Dapr CLI it passes APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and the app's env; secrets go only to
+/// the processes that use them (<see cref="EnvPlan"/>).
 /// </summary>
 public sealed class Supervisor(string stateDir, string localSidecarDll, TextWriter output)
 {
@@ -49,11 +50,12 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
                     sidecarArgs.AddRange(["--app-port", Num(appPort)]);
                 }
 
-                var env = new Dictionary<string, string>(extraEnv, StringComparer.Ordinal);
+                var sidecarEnv = EnvPlan.For(app.AppId, sidecar: true, extraEnv);
                 var sidecarPid = daprd is not null
-                    ? StartDetached(daprd, sidecarArgs, app.AppDirPath, env, sidecarLog)
-                    : StartDetached("dotnet", [localSidecarDll, .. sidecarArgs], app.AppDirPath, env, sidecarLog);
+                    ? StartDetached(daprd, sidecarArgs, app.AppDirPath, sidecarEnv, sidecarLog)
+                    : StartDetached("dotnet", [localSidecarDll, .. sidecarArgs], app.AppDirPath, sidecarEnv, sidecarLog);
 
+                var env = EnvPlan.For(app.AppId, sidecar: false, extraEnv);
                 foreach (var (k, v) in app.Env)
                 {
                     env[k] = v;
@@ -187,6 +189,11 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
+        }
+
+        foreach (var k in psi.Environment.Keys.Where(EnvPlan.IsSecret).ToList())
+        {
+            psi.Environment.Remove(k); // inherited from the launcher: only what EnvPlan gives this process may reach it
         }
 
         foreach (var (k, v) in env)

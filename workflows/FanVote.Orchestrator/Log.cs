@@ -8,9 +8,6 @@ internal static partial class OrchestratorLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "window {WindowId} is now {Phase}: {Outcome}")]
     public static partial void WindowStep(ILogger logger, string windowId, FanVote.Workflows.WindowPhase phase, string outcome);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "operator request refused: {Reason}")]
-    public static partial void OperatorRefused(ILogger logger, string reason);
-
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "window {WindowId}: the step out of {Phase} failed ({Failures} in a row), retrying with backoff: {Error}")]
     public static partial void StepFailed(ILogger logger, string windowId, FanVote.Workflows.WindowPhase phase, int failures, string error);
 }

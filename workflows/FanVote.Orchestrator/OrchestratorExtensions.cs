@@ -1,6 +1,7 @@
 using FanVote.Contracts;
 using FanVote.Orchestrator.Actors;
 using FanVote.Orchestrator.Adapters;
+using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
 using Microsoft.Extensions.Options;
 
@@ -13,13 +14,14 @@ public static class OrchestratorExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<OrchestratorOptions>()
             .BindConfiguration("Orchestrator")
-            .Configure<IConfiguration>((o, c) => o.OperatorKey = c["FANVOTE_OPERATOR_KEY"] is { Length: > 0 } k ? k : o.OperatorKey)
             .ValidateDataAnnotations()
             .Validate(o => o.Heartbeat >= TimeSpan.FromMilliseconds(500), "Orchestrator:Heartbeat must be at least 500 ms.")
             .ValidateOnStart();
         builder.Services.AddOptions<LifecycleTimings>().BindConfiguration("Orchestrator:Lifecycle");
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<LifecycleTimings>>().Value);
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddOperatorKey();
+        builder.Services.AddSingleton<AuditorKey>();
+        builder.Services.ResolveOnStart<AuditorKey>();
         builder.Services.AddSingleton<IWindowAnnouncements, DaprWindowAnnouncements>();
         builder.Services.AddSingleton<IWindowRequests, DaprWindowRequests>();
         builder.Services.AddSingleton<OpenWindowActivity>();

@@ -3,16 +3,11 @@ using System.ComponentModel.DataAnnotations;
 namespace FanVote.Orchestrator;
 
 /// <summary>
-/// Section "Orchestrator"; the operator key also comes from FANVOTE_OPERATOR_KEY. The lifecycle's waits are in
+/// Section "Orchestrator" (the operator key is FANVOTE_OPERATOR_KEY, read by the shared operator scheme). The lifecycle's waits are in
 /// "Orchestrator:Lifecycle" (FanVote.Workflows.LifecycleTimings), e.g. Orchestrator__Lifecycle__FlagGrace=00:00:30.
 /// </summary>
 public sealed class OrchestratorOptions
 {
-    /// <summary>Shared secret operators send as X-Operator-Key.</summary>
-    [Required(ErrorMessage = "Set FANVOTE_OPERATOR_KEY (or Orchestrator:OperatorKey): operators send it as X-Operator-Key.")]
-    [MinLength(16, ErrorMessage = "The operator key must be at least 16 characters.")]
-    public string OperatorKey { get; set; } = "";
-
     /// <summary>
     /// The window reminder also repeats this often, so a wake-up lost while the orchestrator was down (the sidecar
     /// gives up on a reminder tick after 3 retries 1 s apart) is made up within this time.

@@ -19,6 +19,9 @@ public interface IWindowAnnouncements
     Task CompletedAsync(string windowId, string digest, DateTimeOffset at, CancellationToken cancellationToken);
 }
 
+/// <summary>What the audit request says: the window, the attempt, the candidates, the drain's accepted count and the votes ingress sent unconfirmed, this window's nonce, its close.</summary>
+public sealed record AuditRequest(string WindowId, long Seq, IReadOnlyList<string> Candidates, long Accepted, IReadOnlyList<Guid> Unconfirmed, string Nonce, DateTimeOffset ClosesAt);
+
 /// <summary>
 /// Requests to the services that hold the data (published on `window-requests` / `reward-requests`). Answers come
 /// back as reports, recorded with <see cref="WindowLifecycle"/>.Record; a lost request is simply asked again.
@@ -27,7 +30,7 @@ public interface IWindowRequests
 {
     Task CountsAsync(string windowId, long seq, DateTimeOffset at, CancellationToken cancellationToken);
 
-    Task AuditAsync(string windowId, long seq, IReadOnlyList<string> candidates, long accepted, DateTimeOffset at, CancellationToken cancellationToken);
+    Task AuditAsync(AuditRequest request, DateTimeOffset at, CancellationToken cancellationToken);
 
     Task PayoutAsync(string windowId, long seq, PayoutRules rules, CertifiedResult certified, DateTimeOffset at, CancellationToken cancellationToken);
 }

@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
+using FanVote.Contracts;
 using FanVote.Contracts.Events;
 
 namespace FanVote.Workflows;
@@ -33,21 +33,21 @@ public sealed record WindowDefinition(
     public IReadOnlyDictionary<string, string[]> Validate(DateTimeOffset now)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (string.IsNullOrEmpty(WindowId) || !Patterns.Id().IsMatch(WindowId))
+        if (!Ids.IsValid(WindowId))
         {
             errors["windowId"] = ["Use 1-64 characters: letters, digits, '-' and '_' (it appears in URLs)."];
         }
 
-        if (string.IsNullOrWhiteSpace(Title) || Title.Length > 200)
+        if (string.IsNullOrWhiteSpace(Title) || Title.Length > 200 || Ids.HasControlCharacters(Title))
         {
-            errors["title"] = ["Give the window a title of 1-200 characters."];
+            errors["title"] = ["Give the window a title of 1-200 characters, without control characters."];
         }
 
         if (Candidates is null || Candidates.Count < 2 || Candidates.Count > MaxCandidates)
         {
             errors["candidates"] = [$"List between 2 and {MaxCandidates} candidate ids."];
         }
-        else if (Candidates.Any(c => string.IsNullOrEmpty(c) || !Patterns.Id().IsMatch(c)))
+        else if (Candidates.Any(c => !Ids.IsValid(c)))
         {
             errors["candidates"] = ["Candidate ids use 1-64 characters: letters, digits, '-' and '_'."];
         }
@@ -81,10 +81,4 @@ public sealed record WindowDefinition(
 
         return errors;
     }
-}
-
-internal static partial class Patterns
-{
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    public static partial Regex Id();
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json.Serialization;
 using FanVote.Certification;
 using FanVote.Contracts.Events;
@@ -35,8 +36,11 @@ public sealed record StepProgress(int Attempts, int Failures, DateTimeOffset? La
     public static StepProgress Due(DateTimeOffset? at) => new(0, 0, null, at, null, null);
 }
 
-/// <summary>A count a service reported, as of its own clock.</summary>
-public sealed record CountReport(long Seq, long Count, DateTimeOffset At);
+/// <summary>
+/// A count a service reported, as of its own clock; ingress's also names the votes it sent without confirmation
+/// (<see cref="AcceptedVotesReported.Unconfirmed"/>).
+/// </summary>
+public sealed record CountReport(long Seq, long Count, DateTimeOffset At, IReadOnlyList<Guid>? Unconfirmed = null, bool UnconfirmedTruncated = false);
 
 /// <summary>What the drain has heard: ingress's newest accepted count and tally's two newest persisted counts.</summary>
 public sealed record DrainReports(CountReport? Accepted, IReadOnlyList<CountReport> Persisted)
@@ -44,8 +48,11 @@ public sealed record DrainReports(CountReport? Accepted, IReadOnlyList<CountRepo
     public static DrainReports None { get; } = new(null, []);
 }
 
-/// <summary>The drain's result: every accepted vote is in the ledger.</summary>
-public sealed record DrainOutcome(long Accepted, long Persisted, DateTimeOffset At);
+/// <summary>
+/// The drain's result: every accepted vote is in the ledger. <see cref="Unconfirmed"/>: the votes ingress sent without
+/// confirming them (the audit checks which of them are in the ledger: only those may make it hold more than accepted).
+/// </summary>
+public sealed record DrainOutcome(long Accepted, long Persisted, DateTimeOffset At, IReadOnlyList<Guid>? Unconfirmed = null, bool UnconfirmedTruncated = false);
 
 /// <summary>What rewards reported when the payout was committed.</summary>
 public sealed record PayoutOutcome(long Accounts, long Points, long Entries, long LedgerHeadSeq, string LedgerHeadHash, DateTimeOffset At);
@@ -67,7 +74,8 @@ public sealed record WindowState(
     RewardsPaid? PaidReport = null,
     PayoutOutcome? Paid = null,
     bool StepByStep = false,
-    bool Released = false)
+    bool Released = false,
+    string AuditNonce = "")
 {
     /// <summary>Waiting for an operator's go before the next step.</summary>
     public bool Held => StepByStep && !Released && Phase != WindowPhase.Completed;
@@ -84,8 +92,11 @@ public static class WindowLifecycle
     public static WindowState Create(WindowDefinition definition, DateTimeOffset now, bool stepByStep = false)
     {
         ArgumentNullException.ThrowIfNull(definition);
+        // The audit nonce is made once, with the window, and saved with it: every audit request of the window carries
+        // the same one (tally keeps the first audit), and only an audit answering it is accepted.
         return new WindowState(definition, WindowPhase.Scheduled, [new StepRecord(WindowPhase.Scheduled, now, "created")],
-            StepProgress.Due(definition.OpensAt), DrainReports.None, StepByStep: stepByStep);
+            StepProgress.Due(definition.OpensAt), DrainReports.None, StepByStep: stepByStep,
+            AuditNonce: Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
     }
 
     /// <summary>An operator's go for a held window: its next step may start. Unchanged when it is not held.</summary>
@@ -142,19 +153,19 @@ public static class WindowLifecycle
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(r);
-        if (s.Phase != WindowPhase.Closed || (s.Reports.Accepted is { } old && old.Seq >= r.Seq))
+        if (s.Phase != WindowPhase.Closed || (s.Reports.Accepted is { } old && old.Seq >= r.Seq) || !Asked(s, r.Seq))
         {
             return s;
         }
 
-        return Wake(s with { Reports = s.Reports with { Accepted = new CountReport(r.Seq, r.Accepted, r.OccurredAt) } }, now);
+        return Wake(s with { Reports = s.Reports with { Accepted = new CountReport(r.Seq, r.Accepted, r.OccurredAt, r.Unconfirmed, r.UnconfirmedTruncated) } }, now);
     }
 
     public static WindowState Record(WindowState s, PersistedVotesReported r, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(r);
-        if (s.Phase != WindowPhase.Closed || s.Reports.Persisted.Any(p => p.Seq >= r.Seq))
+        if (s.Phase != WindowPhase.Closed || s.Reports.Persisted.Any(p => p.Seq >= r.Seq) || !Asked(s, r.Seq))
         {
             return s;
         }
@@ -163,17 +174,21 @@ public static class WindowLifecycle
         return Wake(s with { Reports = s.Reports with { Persisted = persisted } }, now);
     }
 
-    /// <summary>Keeps tally's audit answer if it is a consistent result for this window; otherwise notes why it was refused.</summary>
-    public static WindowState Record(WindowState s, WindowAudited r, DateTimeOffset now)
+    /// <summary>
+    /// Keeps tally's audit answer if it is the auditor's signed answer to this window's request and a consistent result;
+    /// otherwise notes why it was refused.
+    /// </summary>
+    public static WindowState Record(WindowState s, WindowAudited r, DateTimeOffset now, ECDsa auditorKey)
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(auditorKey);
         if (s.Phase != WindowPhase.Drained || s.AuditReport is not null)
         {
             return s;
         }
 
-        var problem = AuditProblem(s, r.Result);
+        var problem = r.WindowId != r.Result.WindowId ? "the report and its result name different windows" : AuditProblem(s, r.Result, auditorKey);
         return problem is null
             ? Wake(s with { AuditReport = r.Result }, now)
             : s with { Progress = s.Progress with { LastError = "audit answer refused: " + problem } };
@@ -194,7 +209,7 @@ public static class WindowLifecycle
     }
 
     /// <summary>Why a certified result cannot be accepted for this window, or null when it can.</summary>
-    public static string? AuditProblem(WindowState s, CertifiedResult r)
+    public static string? AuditProblem(WindowState s, CertifiedResult r, ECDsa auditorKey)
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(r);
@@ -204,9 +219,19 @@ public static class WindowLifecycle
             return "it is for another window or candidate list";
         }
 
-        if (!CertifiedDigest.Matches(r))
+        if (AuditSignature.Problem(r, auditorKey) is { } signature)
         {
-            return "its digest does not match its content";
+            return signature;
+        }
+
+        if (string.IsNullOrEmpty(s.AuditNonce) || r.AuditNonce != s.AuditNonce)
+        {
+            return "it answers another audit request than this window's (nonce)";
+        }
+
+        if (r.AuditedAt < d.ClosesAt)
+        {
+            return $"it was made at {r.AuditedAt:u}, before the window closed at {d.ClosesAt:u}";
         }
 
         if (r.Counts.Values.Sum() != r.Total || r.LeafCount != r.Total || r.Total + r.Excluded != r.Persisted)
@@ -219,8 +244,24 @@ public static class WindowLifecycle
             return $"it saw {r.Persisted} persisted / {r.Accepted} accepted votes, but the drain established {drained.Persisted} / {drained.Accepted}";
         }
 
+        // Every ledger vote is explained: accepted (202), or sent by ingress without a confirmation (503) that landed.
+        if (r.Persisted != r.Accepted + r.Unconfirmed)
+        {
+            var truncated = s.Drained?.UnconfirmedTruncated == true
+                ? string.Create(CultureInfo.InvariantCulture, $"; ingress reported only the first {AcceptedVotesReported.MaxUnconfirmed} unconfirmed votes")
+                : "";
+            return r.Persisted > r.Accepted + r.Unconfirmed
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Persisted - r.Accepted - r.Unconfirmed} ledger votes are neither accepted nor among the votes ingress sent unconfirmed ({r.Persisted} persisted, {r.Accepted} accepted, {r.Unconfirmed} unconfirmed){truncated}: an operator must find where they came from")
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"{r.Accepted + r.Unconfirmed - r.Persisted} accepted votes are missing from the ledger ({r.Persisted} persisted, {r.Accepted} accepted, {r.Unconfirmed} unconfirmed)");
+        }
+
         return null;
     }
+
+    /// <summary>A report answers a request this window made (its seq is at most the step's next attempt): a report from the future is not one.</summary>
+    private static bool Asked(WindowState s, long seq) => seq >= 1 && seq <= s.Progress.Attempts + 1;
 
     /// <summary>The history line of a finished drain.</summary>
     public static string Describe(DrainOutcome d) =>

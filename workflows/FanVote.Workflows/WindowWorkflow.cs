@@ -49,7 +49,7 @@ public sealed class WindowWorkflow(
                 WindowPhase.Open => Fold(state, await close.RunAsync(new(state.Definition), cancellationToken), now, _ => "closed", null),
                 WindowPhase.Closed => Fold(state, await drain.RunAsync(new(state.Definition.WindowId, state.Definition.ClosesAt, attempt, state.Reports), cancellationToken),
                     now, WindowLifecycle.Describe, (s, d) => s with { Drained = d }),
-                WindowPhase.Drained => Fold(state, await audit.RunAsync(new(state.Definition, state.Drained!, attempt, state.AuditReport), cancellationToken),
+                WindowPhase.Drained => Fold(state, await audit.RunAsync(new(state.Definition, state.Drained!, attempt, state.AuditReport, state.AuditNonce), cancellationToken),
                     now, Audited, (s, c) => s with { Certified = c }),
                 WindowPhase.Audited => Fold(state, await pay.RunAsync(new(state.Definition, state.Certified!, attempt, state.PaidReport), cancellationToken),
                     now, Paid, (s, p) => s with { Paid = p }),

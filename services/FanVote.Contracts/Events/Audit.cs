@@ -17,6 +17,21 @@ public sealed record AuditRequested : FanVoteEvent
 
     /// <summary>Votes ingress accepted, as the drain established it (reported beside the recount).</summary>
     public required long Accepted { get; init; }
+
+    /// <summary>
+    /// Votes ingress sealed and published whose fan got no 202 (the broker's acknowledgement came too late): such a vote
+    /// may or may not be in the ledger. The audit counts how many are, and those alone may make persisted exceed accepted.
+    /// </summary>
+    public required IReadOnlyList<Guid> Unconfirmed { get; init; }
+
+    /// <summary>
+    /// A fresh random value for this audit; tally puts it into the certified result it signs, and the orchestrator
+    /// accepts an audit only with the nonce of its own request.
+    /// </summary>
+    public required string Nonce { get; init; }
+
+    /// <summary>The window's close: tally refuses to audit before it.</summary>
+    public required DateTimeOffset ClosesAt { get; init; }
 }
 
 /// <summary>Tally's answer to <see cref="AuditRequested"/> (topic `window-reports`).</summary>
@@ -105,8 +120,26 @@ public sealed record CertifiedResult
     /// <summary>When the audit ran (tally's clock).</summary>
     public required DateTimeOffset AuditedAt { get; init; }
 
+    /// <summary>Ledger votes that ingress published without confirming them to their fan (they explain <see cref="Persisted"/> above <see cref="Accepted"/>).</summary>
+    public required long Unconfirmed { get; init; }
+
+    /// <summary>Votes tally received for the window and never counted: a seal that did not check, outside the window, not a candidate, after the audit.</summary>
+    public required long Quarantined { get; init; }
+
+    /// <summary>Quarantined votes by reason.</summary>
+    public required IReadOnlyDictionary<string, long> QuarantinedByReason { get; init; }
+
+    /// <summary>The nonce of the audit request this result answers.</summary>
+    public required string AuditNonce { get; init; }
+
     /// <summary>Hex SHA-256 over the canonical form of every field above.</summary>
     public required string Digest { get; init; }
+
+    /// <summary>Base64 ECDSA P-256 signature (IEEE P1363, over SHA-256) of the digest by the auditor (tally); null before signing.</summary>
+    public string? Signature { get; init; }
+
+    /// <summary>Hex fingerprint of the auditor's public key that made <see cref="Signature"/> (the first 8 bytes of SHA-256 of its SubjectPublicKeyInfo).</summary>
+    public string? SigningKeyId { get; init; }
 }
 
 /// <summary>

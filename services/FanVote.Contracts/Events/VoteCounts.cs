@@ -25,6 +25,20 @@ public sealed record AcceptedVotesReported : FanVoteEvent
 
     /// <summary>Votes accepted (each counted once, however often it was retried).</summary>
     public required long Accepted { get; init; }
+
+    /// <summary>
+    /// Votes ingress sealed and sent to the broker whose acknowledgement never came (their fan got 503 and has not
+    /// retried with success): each may or may not be in the ledger. Only these can make the ledger hold more than
+    /// <see cref="Accepted"/>; the audit checks every extra vote against this list. At most
+    /// <see cref="MaxUnconfirmed"/> ids; <see cref="UnconfirmedTruncated"/> says more exist (the audit then cannot explain them all).
+    /// </summary>
+    public IReadOnlyList<Guid> Unconfirmed { get; init; } = [];
+
+    /// <summary>True when more than <see cref="MaxUnconfirmed"/> votes are unconfirmed.</summary>
+    public bool UnconfirmedTruncated { get; init; }
+
+    /// <summary>The most unconfirmed vote ids one report carries (keeps the event well under a broker's message size limit).</summary>
+    public const int MaxUnconfirmed = 20_000;
 }
 
 /// <summary>How many votes of the window the ledger holds, as of <see cref="FanVoteEvent.OccurredAt"/> (tally's clock).</summary>

@@ -1,4 +1,4 @@
-using FanVote.Contracts;
+using FanVote.Transport;
 
 namespace FanVote.Fraud.Core;
 
@@ -6,24 +6,19 @@ namespace FanVote.Fraud.Core;
 public readonly record struct BulkVote(string EntryId, VoteInput Vote, string? Error);
 
 /// <summary>
-/// Reads a bulk delivery of <c>votes</c> into the extractor's input, with the decoder every subscriber of the topic
-/// shares (<see cref="VoteDelivery"/>): an entry of an unknown schema version or with a field missing or malformed is
+/// Votes off the <c>votes</c> topic as the extractor's input, read with the decoder every subscriber of the topic
+/// shares (<see cref="VoteData"/>): an entry of an unknown schema version or with a field missing or malformed is
 /// reported, never guessed at.
 /// </summary>
 public static class BulkVotes
 {
-    public static List<BulkVote> Decode(ReadOnlyMemory<byte> json)
+    /// <summary>The extractor's input for one delivered vote.</summary>
+    public static VoteInput ToInput(AcceptedVote v)
     {
-        var entries = VoteDelivery.Decode(json, "fraud service");
-        var result = new List<BulkVote>(entries.Count);
-        foreach (var e in entries)
-        {
-            result.Add(e.Vote is { } v
-                ? new BulkVote(e.EntryId, new VoteInput(v.VoteId, v.WindowId, v.CandidateId, v.AccountId, v.DeviceId, v.Ip,
-                    v.AcceptedAt.ToUnixTimeMilliseconds(), v.AccountCreatedAt.ToUnixTimeMilliseconds()), null)
-                : new BulkVote(e.EntryId, default, e.Error));
-        }
-
-        return result;
+        ArgumentNullException.ThrowIfNull(v);
+        return new VoteInput(v.VoteId, v.WindowId, v.CandidateId, v.AccountId, v.DeviceId, v.Ip, v.AcceptedAt.ToUnixTimeMilliseconds(), v.AccountCreatedAt.ToUnixTimeMilliseconds());
     }
+
+    public static List<BulkVote> Decode(ReadOnlyMemory<byte> json) =>
+        [.. VoteData.Decode(json).Select(e => e.Value is { } v ? new BulkVote(e.EntryId, ToInput(v), null) : new BulkVote(e.EntryId, default, e.Error))];
 }

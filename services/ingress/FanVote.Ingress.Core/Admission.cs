@@ -60,9 +60,19 @@ public interface IAdmissionStore
 
     /// <summary>
     /// Marks the votes acknowledged by the broker and counts each as accepted for its window, exactly once per
-    /// vote however often it is committed (a retry of a vote whose 202 was lost commits it again).
+    /// vote however often it is committed (a retry of a vote whose 202 was lost commits it again); a committed vote
+    /// is no longer unconfirmed.
     /// </summary>
     Task CommitAsync(IReadOnlyList<VoteCommit> votes, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records votes that were sent to the broker but never confirmed (their fans get 503): they may be in the ledger
+    /// without being counted as accepted, and the audit needs their ids to tell them from votes nobody accepted.
+    /// </summary>
+    Task MarkUnconfirmedAsync(IReadOnlyList<(string WindowId, Guid VoteId)> votes, CancellationToken cancellationToken);
+
+    /// <summary>The window's unconfirmed votes (at most <paramref name="max"/>) and whether there are more.</summary>
+    Task<(IReadOnlyList<Guid> VoteIds, bool Truncated)> UnconfirmedAsync(string windowId, int max, CancellationToken cancellationToken);
 }
 
 /// <summary>Checks on the vote request that need no storage.</summary>

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
+using FanVote.Security;
+
 namespace FanVote.Ingress.Core;
 
 /// <summary>

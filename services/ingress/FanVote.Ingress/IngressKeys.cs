@@ -1,48 +1,42 @@
-using System.Security.Cryptography;
 using FanVote.Ingress.Core;
-using Microsoft.Extensions.Options;
+using FanVote.Security;
+using FanVote.ServiceDefaults.Auth;
 
 namespace FanVote.Ingress;
 
 /// <summary>
-/// The keys every ingress instance must share: token signing keys, the receipt key, and a secret for account
-/// ids and passcode hashes. Missing ones fall back to built-in development keys, with a warning in the log.
+/// Ingress's keys, one per purpose, each from its own setting (base64, 32+ bytes, all different; only in Development
+/// may one be missing, then it is a public development key and logged as such): the receipt key
+/// (FANVOTE_RECEIPT_KEY), the account key (FANVOTE_ACCOUNT_KEY: account ids and passcode hashes, by HKDF labels; keep it
+/// stable, a new one gives every fan a new account id) and the vote seal key (FANVOTE_VOTE_KEY, shared with tally only).
+/// Fans' token keys are loaded by the session scheme (<see cref="FanVoteAuth.AddFanSessions"/>).
 /// </summary>
 public sealed class IngressKeys : IDisposable
 {
-    public IngressKeys(IOptions<IngressOptions> options, TimeProvider time, ILogger<IngressKeys> log)
+    public const string ReceiptKeySetting = "FANVOTE_RECEIPT_KEY";
+    public const string AccountKeySetting = "FANVOTE_ACCOUNT_KEY";
+
+    public IngressKeys(IServiceProvider services, IConfiguration config)
     {
-        var o = options.Value;
-        var keys = SessionKeyRing.Parse(o.TokenKeys, out var development);
-        if (development)
-        {
-            IngressLog.DevelopmentKey(log, "token signing key (FANVOTE_TOKEN_KEYS)");
-        }
-
-        Secret = o.ReceiptKey.Length > 0 ? Convert.FromBase64String(o.ReceiptKey) : Derive("receipt");
-        if (o.ReceiptKey.Length == 0)
-        {
-            IngressLog.DevelopmentKey(log, "receipt key (FANVOTE_RECEIPT_KEY)");
-        }
-
-        Tokens = new SessionTokens(keys, o.TokenLifetime, time);
-        Receipts = new VoteReceipts(Secret);
-        Accounts = new AccountIds(SHA256.HashData([.. Secret, .. "accounts"u8]));
+        var accountKey = services.Key(config, AccountKeySetting, "accounts");
+        Receipts = new VoteReceipts(services.Key(config, ReceiptKeySetting, "receipt"));
+        Seal = new VoteSeal(services.Key(config, VoteSeal.Setting, "vote-seal"));
+        Accounts = new AccountIds(KeySet.Derive(accountKey, "account-ids"));
+        OtpKey = KeySet.Derive(accountKey, "otp-hashes");
     }
-
-    public SessionTokens Tokens { get; }
 
     public VoteReceipts Receipts { get; }
 
+    public VoteSeal Seal { get; }
+
     public AccountIds Accounts { get; }
 
-    public byte[] Secret { get; }
+    /// <summary>Keys the HMACs under which contacts and passcodes are stored (never in the clear).</summary>
+    public byte[] OtpKey { get; }
 
     public void Dispose()
     {
-        Tokens.Dispose();
         Receipts.Dispose();
+        Seal.Dispose();
     }
-
-    private static byte[] Derive(string purpose) => SessionKeyRing.DevelopmentKey(purpose);
 }

@@ -6,6 +6,7 @@ namespace FanVote.Ingress;
 public sealed class IngressMetrics : IDisposable
 {
     private readonly Meter _meter = new("FanVote.Ingress");
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reasons = new(StringComparer.Ordinal);
 
     public IngressMetrics()
     {
@@ -18,8 +19,23 @@ public sealed class IngressMetrics : IDisposable
 
     public Counter<long> Challenges { get; }
 
-    public void Challenge(string outcome, IReadOnlyList<string> reasons) =>
-        Challenges.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reasons.Count > 0 ? reasons[0] : "unknown"));
+    /// <summary>Counts a challenge outcome, tagged with the verdict's first reason code (a bounded set: see <see cref="ReasonTag"/>).</summary>
+    public void Challenge(string outcome, string? reason) =>
+        Challenges.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", ReasonTag(reason)));
+
+    /// <summary>
+    /// A reason code as a metric tag: lower-case letters, digits and '-', at most 40 characters, and at most 64 distinct
+    /// values per process ("other" beyond): a tag value is a time series, so what comes in an event must not mint them.
+    /// </summary>
+    public string ReasonTag(string? reason)
+    {
+        if (reason is not { Length: > 0 and <= 40 } || !reason.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            return "unknown";
+        }
+
+        return _reasons.ContainsKey(reason) || (_reasons.Count < 64 && _reasons.TryAdd(reason, 0)) ? reason : "other";
+    }
 
     public Counter<long> Accepted { get; }
 

@@ -2,19 +2,32 @@ using System.ComponentModel.DataAnnotations;
 
 namespace FanVote.Ingress;
 
-/// <summary>Section "Ingress"; Redis also from FANVOTE_REDIS_HOST, keys from FANVOTE_TOKEN_KEYS / FANVOTE_RECEIPT_KEY.</summary>
+/// <summary>
+/// Section "Ingress"; Redis also from FANVOTE_REDIS_HOST (+ FANVOTE_REDIS_PASSWORD). Keys come from their own settings
+/// (FANVOTE_TOKEN_KEYS, FANVOTE_RECEIPT_KEY, FANVOTE_ACCOUNT_KEY, FANVOTE_VOTE_KEY; see <see cref="IngressKeys"/>).
+/// </summary>
 public sealed class IngressOptions
 {
     [Required(ErrorMessage = "Set FANVOTE_REDIS_HOST (host:port) or Ingress:Redis: ingress keeps idempotency keys, quotas and rate limits there.")]
     public string Redis { get; set; } = "";
 
-    /// <summary>"kid:base64key;kid2:base64key" — the first signs, all verify. Empty = a development key (logged).</summary>
-    public string TokenKeys { get; set; } = "";
+    /// <summary>The Redis password (FANVOTE_REDIS_PASSWORD), empty when Redis has none.</summary>
+    public string RedisPassword { get; set; } = "";
 
-    /// <summary>Base64 key for vote receipts. Empty = a development key (logged).</summary>
-    public string ReceiptKey { get; set; } = "";
+    /// <summary>How long a fan's token is valid; the app renews it with POST /v1/sessions/refresh before then.</summary>
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
-    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(12);
+    /// <summary>Limits on sign-ins and passcodes.</summary>
+    public SignInLimits SignIn { get; set; } = new();
+
+    /// <summary>Development only: the file passcodes are written to instead of being sent (default: in the temp folder).</summary>
+    public string OtpOutbox { get; set; } = "";
+
+    /// <summary>The SMS / e-mail gateway that sends passcodes (required outside Development); its token is FANVOTE_OTP_WEBHOOK_TOKEN.</summary>
+    public Uri? OtpWebhookUrl { get; set; }
+
+    /// <summary>The CAPTCHA provider's siteverify URL (required outside Development); its secret is FANVOTE_CAPTCHA_SECRET.</summary>
+    public Uri? CaptchaVerifyUrl { get; set; }
 
     [Range(1, 100_000)]
     public int PerAccountPerSecond { get; set; } = 10;
@@ -59,11 +72,44 @@ public sealed class IngressOptions
     [Range(1, 10_000_000)]
     public int MaxQueue { get; set; } = 100_000;
 
-    /// <summary>What the development challenge verifier accepts (see Risk/ChallengeVerifier.cs); a deployment plugs in a CAPTCHA instead.</summary>
-    [Required]
-    public string ChallengeAnswer { get; set; } = "i-am-a-fan";
-
     /// <summary>Largest vote request body in bytes.</summary>
     [Range(16, 65_536)]
     public int MaxVoteBody { get; set; } = 1024;
+
+    /// <summary>Largest body of the sign-in and challenge endpoints, in bytes.</summary>
+    public const int MaxSmallBody = 4096;
+}
+
+/// <summary>
+/// Fixed-window limits on sign-ins (section "Ingress:SignIn"). Sized for fans behind one carrier network signing in
+/// together when a show starts (a session lasts, refreshing costs no sign-in), not for a client minting accounts.
+/// </summary>
+public sealed class SignInLimits
+{
+    [Range(1, 1_000_000)]
+    public int GuestPerIpPerMinute { get; set; } = 10;
+
+    [Range(1, 1_000_000)]
+    public int GuestPerIpPerDay { get; set; } = 100;
+
+    [Range(1, 1_000_000)]
+    public int GuestPerPrefixPerMinute { get; set; } = 1_000;
+
+    [Range(1, 1_000_000)]
+    public int OtpPerIpPerMinute { get; set; } = 5;
+
+    [Range(1, 1_000_000)]
+    public int OtpPerIpPerDay { get; set; } = 50;
+
+    [Range(1, 1_000_000)]
+    public int OtpPerPrefixPerMinute { get; set; } = 300;
+
+    [Range(1, 1_000)]
+    public int OtpPerContactPerDay { get; set; } = 10;
+
+    [Range(1, 1_000_000)]
+    public int OtpChecksPerIpPerMinute { get; set; } = 20;
+
+    [Range(1, 1_000_000)]
+    public int OtpChecksPerPrefixPerMinute { get; set; } = 600;
 }

@@ -2,11 +2,8 @@ namespace FanVote.Ingress;
 
 internal static partial class IngressLog
 {
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "no {What} configured: using a built-in development key. Set it in production.")]
-    public static partial void DevelopmentKey(ILogger logger, string what);
-
-    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "one-time passcode for {Contact}: {Code} (local notifier: a real deployment sends it by SMS or e-mail)")]
-    public static partial void OtpCode(ILogger logger, string contact, string code);
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "{Count} votes sent without confirmation could not be recorded as unconfirmed; if they reached the ledger the audit will report them unexplained")]
+    public static partial void UnconfirmedNotRecorded(ILogger logger, Exception exception, int count);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "bulk publish of {Count} votes failed; they get 503 and may be retried")]
     public static partial void PublishFailed(ILogger logger, Exception exception, int count);

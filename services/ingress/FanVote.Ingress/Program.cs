@@ -6,7 +6,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddFanVoteDefaults(AppIds.Ingress);
 builder.AddIngress();
 var app = builder.Build();
-app.UseForwardedHeaders(); // behind a proxy on loopback, the client address comes from X-Forwarded-For
+app.UseForwardedHeaders(); // the client address: X-Forwarded-For only from FANVOTE_TRUSTED_PROXIES
 app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapIngressEndpoints();

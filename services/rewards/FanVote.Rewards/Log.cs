@@ -14,9 +14,9 @@ internal static partial class RewardsLog
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "points ledger not reachable yet, retrying")]
     public static partial void LedgerWaiting(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "no token key configured (FANVOTE_TOKEN_KEYS): checking fans' tokens with the built-in development key. Set it in production.")]
-    public static partial void DevelopmentKey(ILogger logger);
-
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "credited {Points} points to {AccountId} for window {WindowId} ({Reason})")]
     public static partial void Credited(ILogger logger, long points, string accountId, string windowId, string reason);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "single credit of {Points} points for window {WindowId} refused: out of bounds or malformed")]
+    public static partial void CreditRefused(ILogger logger, string windowId, long points);
 }

@@ -1,4 +1,4 @@
-using FanVote.Ingress.Core;
+using FanVote.ServiceDefaults.Auth;
 using FanVote.Rewards.Adapters;
 using FanVote.Rewards.Payouts;
 using FanVote.ServiceDefaults;
@@ -16,25 +16,14 @@ public static class RewardsExtensions
             .Configure<IConfiguration>((o, c) =>
             {
                 o.ConnectionString = c["FANVOTE_PG_CONNECTION"] is { Length: > 0 } cs ? cs : o.ConnectionString;
-                o.TokenKeys = c["FANVOTE_TOKEN_KEYS"] is { Length: > 0 } k ? k : o.TokenKeys;
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.AddFanSessions();
+        builder.Services.ResolveOnStart<FanVote.Security.SessionTokens>();
         builder.Services.AddSingleton<RewardsMetrics>();
         builder.Services.AddSingleton<PostgresPointsLedger>();
         builder.Services.AddSingleton<PayoutService>();
-        builder.Services.AddSingleton(sp =>
-        {
-            var keys = SessionKeyRing.Parse(sp.GetRequiredService<IOptions<RewardsOptions>>().Value.TokenKeys, out var development);
-            if (development)
-            {
-                RewardsLog.DevelopmentKey(sp.GetRequiredService<ILogger<SessionTokens>>());
-            }
-
-            // The lifetime only matters for issuing; rewards only checks tokens.
-            return new SessionTokens(keys, TimeSpan.FromHours(12), sp.GetRequiredService<TimeProvider>());
-        });
         builder.Services.AddHostedService<LedgerStartup>();
         builder.Services.AddHealthChecks().AddDatabaseProbe("points-ledger", sp => sp.GetRequiredService<PostgresPointsLedger>().DataSource, "SELECT 1 FROM ledger_entries LIMIT 1", "the points ledger");
         return builder;

@@ -2,14 +2,11 @@ using System.ComponentModel.DataAnnotations;
 
 namespace FanVote.Rewards;
 
-/// <summary>Section "Rewards"; the connection string also comes from FANVOTE_PG_CONNECTION, the token keys from FANVOTE_TOKEN_KEYS.</summary>
+/// <summary>Section "Rewards"; the connection string also comes from FANVOTE_PG_CONNECTION, fans' token keys from FANVOTE_TOKEN_KEYS (the session scheme).</summary>
 public sealed class RewardsOptions
 {
     [Required(ErrorMessage = "Set FANVOTE_PG_CONNECTION (or Rewards:ConnectionString) to the PostgreSQL points ledger's Npgsql connection string.")]
     public string ConnectionString { get; set; } = "";
-
-    /// <summary>The keys fans' tokens are signed with (the same value ingress has). Empty = the development key.</summary>
-    public string TokenKeys { get; set; } = "";
 
     /// <summary>Most entries one statement page returns.</summary>
     [Range(1, 1000)]

@@ -12,6 +12,25 @@ public static class VoteIds
     /// </summary>
     public static (Guid Low, Guid High) Range(DateTimeOffset from, DateTimeOffset to) => (Bound(from, 0x00), Bound(to, 0xFF));
 
+    /// <summary>The Unix milliseconds a UUIDv7 carries (its first 48 bits), or null when <paramref name="id"/> is not a version 7 UUID.</summary>
+    public static long? MillisecondsOf(Guid id)
+    {
+        Span<byte> b = stackalloc byte[16];
+        id.TryWriteBytes(b, bigEndian: true, out _);
+        if (b[6] >> 4 != 7)
+        {
+            return null;
+        }
+
+        long ms = 0;
+        for (var i = 0; i < 6; i++)
+        {
+            ms = (ms << 8) | b[i];
+        }
+
+        return ms;
+    }
+
     private static Guid Bound(DateTimeOffset t, byte fill)
     {
         Span<byte> b = stackalloc byte[16];

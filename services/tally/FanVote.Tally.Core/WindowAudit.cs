@@ -5,8 +5,9 @@ namespace FanVote.Tally.Core;
 
 /// <summary>
 /// What the audit read from the ledger, in one snapshot: every ledger vote by candidate, the live tally, the counted
-/// votes (ledger minus excluded) by candidate, the exclusions by reason, and the Merkle root and voters digest over
-/// the counted votes.
+/// votes (ledger minus excluded) by candidate, the exclusions by reason, the Merkle root and voters digest over
+/// the counted votes, how many ledger votes are among the ones ingress sent without confirmation, and the votes tally
+/// quarantined for the window, by reason.
 /// </summary>
 public sealed record LedgerSnapshot(
     IReadOnlyDictionary<string, long> Ledger,
@@ -16,7 +17,9 @@ public sealed record LedgerSnapshot(
     string MerkleRoot,
     long Leaves,
     long Voters,
-    string VotersDigest);
+    string VotersDigest,
+    long UnconfirmedInLedger,
+    IReadOnlyDictionary<string, long> QuarantinedByReason);
 
 /// <summary>Turns an audit's snapshot into the certified result, digest included.</summary>
 public static class WindowAudit
@@ -30,7 +33,7 @@ public static class WindowAudit
     /// <summary>Reason for a flag that carried no reason code.</summary>
     public const string Unspecified = "unspecified";
 
-    public static CertifiedResult Certify(string windowId, IReadOnlyList<string> candidates, long accepted, LedgerSnapshot s, DateTimeOffset auditedAt)
+    public static CertifiedResult Certify(string windowId, IReadOnlyList<string> candidates, long accepted, string nonce, LedgerSnapshot s, DateTimeOffset auditedAt)
     {
         ArgumentNullException.ThrowIfNull(candidates);
         ArgumentNullException.ThrowIfNull(s);
@@ -58,6 +61,10 @@ public static class WindowAudit
             VoterChunks = (int)((s.Voters + VoterChunkSize - 1) / VoterChunkSize),
             VotersDigest = s.VotersDigest,
             AuditedAt = DateTimeOffset.FromUnixTimeMilliseconds(auditedAt.ToUnixTimeMilliseconds()),
+            Unconfirmed = s.UnconfirmedInLedger,
+            Quarantined = s.QuarantinedByReason.Values.Sum(),
+            QuarantinedByReason = s.QuarantinedByReason,
+            AuditNonce = nonce,
             Digest = "",
         };
         return result with { Digest = CertifiedDigest.Compute(result) };

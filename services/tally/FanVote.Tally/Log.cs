@@ -11,14 +11,8 @@ internal static partial class TallyLog
     [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "batch of {Count} votes not stored; the sidecar will redeliver it")]
     public static partial void BatchFailed(ILogger logger, Exception exception, int count);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "vote entry {EntryId} can never be stored and goes to the dead-letter topic: {Reason}")]
-    public static partial void Undecodable(ILogger logger, string entryId, string reason);
-
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "publishing {Count} tally snapshots failed; will retry")]
     public static partial void PublishFailed(ILogger logger, Exception exception, int count);
-
-    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "vote {VoteId} reached the dead-letter topic: it exhausted its delivery retries and is NOT in the ledger")]
-    public static partial void DeadLetter(ILogger logger, string voteId);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "stored {Inserted} new votes ({Duplicates} duplicates) in {Ms} ms")]
     public static partial void BatchStored(ILogger logger, int inserted, int duplicates, double ms);
@@ -35,6 +29,12 @@ internal static partial class TallyLog
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "{Count} fraud flags for window {WindowId} arrived after its audit: stored, but the certified result stands")]
     public static partial void LateFlags(ILogger logger, int count, string windowId);
 
-    [LoggerMessage(EventId = 12, Level = LogLevel.Error, Message = "fraud flags for window {WindowId} reached the dead-letter topic: they exhausted their delivery retries and are NOT stored")]
-    public static partial void FlagDeadLetter(ILogger logger, string windowId);
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "{Count} votes quarantined (kept, never counted): {Reasons}")]
+    public static partial void Quarantined(ILogger logger, int count, string reasons);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "audit of window {WindowId} refused: {Reason}")]
+    public static partial void AuditRefused(ILogger logger, string windowId, string reason);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "audit queue full: the request for window {WindowId} is dropped (its requester asks again)")]
+    public static partial void AuditQueueFull(ILogger logger, string windowId);
 }

@@ -10,6 +10,7 @@ app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapVoteSubscriptions();
 app.MapFlagSubscriptions();
+app.MapWindowSubscriptions();
 app.MapWindowRequestSubscriptions();
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

@@ -1,4 +1,6 @@
+using FanVote.Security;
 using FanVote.ServiceDefaults;
+using FanVote.ServiceDefaults.Auth;
 using FanVote.Tally.Adapters;
 using FanVote.Tally.Core;
 
@@ -14,8 +16,13 @@ public static class TallyExtensions
             .Configure<IConfiguration>((o, c) => o.ConnectionString = c["FANVOTE_PG_CONNECTION"] is { Length: > 0 } cs ? cs : o.ConnectionString)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<TallyMetrics>();
+        builder.Services.AddSingleton(sp => new VoteSeal(sp.Key(builder.Configuration, VoteSeal.Setting, "vote-seal")));
+        builder.Services.AddSingleton(sp => new VoteScreen(sp.GetRequiredService<VoteSeal>()));
+        builder.Services.AddSingleton<Audit.AuditSigner>();
+        builder.Services.ResolveOnStart<Audit.AuditSigner>();
+        builder.Services.ResolveOnStart<VoteSeal>();
+        builder.Services.AddSingleton<PostgresWindows>();
         builder.Services.AddSingleton<PostgresVoteLedger>();
         builder.Services.AddSingleton<IVoteLedger>(sp => sp.GetRequiredService<PostgresVoteLedger>());
         builder.Services.AddSingleton<LiveTally>();

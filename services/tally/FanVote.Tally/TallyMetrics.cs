@@ -13,7 +13,7 @@ public sealed class TallyMetrics : IDisposable
         WriteLatency = _meter.CreateHistogram<double>("fanvote.tally.write_latency", unit: "ms", description: "COPY + insert + counts, one transaction");
         Inserted = _meter.CreateCounter<long>("fanvote.tally.votes_inserted", unit: "{vote}");
         Duplicates = _meter.CreateCounter<long>("fanvote.tally.votes_duplicate", unit: "{vote}", description: "Redelivered votes the ledger already had");
-        DeadLettered = _meter.CreateCounter<long>("fanvote.tally.votes_dead_lettered", unit: "{vote}");
+        Quarantined = _meter.CreateCounter<long>("fanvote.tally.votes_quarantined", unit: "{vote}", description: "Votes kept but never counted: no valid seal, outside the window, not a candidate, after the audit");
         Retried = _meter.CreateCounter<long>("fanvote.tally.batches_retried", unit: "{batch}");
         Snapshots = _meter.CreateCounter<long>("fanvote.tally.snapshots_published", unit: "{snapshot}");
         Flags = _meter.CreateCounter<long>("fanvote.tally.flags_stored", unit: "{vote}", description: "Fraud-flagged votes newly stored");
@@ -28,7 +28,7 @@ public sealed class TallyMetrics : IDisposable
 
     public Counter<long> Duplicates { get; }
 
-    public Counter<long> DeadLettered { get; }
+    public Counter<long> Quarantined { get; }
 
     public Counter<long> Retried { get; }
 

@@ -160,8 +160,7 @@ public sealed class DeliveryFaultTests(ITestOutputHelper output)
     /// <summary>fanvote.tally.batches_retried from the tally's Prometheus endpoint.</summary>
     private static async Task<double> RetriedBatchesAsync(TallyRig rig)
     {
-        using var http = new HttpClient();
-        var text = await http.GetStringAsync(new Uri(rig.Tally.BaseUrl + "/metrics"));
+        var text = await rig.Tally.Internal.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         return text.Split('\n')
             .Where(l => l.StartsWith("fanvote_tally_batches_retried", StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));

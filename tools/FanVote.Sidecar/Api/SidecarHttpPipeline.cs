@@ -21,7 +21,7 @@ public static class SidecarHttpPipeline
                 var exempt = path.StartsWith("/v1.0/healthz", StringComparison.Ordinal);
                 if (options.ApiToken is { } token && !exempt)
                 {
-                    if (!string.Equals(ctx.Request.Headers["dapr-api-token"].ToString(), token, StringComparison.Ordinal))
+                    if (!TokenMatches(ctx.Request.Headers["dapr-api-token"].ToString(), token))
                     {
                         ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
                         ctx.Response.ContentType = "text/plain";
@@ -34,7 +34,7 @@ public static class SidecarHttpPipeline
             }
             else if (options.ApiToken is { } token)
             {
-                if (!string.Equals(ctx.Request.Headers["dapr-api-token"].ToString(), token, StringComparison.Ordinal))
+                if (!TokenMatches(ctx.Request.Headers["dapr-api-token"].ToString(), token))
                 {
                     // gRPC: UNAUTHENTICATED (16) on every method, reflection included (§9).
                     ctx.Response.StatusCode = StatusCodes.Status200OK;
@@ -51,6 +51,16 @@ public static class SidecarHttpPipeline
                 SidecarLog.ApiCall(log, ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Response.StatusCode);
             }
         });
+    }
+
+    /// <summary>Constant time in the content and the length of both: SHA-256 of each, compared with FixedTimeEquals.</summary>
+    public static bool TokenMatches(string given, string expected)
+    {
+        ArgumentNullException.ThrowIfNull(given);
+        ArgumentNullException.ThrowIfNull(expected);
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(given)),
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(expected)));
     }
 
     /// <summary>Go's path.Clean: collapse repeated slashes, resolve . and .., no trailing slash.</summary>

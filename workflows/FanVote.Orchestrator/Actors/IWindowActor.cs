@@ -64,7 +64,7 @@ public sealed record WindowStatus(
 public sealed record CreateWindow(WindowDefinition Definition, bool StepByStep);
 
 /// <summary>The result of a create: the window, and whether this call created it.</summary>
-public sealed record CreateResult(WindowStatus? Status, bool Created, bool Conflict);
+public sealed record CreateResult(WindowStatus? Status, bool Created, bool Conflict, IReadOnlyDictionary<string, string[]>? Invalid = null);
 
 /// <summary>One actor per window (actor id = window id). Called with JSON (non-remoting) proxies.</summary>
 public interface IWindowActor : IActor

@@ -1,5 +1,6 @@
 using Dapr.Actors.Runtime;
 using FanVote.Contracts.Events;
+using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,8 @@ namespace FanVote.Orchestrator.Actors;
 /// as well, so a wake-up lost to a dead app (the sidecar gives up on a reminder tick after 3 retries) comes back.
 /// Reports from services are recorded (pure, in <see cref="WindowLifecycle"/>) and advance the window at once.
 /// </summary>
-public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindowAnnouncements announcements, IOptions<OrchestratorOptions> options, TimeProvider time, ILogger<WindowActor> log)
+public sealed class WindowActor(
+    ActorHost host, WindowWorkflow workflow, IWindowAnnouncements announcements, IOptions<OrchestratorOptions> options, AuditorKey auditor, TimeProvider time, ILogger<WindowActor> log)
     : Actor(host), IWindowActor, IRemindable
 {
     private const string StateKey = "window";
@@ -27,17 +29,32 @@ public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindow
         if (existing.HasValue)
         {
             var same = existing.Value.Definition.SameAs(definition) && existing.Value.StepByStep == request.StepByStep;
+            if (same && existing.Value.Phase < WindowPhase.Closed)
+            {
+                // The operator's retry of a create whose announcement may have been lost: announce again (same event id).
+                await announcements.ScheduledAsync(existing.Value.Definition, time.GetUtcNow(), CancellationToken.None);
+            }
+
             return new CreateResult(WindowStatus.From(existing.Value), Created: false, Conflict: !same);
         }
 
+        // Whoever calls the actor (the operator API, or anything else that reaches the actor route with the tokens),
+        // the definition is checked here: the actor never holds a window the operator API would refuse.
         var now = time.GetUtcNow();
+        if (definition.Validate(now) is { Count: > 0 } errors)
+        {
+            return new CreateResult(null, Created: false, Conflict: false, Invalid: errors);
+        }
+
         var state = WindowLifecycle.Create(definition, now, request.StepByStep);
-        await announcements.ScheduledAsync(definition, now, CancellationToken.None);
 
         // The reminder before the save: a window saved without its reminder would never open. A reminder without a
         // saved window (a crash in between) finds nothing and removes itself; the operator's retry creates it again.
+        // The announcement after the save: ingress never enforces a window the orchestrator does not hold (a failed
+        // announcement is repeated by the operator's retry, above, and by the open step).
         await ArmAsync(state.Progress.NextAttemptAt);
         await SaveAsync(state);
+        await announcements.ScheduledAsync(definition, now, CancellationToken.None);
         OrchestratorLog.WindowCreated(log, definition.WindowId, definition.OpensAt, definition.ClosesAt);
         return new CreateResult(WindowStatus.From(state), Created: true, Conflict: false);
     }
@@ -72,7 +89,7 @@ public sealed class WindowActor(ActorHost host, WindowWorkflow workflow, IWindow
 
     public Task ReportPersistedAsync(PersistedVotesReported report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow()));
 
-    public Task ReportAuditedAsync(WindowAudited report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow()));
+    public Task ReportAuditedAsync(WindowAudited report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow(), auditor.Key));
 
     public Task ReportPaidAsync(RewardsPaid report) => RecordAsync(s => WindowLifecycle.Record(s, report, time.GetUtcNow()));
 

@@ -88,16 +88,22 @@ public sealed class DaprWindowRequests(DaprClient dapr) : IWindowRequests
             Seq = seq,
         }, cancellationToken);
 
-    public Task AuditAsync(string windowId, long seq, IReadOnlyList<string> candidates, long accepted, DateTimeOffset at, CancellationToken cancellationToken) =>
-        dapr.PublishTypedAsync(Topics.WindowRequests, EventTypes.AuditRequested, new AuditRequested
+    public Task AuditAsync(AuditRequest request, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return dapr.PublishTypedAsync(Topics.WindowRequests, EventTypes.AuditRequested, new AuditRequested
         {
-            EventId = EventIds.Stable(windowId, EventTypes.AuditRequested, Seq(seq)),
+            EventId = EventIds.Stable(request.WindowId, EventTypes.AuditRequested, Seq(request.Seq)),
             OccurredAt = at,
-            WindowId = windowId,
-            Seq = seq,
-            Candidates = candidates,
-            Accepted = accepted,
+            WindowId = request.WindowId,
+            Seq = request.Seq,
+            Candidates = request.Candidates,
+            Accepted = request.Accepted,
+            Unconfirmed = request.Unconfirmed,
+            Nonce = request.Nonce,
+            ClosesAt = request.ClosesAt,
         }, cancellationToken);
+    }
 
     public Task PayoutAsync(string windowId, long seq, PayoutRules rules, CertifiedResult certified, DateTimeOffset at, CancellationToken cancellationToken)
     {

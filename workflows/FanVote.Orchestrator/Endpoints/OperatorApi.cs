@@ -1,10 +1,9 @@
-using System.Security.Cryptography;
-using System.Text;
 using Dapr.Actors;
 using Dapr.Actors.Client;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
 using FanVote.Orchestrator.Actors;
+using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -12,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace FanVote.Orchestrator;
 
 /// <summary>
-/// The operator API, guarded by the X-Operator-Key header: create a window, read its status (each step with time
+/// The operator API, for operators only (the operator key in X-Operator-Key, checked by the shared operator scheme): create a window, read its status (each step with time
 /// and outcome, the step under way), its audit report and its certified result.
 /// </summary>
 public static class OperatorApi
@@ -24,12 +23,12 @@ public static class OperatorApi
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var windows = app.MapGroup("/v1/windows").AddEndpointFilter(RequireOperatorKey);
-        windows.MapPost("", CreateAsync);
-        windows.MapGet("/{windowId}", GetAsync);
-        windows.MapPost("/{windowId}/continue", ContinueAsync);
-        windows.MapGet("/{windowId}/audit", async (string windowId) => await FromCertifiedAsync(windowId, s => AuditReport.From(s.Certified!)));
-        windows.MapGet("/{windowId}/certified", async (string windowId) => await FromCertifiedAsync(windowId, s => s.Certified!));
+        var windows = app.MapGroup("/v1/windows").RequireOperator();
+        windows.MapPost("", CreateAsync).WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(64 * 1024));
+        windows.MapGet("/{windowId:id}", GetAsync);
+        windows.MapPost("/{windowId:id}/continue", ContinueAsync);
+        windows.MapGet("/{windowId:id}/audit", async (string windowId) => await FromCertifiedAsync(windowId, s => AuditReport.From(s.Certified!)));
+        windows.MapGet("/{windowId:id}/certified", async (string windowId) => await FromCertifiedAsync(windowId, s => s.Certified!));
         return app;
     }
 
@@ -52,6 +51,11 @@ public static class OperatorApi
 
         var result = await Proxy(definition.WindowId).InvokeMethodAsync<CreateWindow, CreateResult>(
             nameof(IWindowActor.CreateAsync), new CreateWindow(definition, body.StepByStep ?? false));
+        if (result.Invalid is { Count: > 0 } invalid)
+        {
+            return TypedResults.ValidationProblem(invalid, detail: "The window definition has mistakes; fix the fields listed in 'errors' and send it again.");
+        }
+
         if (result.Conflict)
         {
             return TypedResults.Problem(
@@ -107,22 +111,4 @@ public static class OperatorApi
 
     private static ActorProxy Proxy(string windowId) =>
         ActorProxy.Create(new ActorId(windowId), nameof(WindowActor), new ActorProxyOptions { JsonSerializerOptions = FanVoteJson.Options });
-
-    private static async ValueTask<object?> RequireOperatorKey(EndpointFilterInvocationContext ctx, EndpointFilterDelegate next)
-    {
-        var http = ctx.HttpContext;
-        var expected = http.RequestServices.GetRequiredService<IOptions<OrchestratorOptions>>().Value.OperatorKey;
-        var given = http.Request.Headers["X-Operator-Key"].ToString();
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected)))
-        {
-            OrchestratorLog.OperatorRefused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FanVote.Orchestrator.OperatorApi"),
-                given.Length == 0 ? "no X-Operator-Key" : "wrong X-Operator-Key");
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status401Unauthorized,
-                title: "Operator key required",
-                detail: "Send the operator key in the X-Operator-Key header (./fanvote up prints the local one).");
-        }
-
-        return await next(ctx);
-    }
 }

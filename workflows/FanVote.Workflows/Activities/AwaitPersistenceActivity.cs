@@ -31,7 +31,7 @@ public sealed class AwaitPersistenceActivity(IWindowRequests requests, Lifecycle
         var persisted = input.Reports.Persisted.Where(p => p.At >= settled).ToList();
         if (accepted is not null && persisted.Count == 2 && persisted[0].Count == persisted[1].Count && persisted[1].Count >= accepted.Count)
         {
-            return ActivityResult.Finished(new DrainOutcome(accepted.Count, persisted[1].Count, now));
+            return ActivityResult.Finished(new DrainOutcome(accepted.Count, persisted[1].Count, now, accepted.Unconfirmed ?? [], accepted.UnconfirmedTruncated));
         }
 
         await requests.CountsAsync(input.WindowId, input.Attempt, now, cancellationToken);

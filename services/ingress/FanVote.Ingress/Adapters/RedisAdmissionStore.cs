@@ -68,22 +68,27 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
         return out
         """;
 
-    // KEYS: n account hashes, then n accepted-counter keys (same order). ARGV: n idempotency fields, then n
-    // committed records. A vote is counted only when its record was still pending, so a commit repeated after a
-    // lost reply counts nothing.
+    // KEYS: n account hashes, then n accepted-counter keys, then n unconfirmed sets (same order). ARGV: n idempotency
+    // fields, then n committed records, then n vote ids. A vote is counted only when its record was still pending, so
+    // a commit repeated after a lost reply counts nothing; a counted vote leaves the unconfirmed set (where a retry
+    // after a 503 finds it).
     private const string CommitScript = """
-        local n = #KEYS / 2
+        local n = #KEYS / 3
         local counts = {}
         for i = 1, n do
           if redis.call('HGET', KEYS[i], ARGV[i]) ~= ARGV[n + i] then
             redis.call('HSET', KEYS[i], ARGV[i], ARGV[n + i])
             local c = KEYS[n + i]
             counts[c] = (counts[c] or 0) + 1
+            redis.call('SREM', KEYS[2 * n + i], ARGV[2 * n + i])
           end
         end
         for c, x in pairs(counts) do redis.call('INCRBY', c, tostring(x)) end
         return n
         """;
+
+    /// <summary>Unconfirmed votes are kept this long: long enough for any drain and audit, even one held for days.</summary>
+    private static readonly TimeSpan UnconfirmedKeptFor = TimeSpan.FromDays(14);
 
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
@@ -102,6 +107,8 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
     }
 
     public static string AcceptedKey(string windowId) => $"ingress:accepted:{windowId}";
+
+    public static string UnconfirmedKey(string windowId) => $"ingress:unconfirmed:{windowId}";
 
     public Task<AdmissionResult> AdmitAsync(AdmissionRequest request, CancellationToken cancellationToken)
     {
@@ -130,18 +137,56 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
         }
 
         var n = votes.Count;
-        var keys = new RedisKey[n * 2];
-        var args = new RedisValue[n * 2];
+        var keys = new RedisKey[n * 3];
+        var args = new RedisValue[n * 3];
         for (var i = 0; i < n; i++)
         {
             var v = votes[i];
             keys[i] = AccountKey(v.WindowId, v.AccountId);
             keys[n + i] = AcceptedKey(v.WindowId);
+            keys[(2 * n) + i] = UnconfirmedKey(v.WindowId);
             args[i] = IdempotencyField(v.IdempotencyKey);
             args[n + i] = (v.Record with { Committed = true }).Serialize();
+            args[(2 * n) + i] = v.Record.VoteId.ToString("N");
         }
 
         await _redis.GetDatabase().ScriptEvaluateAsync(CommitScript, keys, args).WaitAsync(cancellationToken);
+    }
+
+    public async Task MarkUnconfirmedAsync(IReadOnlyList<(string WindowId, Guid VoteId)> votes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var db = _redis.GetDatabase();
+        foreach (var group in votes.GroupBy(v => v.WindowId, StringComparer.Ordinal))
+        {
+            var key = UnconfirmedKey(group.Key);
+            await db.SetAddAsync(key, [.. group.Select(v => (RedisValue)v.VoteId.ToString("N"))]).WaitAsync(cancellationToken);
+            await db.KeyExpireAsync(key, UnconfirmedKeptFor).WaitAsync(cancellationToken);
+        }
+    }
+
+    public async Task<(IReadOnlyList<Guid> VoteIds, bool Truncated)> UnconfirmedAsync(string windowId, int max, CancellationToken cancellationToken)
+    {
+        var db = _redis.GetDatabase();
+        var key = UnconfirmedKey(windowId);
+        var count = await db.SetLengthAsync(key).WaitAsync(cancellationToken);
+        if (count == 0)
+        {
+            return ([], false);
+        }
+
+        var ids = new List<Guid>((int)Math.Min(count, max));
+        await foreach (var m in db.SetScanAsync(key, pageSize: 1000).WithCancellation(cancellationToken))
+        {
+            if (ids.Count == max)
+            {
+                break;
+            }
+
+            ids.Add(Guid.ParseExact((string)m!, "N"));
+        }
+
+        return (ids, count > max);
     }
 
     public async ValueTask DisposeAsync()

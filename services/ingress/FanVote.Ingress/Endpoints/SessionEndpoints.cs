@@ -1,10 +1,20 @@
+using System.Globalization;
+using FanVote.Contracts;
 using FanVote.Ingress.Adapters;
 using FanVote.Ingress.Core;
+using FanVote.Security;
+using FanVote.ServiceDefaults;
+using FanVote.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace FanVote.Ingress;
 
-/// <summary>Guest and one-time-passcode sign-in; both end in a signed token checked locally on every vote.</summary>
+/// <summary>
+/// Guest and one-time-passcode sign-in (public, limited per address and network, passcodes also per contact), and the
+/// renewal of a valid session; all end in a signed token that is the fan's whole identity, checked locally on every
+/// vote. Bodies are at most 4 KB; ids and contacts with control characters are refused.
+/// </summary>
 public static class SessionEndpoints
 {
     public sealed record GuestRequest(string? DeviceId);
@@ -13,55 +23,70 @@ public static class SessionEndpoints
 
     public sealed record OtpVerifyRequest(string? Phone, string? Email, string? Code, string? DeviceId);
 
-    public sealed record TokenResponse(string Token);
+    public sealed record TokenResponse(string Token, DateTimeOffset ExpiresAt);
 
     public static WebApplication MapSessionEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/sessions/guest", GuestAsync);
-        app.MapPost("/v1/sessions/otp", RequestOtpAsync);
-        app.MapPost("/v1/sessions/otp/verify", VerifyOtpAsync);
+        var limit = new RequestSizeLimitAttribute(IngressOptions.MaxSmallBody);
+        app.MapPost("/v1/sessions/guest", GuestAsync).AllowAnonymous().WithMetadata(limit);
+        app.MapPost("/v1/sessions/otp", RequestOtpAsync).AllowAnonymous().WithMetadata(limit);
+        app.MapPost("/v1/sessions/otp/verify", VerifyOtpAsync).AllowAnonymous().WithMetadata(limit);
+        app.MapPost("/v1/sessions/refresh", RefreshAsync).RequireFan().WithMetadata(limit);
         return app;
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GuestAsync(GuestRequest? body, IngressKeys keys, RedisAccounts accounts)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GuestAsync(GuestRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts)
     {
         if (DeviceProblem(body?.DeviceId) is { } problem)
         {
             return problem;
         }
 
-        var account = keys.Accounts.ForGuest(body!.DeviceId!);
-        var created = await accounts.CreatedAtAsync(account);
-        return TypedResults.Ok(new TokenResponse(keys.Tokens.Issue(account, body.DeviceId!, SessionKind.Guest, created)));
+        var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
+        if (await accounts.GuestSignInAsync(ip, IpPrefix.Of(ip)) is { } limited)
+        {
+            return TooMany(ctx, limited, "Wait, or sign in with a one-time passcode.");
+        }
+
+        var device = body!.DeviceId!.Trim();
+        var account = keys.Accounts.ForGuest(device);
+        return Issue(tokens, account, device, SessionKind.Guest, await accounts.CreatedAtAsync(account));
     }
 
-    private static async Task<Results<Accepted, ProblemHttpResult>> RequestOtpAsync(OtpRequest? body, RedisAccounts accounts, IOtpNotifier notifier, CancellationToken ct)
+    private static async Task<Results<Accepted, ProblemHttpResult>> RequestOtpAsync(OtpRequest? body, HttpContext ctx, RedisAccounts accounts, IOtpNotifier notifier, CancellationToken ct)
     {
         if (Contact(body?.Phone, body?.Email) is not { } contact)
         {
-            return Bad("Send either \"phone\" (international format, e.g. +82 10 1234 5678) or \"email\".");
+            return Bad("Send either \"phone\" (international format, e.g. +82 10 1234 5678) or \"email\" (at most 254 characters, no control characters).");
         }
 
-        var code = await accounts.IssueOtpAsync(contact);
+        var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
+        if (await accounts.OtpRequestAsync(contact, ip, IpPrefix.Of(ip)) is { } limited)
+        {
+            return TooMany(ctx, limited, "Use the passcode you already have, or try again later.");
+        }
+
+        var (code, wait) = await accounts.IssueOtpAsync(contact);
         if (code is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Passcode already sent",
-                detail: $"A passcode was sent less than {RedisAccounts.OtpResendAfter.TotalSeconds:0} seconds ago. Use it, or wait before asking for a new one.");
+            ctx.Response.Headers.RetryAfter = Seconds(wait);
+            return Problems.Of(StatusCodes.Status429TooManyRequests, "Passcode already sent",
+                $"A passcode was sent recently. Use it, or ask for a new one in {Seconds(wait)} seconds.");
         }
 
         await notifier.SendAsync(contact, code, ct);
         return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> VerifyOtpAsync(OtpVerifyRequest? body, IngressKeys keys, RedisAccounts accounts)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> VerifyOtpAsync(OtpVerifyRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts)
     {
         if (Contact(body?.Phone, body?.Email) is not { } contact)
         {
             return Bad("Send the same \"phone\" or \"email\" the passcode was sent to.");
         }
 
-        if (string.IsNullOrWhiteSpace(body!.Code))
+        if (body!.Code is not { Length: > 0 and <= 16 } code || !code.Trim().All(char.IsAsciiDigit))
         {
             return Bad("Send the 6-digit passcode as \"code\".");
         }
@@ -71,31 +96,64 @@ public static class SessionEndpoints
             return problem;
         }
 
-        switch (await accounts.CheckOtpAsync(contact, body.Code.Trim()))
+        var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
+        if (await accounts.OtpVerifyAsync(ip, IpPrefix.Of(ip)) is { } limited)
+        {
+            return TooMany(ctx, limited, "Wait before trying another passcode.");
+        }
+
+        switch (await accounts.CheckOtpAsync(contact, code.Trim()))
         {
             case OtpCheck.Valid:
                 var account = keys.Accounts.ForContact(contact);
-                var created = await accounts.CreatedAtAsync(account);
-                return TypedResults.Ok(new TokenResponse(keys.Tokens.Issue(account, body.DeviceId!, SessionKind.Otp, created)));
+                return Issue(tokens, account, body.DeviceId!.Trim(), SessionKind.Otp, await accounts.CreatedAtAsync(account));
             case OtpCheck.Wrong:
-                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Wrong passcode", detail: "That passcode is not right. Check it and try again.");
+                return Problems.Of(StatusCodes.Status401Unauthorized, "Wrong passcode", "That passcode is not right. Check it and try again.");
             case OtpCheck.TooManyAttempts:
-                return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many attempts", detail: "Too many wrong passcodes. Ask for a new one.");
+                return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many attempts", "Too many wrong passcodes. Ask for a new one.");
             default:
-                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Passcode expired", detail: "This passcode has expired or was never sent. Ask for a new one.");
+                return Problems.Of(StatusCodes.Status401Unauthorized, "Passcode expired", "This passcode has expired or was never sent. Ask for a new one.");
         }
     }
 
-    private static string? Contact(string? phone, string? email) =>
-        !string.IsNullOrWhiteSpace(email) && email.Contains('@', StringComparison.Ordinal) && email.Length <= 254 ? AccountIds.NormalizeContact(email)
-        : !string.IsNullOrWhiteSpace(phone) && AccountIds.NormalizeContact(phone) is { Length: >= 8 and <= 16 } p && p.StartsWith('+') ? p
-        : null;
+    /// <summary>A valid session gets a fresh token for the same account and device (no sign-in needed while it is valid).</summary>
+    private static Ok<TokenResponse> RefreshAsync(HttpContext ctx, SessionTokens tokens)
+    {
+        var fan = ctx.Fan();
+        return Issue(tokens, fan.AccountId, fan.DeviceId, fan.Kind, fan.AccountCreatedAt);
+    }
+
+    private static Ok<TokenResponse> Issue(SessionTokens tokens, string account, string device, SessionKind kind, DateTimeOffset created)
+    {
+        var (token, expires) = tokens.IssueWithExpiry(account, device, kind, created);
+        return TypedResults.Ok(new TokenResponse(token, expires));
+    }
+
+    private static string? Contact(string? phone, string? email)
+    {
+        if (!string.IsNullOrWhiteSpace(email))
+        {
+            return email.Contains('@', StringComparison.Ordinal) && email.Length <= 254 && !Ids.HasControlCharacters(email) && !email.Trim().Contains(' ', StringComparison.Ordinal)
+                ? AccountIds.NormalizeContact(email)
+                : null;
+        }
+
+        return !string.IsNullOrWhiteSpace(phone) && phone.Length <= 32 && !Ids.HasControlCharacters(phone)
+            && AccountIds.NormalizeContact(phone) is { Length: >= 8 and <= 16 } p && p.StartsWith('+') ? p : null;
+    }
 
     private static ProblemHttpResult? DeviceProblem(string? deviceId) =>
-        string.IsNullOrWhiteSpace(deviceId) || deviceId.Length > 128
-            ? Bad("Send \"deviceId\": a stable identifier of this device or app install, at most 128 characters.")
+        string.IsNullOrWhiteSpace(deviceId) || deviceId.Trim().Length > 128 || Ids.HasControlCharacters(deviceId)
+            ? Bad("Send \"deviceId\": a stable identifier of this device or app install, at most 128 characters, without control characters.")
             : null;
 
-    private static ProblemHttpResult Bad(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request", detail: detail);
+    private static ProblemHttpResult TooMany(HttpContext ctx, SignInLimited limited, string advice)
+    {
+        ctx.Response.Headers.RetryAfter = Seconds(limited.RetryAfter);
+        return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many sign-ins", $"{limited.Reason}. {advice} Try again in {Seconds(limited.RetryAfter)} seconds.");
+    }
+
+    private static string Seconds(TimeSpan t) => Math.Max(1, Math.Ceiling(t.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    private static ProblemHttpResult Bad(string detail) => Problems.Of(StatusCodes.Status400BadRequest, "Invalid request", detail);
 }

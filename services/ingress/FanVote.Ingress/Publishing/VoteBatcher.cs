@@ -13,7 +13,7 @@ namespace FanVote.Ingress.Publishing;
 /// one Redis call, and only then is each request released. A failed entry, call or commit fails just those
 /// requests (503; a retry with the same Idempotency-Key republishes the same vote id, which counts once).
 /// </summary>
-public sealed class VoteBatcher : BackgroundService
+public sealed class VoteBatcher : BackgroundService, IVotePublisher
 {
     private readonly GroupCommit<Pending> _queue;
     private readonly DaprClient _dapr;
@@ -85,15 +85,27 @@ public sealed class VoteBatcher : BackgroundService
                 ? null
                 : response.FailedEntries.Select(f => f.Entry.EventData).ToHashSet(ReferenceEqualityComparer.Instance);
             var stored = failed is null ? live : live.FindAll(p => !failed.Contains(p.Vote));
-            await _admission.CommitAsync([.. stored.Select(p => p.Commit)], timeout.Token);
-            foreach (var p in live)
+            if (failed is not null)
             {
-                p.Done.TrySetResult(failed is null || !failed.Contains(p.Vote));
+                // The sidecar says these did not go through; they count as unconfirmed all the same (a broker may
+                // have taken an entry whose answer was lost), which only lets the audit explain them if they landed.
+                await MarkUnconfirmedAsync(live.FindAll(p => failed.Contains(p.Vote)), stop);
+                foreach (var p in live.Where(p => failed.Contains(p.Vote)))
+                {
+                    p.Done.TrySetResult(false);
+                }
+            }
+
+            await _admission.CommitAsync([.. stored.Select(p => p.Commit)], timeout.Token);
+            foreach (var p in stored)
+            {
+                p.Done.TrySetResult(true);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
         {
             IngressLog.PublishFailed(_log, e, live.Count);
+            await MarkUnconfirmedAsync(live.FindAll(p => !p.Done.Task.IsCompleted), stop);
             foreach (var p in live)
             {
                 p.Done.TrySetResult(false);
@@ -102,6 +114,29 @@ public sealed class VoteBatcher : BackgroundService
 
         _metrics.BatchSize.Record(live.Count);
         _metrics.PublishLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>
+    /// Before their 503: the votes of a batch that reached the publish call without a confirmation are recorded as
+    /// unconfirmed (a failure here is logged; the audit will then refuse to explain such a vote, never count it silently).
+    /// </summary>
+    private async Task MarkUnconfirmedAsync(List<Pending> votes, CancellationToken stop)
+    {
+        if (votes.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            timeout.CancelAfter(_options.AckTimeout);
+            await _admission.MarkUnconfirmedAsync([.. votes.Select(p => (p.Vote.WindowId, p.Vote.VoteId))], timeout.Token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+        {
+            IngressLog.UnconfirmedNotRecorded(_log, e, votes.Count);
+        }
     }
 
     private sealed class Pending(VoteAccepted vote, VoteCommit commit, long queued)

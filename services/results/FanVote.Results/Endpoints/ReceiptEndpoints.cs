@@ -3,19 +3,25 @@ using FanVote.Contracts.Events;
 using FanVote.Results.Receipts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
+using FanVote.ServiceDefaults.Auth;
+
 namespace FanVote.Results;
 
 /// <summary>
-/// A window's certified result and the inclusion proof of one vote. The proof is checked by the fan against the
+/// Public: a window's certified result (signed by the auditor), the inclusion proof of one vote, and the auditor's public key. The proof is checked by the fan against the
 /// certified root they got elsewhere (README: "Verify a receipt"; `./fanvote receipt verify`), not against this server.
 /// </summary>
 public static class ReceiptEndpoints
 {
+    /// <summary>The auditor's public key, as results checks certified results with it; compare its id with the operator's announcement.</summary>
+    public sealed record CertificationKey(string KeyId, string PublicKeyPem, string Algorithm);
+
     public static WebApplication MapReceiptEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/v1/windows/{windowId}/certified", GetCertifiedAsync);
-        app.MapGet("/v1/windows/{windowId}/receipts/{voteId}", GetReceiptAsync);
+        app.MapGet("/v1/windows/{windowId:id}/certified", GetCertifiedAsync).AllowAnonymous();
+        app.MapGet("/v1/windows/{windowId:id}/receipts/{voteId}", GetReceiptAsync).AllowAnonymous();
+        app.MapGet("/v1/certification-key", (AuditorKey key) => TypedResults.Ok(new CertificationKey(key.KeyId, key.Pem, "ECDSA P-256, SHA-256, IEEE P1363 signature over \"fanvote-certified-result-signature-v1\\n\" + the digest"))).AllowAnonymous();
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Reflection;
 using FanVote.Results.Core;
 using FanVote.Results.Streaming;
 using Microsoft.AspNetCore.Http.HttpResults;
+using FanVote.ServiceDefaults;
 using Microsoft.Net.Http.Headers;
 
 namespace FanVote.Results;
@@ -20,10 +21,10 @@ public static class ResultsEndpoints
     public static WebApplication MapResultsEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/", () => TypedResults.Bytes(PageHtml.Value, "text/html; charset=utf-8"));
-        app.MapGet("/v1/windows", (ResultsBoard board) => TypedResults.Ok(board.All().Select(ResultsJson.From)));
-        app.MapGet("/v1/windows/{windowId}/results", GetResults);
-        app.MapGet("/v1/windows/{windowId}/results/stream", StreamAsync);
+        app.MapGet("/", () => TypedResults.Bytes(PageHtml.Value, "text/html; charset=utf-8")).AllowAnonymous();
+        app.MapGet("/v1/windows", (ResultsBoard board) => TypedResults.Ok(board.All().Select(ResultsJson.From))).AllowAnonymous();
+        app.MapGet("/v1/windows/{windowId:id}/results", GetResults).AllowAnonymous();
+        app.MapGet("/v1/windows/{windowId:id}/results/stream", StreamAsync).AllowAnonymous();
         return app;
     }
 
@@ -56,6 +57,15 @@ public static class ResultsEndpoints
             return;
         }
 
+        var client = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
+        if (!hub.TryOpen(client))
+        {
+            ctx.Response.Headers.RetryAfter = "10";
+            await Problems.Of(StatusCodes.Status429TooManyRequests, "Too many live streams",
+                $"This address has {hub.MaxStreamsPerClient} live streams open already. Close one, or poll GET /v1/windows/{windowId}/results instead.").ExecuteAsync(ctx);
+            return;
+        }
+
         ctx.Response.Headers.ContentType = "text/event-stream";
         ctx.Response.Headers.CacheControl = "no-cache, no-transform";
         ctx.Response.Headers["X-Accel-Buffering"] = "no";
@@ -85,6 +95,7 @@ public static class ResultsEndpoints
         finally
         {
             hub.Unsubscribe(windowId, channel);
+            hub.Close(client);
         }
     }
 

@@ -19,17 +19,53 @@ public sealed class ResultsHub : BackgroundService
     private static readonly byte[] Heartbeat = Encoding.UTF8.GetBytes(": keep-alive\n\n");
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Channel<byte[]>, byte>> _streams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _perClient = new(StringComparer.Ordinal);
     private readonly Meter _meter = new("FanVote.Results");
     private readonly Counter<long> _frames;
     private int _open;
 
-    public ResultsHub()
+    public ResultsHub(Microsoft.Extensions.Options.IOptions<ResultsOptions> options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        MaxStreamsPerClient = options.Value.MaxStreamsPerClient;
         _meter.CreateObservableUpDownCounter("fanvote.results.open_streams", () => Volatile.Read(ref _open), unit: "{stream}", description: "Open SSE streams");
         _frames = _meter.CreateCounter<long>("fanvote.results.frames_fanned_out", unit: "{frame}");
     }
 
     public int OpenStreams => Volatile.Read(ref _open);
+
+    /// <summary>Most streams one client address may hold open (a venue behind one NAT address needs some; a script needs none).</summary>
+    public int MaxStreamsPerClient { get; }
+
+    /// <summary>Counts a new stream of <paramref name="client"/>; false (nothing counted) when it holds the most already.</summary>
+    public bool TryOpen(string client)
+    {
+        while (true)
+        {
+            var n = _perClient.GetOrAdd(client, 0);
+            if (n >= MaxStreamsPerClient)
+            {
+                return false;
+            }
+
+            if (_perClient.TryUpdate(client, n + 1, n))
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>One stream of <paramref name="client"/> ended.</summary>
+    public void Close(string client)
+    {
+        while (_perClient.TryGetValue(client, out var n))
+        {
+            if (n <= 1 ? _perClient.TryRemove(new KeyValuePair<string, int>(client, n)) : _perClient.TryUpdate(client, n - 1, n))
+            {
+                return;
+            }
+        }
+    }
 
     public static byte[] Frame(ResultView view) =>
         Encoding.UTF8.GetBytes($"id: {view.Seq}\nevent: tally\ndata: {JsonSerializer.Serialize(ResultsJson.From(view), FanVoteJson.Options)}\n\n");

@@ -7,7 +7,10 @@ using FanVote.Results.Streaming;
 
 namespace FanVote.Results;
 
-/// <summary>`tally-updated` snapshots and the `WindowScheduled` facts of `window-events` (routed on the CloudEvent type).</summary>
+/// <summary>
+/// `tally-updated` snapshots (only tally publishes them) and the `WindowScheduled` facts of `window-events` (only the
+/// orchestrator), routed on the CloudEvent type; only the sidecar may call these routes.
+/// </summary>
 public static class ResultsSubscriptions
 {
     public static WebApplication MapResultsSubscriptions(this WebApplication app)
@@ -24,6 +27,11 @@ public static class ResultsSubscriptions
         }).WithTopic(ComponentNames.VoteBus, Topics.TallyUpdated);
         app.MapPost("/window-events/scheduled", (WindowScheduled e, ResultsBoard board, ResultsHub hub) =>
         {
+            if (!Ids.IsValid(e.WindowId) || e.Title.Length > 200 || e.Candidates.Count > 100 || e.Candidates.Any(c => !Ids.IsValid(c)))
+            {
+                return TypedResults.Ok(); // not a window the orchestrator makes (it validates every definition)
+            }
+
             board.Schedule(e.WindowId, e.Title, e.Candidates, e.OccurredAt);
             hub.Publish(board.Get(e.WindowId)!);
             return TypedResults.Ok();

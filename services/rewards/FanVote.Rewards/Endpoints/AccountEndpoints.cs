@@ -1,4 +1,5 @@
-using FanVote.Ingress.Core;
+using FanVote.ServiceDefaults;
+using FanVote.ServiceDefaults.Auth;
 using FanVote.Rewards.Adapters;
 using FanVote.Rewards.Core;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -8,7 +9,8 @@ namespace FanVote.Rewards;
 
 /// <summary>
 /// The signed-in fan's points: `GET /v1/me/balance` and `GET /v1/me/statement?before=SEQ&amp;limit=N` (newest first,
-/// each line with the balance after it). The token is the one ingress issued, checked here with the same keys.
+/// each line with the balance after it), for signed-in fans: the session scheme checks the token ingress issued with the
+/// same keys, and the account is the token's.
 /// </summary>
 public static class AccountEndpoints
 {
@@ -19,51 +21,35 @@ public static class AccountEndpoints
     public static WebApplication MapAccountEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/v1/me/balance", BalanceAsync);
-        app.MapGet("/v1/me/statement", StatementAsync);
+        app.MapGet("/v1/me/balance", BalanceAsync).RequireFan();
+        app.MapGet("/v1/me/statement", StatementAsync).RequireFan();
         return app;
     }
 
-    private static async Task<Results<Ok<BalanceResponse>, ProblemHttpResult>> BalanceAsync(HttpContext ctx, SessionTokens tokens, PostgresPointsLedger ledger, CancellationToken ct)
+    private static async Task<Ok<BalanceResponse>> BalanceAsync(HttpContext ctx, PostgresPointsLedger ledger, CancellationToken ct)
     {
-        if (SignedIn(ctx, tokens, out var claims) is { } problem)
-        {
-            return problem;
-        }
-
-        return TypedResults.Ok(new BalanceResponse(claims!.AccountId, await ledger.BalanceAsync(Accounts.Fan(claims.AccountId), ct)));
+        var fan = ctx.Fan();
+        return TypedResults.Ok(new BalanceResponse(fan.AccountId, await ledger.BalanceAsync(Accounts.Fan(fan.AccountId), ct)));
     }
 
     private static async Task<Results<Ok<StatementResponse>, ProblemHttpResult>> StatementAsync(
-        HttpContext ctx, long? before, int? limit, SessionTokens tokens, PostgresPointsLedger ledger, IOptions<RewardsOptions> options, CancellationToken ct)
+        HttpContext ctx, long? before, int? limit, PostgresPointsLedger ledger, IOptions<RewardsOptions> options, CancellationToken ct)
     {
-        if (SignedIn(ctx, tokens, out var claims) is { } problem)
-        {
-            return problem;
-        }
-
+        var claims = ctx.Fan();
         var max = options.Value.MaxStatementEntries;
         if (limit is < 1 || limit > max)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Bad limit", detail: $"limit must be between 1 and {max}.");
+            return Problems.Of(StatusCodes.Status400BadRequest, "Bad limit", $"limit must be between 1 and {max}.");
         }
 
-        var account = Accounts.Fan(claims!.AccountId);
+        if (before is < 1)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, "Bad before", "before is a statement line's seq (1 or more), as given in nextBefore.");
+        }
+
+        var account = Accounts.Fan(claims.AccountId);
         var take = limit ?? 50;
         var lines = await ledger.StatementAsync(account, before, take, ct);
         return TypedResults.Ok(new StatementResponse(claims.AccountId, await ledger.BalanceAsync(account, ct), lines, lines.Count == take ? lines[^1].Seq : null));
-    }
-
-    private static ProblemHttpResult? SignedIn(HttpContext ctx, SessionTokens tokens, out SessionClaims? claims)
-    {
-        var auth = ctx.Request.Headers.Authorization.ToString();
-        var error = tokens.Validate(auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? auth[7..].Trim() : null, out claims);
-        if (error == TokenError.None)
-        {
-            return null;
-        }
-
-        ctx.Response.Headers.WWWAuthenticate = "Bearer";
-        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not signed in", detail: SessionTokens.Explain(error));
     }
 }

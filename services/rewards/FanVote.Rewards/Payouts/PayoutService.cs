@@ -66,7 +66,7 @@ public sealed class PayoutService(PostgresPointsLedger ledger, DaprClient dapr, 
         {
             _asked[windowId] = now;
             RewardsLog.WaitingForVoters(log, windowId, here, needed);
-            await dapr.PublishTypedAsync(Topics.WindowRequests, EventTypes.CountedVotersRequested, new CountedVotersRequested
+            await dapr.PublishTypedAsync(Topics.VoterRequests, EventTypes.CountedVotersRequested, new CountedVotersRequested
             {
                 EventId = Guid.NewGuid(),
                 OccurredAt = time.GetUtcNow(),

@@ -9,10 +9,15 @@ namespace FanVote.Rewards;
 
 /// <summary>
 /// `reward-requests`: window payouts (PayoutRequested, routed on the CloudEvent type) and single credits
-/// (RewardRequested, the default route); `counted-voters`: the voters tally sends for a payout.
+/// (RewardRequested, the default route; at most <see cref="MaxSingleCredit"/> points); `counted-voters`: the voters tally
+/// sends for a payout. Only the sidecar may call these routes, and only the orchestrator (requests) and tally (voters)
+/// may publish these topics (pub/sub scopes).
 /// </summary>
 public static class RewardSubscriptions
 {
+    /// <summary>The most one single credit may carry (a window's per-vote points and bonus are bounded alike).</summary>
+    public const long MaxSingleCredit = 1_000_000;
+
     public static WebApplication MapRewardSubscriptions(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -23,9 +28,10 @@ public static class RewardSubscriptions
         }).ForEventType(Topics.RewardRequests, EventTypes.PayoutRequested);
         app.MapPost("/reward-requests", async (RewardRequested e, PostgresPointsLedger ledger, TimeProvider time, ILogger<PayoutService> log, CancellationToken ct) =>
         {
-            if (e.Points <= 0)
+            if (e.Points is <= 0 or > MaxSingleCredit || !FanVote.Contracts.Ids.IsValid(e.WindowId) || e.AccountId.Length is 0 or > 64 || e.Reason.Length is 0 or > 64)
             {
-                return Results.Ok(); // nothing to credit; retrying would not change that
+                RewardsLog.CreditRefused(log, e.WindowId, e.Points);
+                return Results.Ok(); // never a credit the lifecycle makes; retrying would not change that
             }
 
             if (await ledger.CreditAsync(e, time.GetUtcNow(), ct))

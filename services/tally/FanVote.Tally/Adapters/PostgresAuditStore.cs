@@ -4,6 +4,7 @@ using System.Text.Json;
 using FanVote.Certification;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
+using FanVote.Tally.Audit;
 using FanVote.Tally.Core;
 using Npgsql;
 using NpgsqlTypes;
@@ -12,11 +13,12 @@ namespace FanVote.Tally.Adapters;
 
 /// <summary>
 /// The audit beside the ledger, in tally's PostgreSQL: fraud flags (`vote_flags`), the counted votes of each audited
-/// window frozen at the audit (`audit_leaves`), and the stored result (`window_audits`). The first audit of a window
-/// is final: later requests get the stored result, so the receipts and the payout always match what was certified,
-/// whatever votes or flags arrive afterwards.
+/// window frozen at the audit (`audit_leaves`), and the stored, signed result (`window_audits`, created with the
+/// ledger). The first audit of a window is final: later requests get the stored result, so the receipts and the payout
+/// always match what was certified; a vote arriving afterwards is quarantined ("after-audit") by the ledger.
+/// The audit reads a window's votes by their key range (UUIDv7 minted at acceptance, within the window's bounds).
 /// </summary>
-public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
+public sealed class PostgresAuditStore(PostgresVoteLedger ledger, AuditSigner signer) : IDisposable
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS vote_flags (
@@ -31,11 +33,6 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
           flagged_at timestamptz NOT NULL,
           received_at timestamptz NOT NULL DEFAULT now());
         CREATE INDEX IF NOT EXISTS vote_flags_window_idx ON vote_flags (window_id);
-        CREATE TABLE IF NOT EXISTS window_audits (
-          window_id text PRIMARY KEY,
-          result text NOT NULL,
-          audited_at timestamptz NOT NULL,
-          chunks_published boolean NOT NULL DEFAULT false);
         CREATE TABLE IF NOT EXISTS audit_leaves (
           window_id text NOT NULL,
           vote_id uuid NOT NULL,
@@ -100,13 +97,16 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
     /// `audit_leaves`, recounts, compares with the live tally, hashes the Merkle tree and the voters, stores the result.
     /// A second call (a retried request, another tally instance) returns the stored result unchanged.
     /// </summary>
-    public async Task<CertifiedResult> AuditAsync(string windowId, IReadOnlyList<string> candidates, long accepted, DateTimeOffset now, CancellationToken ct)
+    public async Task<CertifiedResult> AuditAsync(TallyWindow window, long accepted, IReadOnlyList<Guid> unconfirmed, string nonce, DateTimeOffset now, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(window);
         await EnsureSchemaAsync(ct);
         await using var conn = await Db.OpenConnectionAsync(ct);
+        var windowId = window.WindowId;
 
-        // A session lock taken before the snapshot: a concurrent audit of the same window (another tally instance)
-        // finishes first, and this one then sees its stored result.
+        // A session lock taken before the snapshot, exclusive: a concurrent audit of the same window (another tally
+        // instance) finishes first, and this one then sees its stored result; a batch of votes for the window (which
+        // takes the lock shared) commits before the snapshot or waits for the audit and is then quarantined.
         await using (var lockCmd = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext('fanvote-audit:' || $1))", conn))
         {
             lockCmd.Parameters.AddWithValue(windowId);
@@ -115,7 +115,7 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
 
         try
         {
-            return await AuditLockedAsync(conn, windowId, candidates, accepted, now, ct);
+            return await AuditLockedAsync(conn, window, accepted, unconfirmed, nonce, now, ct);
         }
         finally
         {
@@ -125,8 +125,13 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
         }
     }
 
-    private static async Task<CertifiedResult> AuditLockedAsync(NpgsqlConnection conn, string windowId, IReadOnlyList<string> candidates, long accepted, DateTimeOffset now, CancellationToken ct)
+    private async Task<CertifiedResult> AuditLockedAsync(
+        NpgsqlConnection conn, TallyWindow window, long accepted, IReadOnlyList<Guid> unconfirmed, string nonce, DateTimeOffset now, CancellationToken ct)
     {
+        var windowId = window.WindowId;
+        var candidates = window.Candidates;
+        var (low, high) = VoteIds.Range(window.OpensAt, window.ClosesAt);
+        object[] range = [windowId, low, high];
         await using var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
         await using (var existing = new NpgsqlCommand("SELECT result FROM window_audits WHERE window_id = $1", conn, tx))
         {
@@ -137,28 +142,46 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
             }
         }
 
-        var live = await CountsAsync(conn, tx, "SELECT candidate_id, votes FROM vote_counts WHERE window_id = $1", windowId, null, ct);
-        var ledgerCounts = await CountsAsync(conn, tx, "SELECT candidate_id, count(*) FROM votes WHERE window_id = $1 GROUP BY 1", windowId, null, ct);
+        var live = await CountsAsync(conn, tx, "SELECT candidate_id, votes FROM vote_counts WHERE window_id = $1", [windowId], ct);
+        var ledgerCounts = await CountsAsync(conn, tx, "SELECT candidate_id, count(*) FROM votes WHERE vote_id BETWEEN $2 AND $3 AND window_id = $1 GROUP BY 1", range, ct);
         var excluded = await CountsAsync(conn, tx, $"""
-            SELECT f.reason, count(*) FROM votes v JOIN vote_flags f ON f.vote_id = v.vote_id WHERE v.window_id = $1 GROUP BY 1
+            SELECT f.reason, count(*) FROM votes v JOIN vote_flags f ON f.vote_id = v.vote_id WHERE v.vote_id BETWEEN $2 AND $3 AND v.window_id = $1 GROUP BY 1
             UNION ALL
             SELECT '{WindowAudit.UnknownCandidate}', count(*) FROM votes v
-            WHERE v.window_id = $1 AND v.candidate_id <> ALL($2) AND NOT EXISTS (SELECT 1 FROM vote_flags f WHERE f.vote_id = v.vote_id)
+            WHERE v.vote_id BETWEEN $2 AND $3 AND v.window_id = $1 AND v.candidate_id <> ALL($4)
+              AND NOT EXISTS (SELECT 1 FROM vote_flags f WHERE f.vote_id = v.vote_id)
             HAVING count(*) > 0
-            """, windowId, candidates, ct);
+            """, [.. range, candidates.ToArray()], ct);
         await using (var freeze = new NpgsqlCommand("""
             INSERT INTO audit_leaves (window_id, vote_id, candidate_id, account_id)
             SELECT v.window_id, v.vote_id, v.candidate_id, v.account_id FROM votes v
-            WHERE v.window_id = $1 AND v.candidate_id = ANY($2) AND NOT EXISTS (SELECT 1 FROM vote_flags f WHERE f.vote_id = v.vote_id)
+            WHERE v.vote_id BETWEEN $2 AND $3 AND v.window_id = $1 AND v.candidate_id = ANY($4)
+              AND NOT EXISTS (SELECT 1 FROM vote_flags f WHERE f.vote_id = v.vote_id)
             ON CONFLICT DO NOTHING
             """, conn, tx))
         {
-            freeze.Parameters.AddWithValue(windowId);
+            foreach (var p in range)
+            {
+                freeze.Parameters.Add(new NpgsqlParameter { Value = p });
+            }
+
             freeze.Parameters.Add(new NpgsqlParameter { Value = candidates.ToArray() });
             await freeze.ExecuteNonQueryAsync(ct);
         }
 
-        var counted = await CountsAsync(conn, tx, "SELECT candidate_id, count(*) FROM audit_leaves WHERE window_id = $1 GROUP BY 1", windowId, null, ct);
+        var counted = await CountsAsync(conn, tx, "SELECT candidate_id, count(*) FROM audit_leaves WHERE window_id = $1 GROUP BY 1", [windowId], ct);
+        var unconfirmedInLedger = 0L;
+        if (unconfirmed.Count > 0)
+        {
+            await using var u = new NpgsqlCommand("SELECT count(*) FROM votes WHERE vote_id = ANY($2) AND window_id = $1", conn, tx);
+            u.Parameters.AddWithValue(windowId);
+            u.Parameters.Add(new NpgsqlParameter { Value = unconfirmed.ToArray() });
+            unconfirmedInLedger = (long)(await u.ExecuteScalarAsync(ct))!;
+        }
+
+        var quarantined = await CountsAsync(conn, tx, """
+            SELECT reason, count(*) FROM quarantined_votes q WHERE q.window_id = $1 AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.vote_id = q.vote_id) GROUP BY 1
+            """, [windowId], ct);
         var tree = new MerkleRootBuilder();
         await foreach (var (id, candidate) in LeavesAsync(conn, tx, windowId, ct))
         {
@@ -178,8 +201,9 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
             }
         }
 
-        var snapshot = new LedgerSnapshot(ledgerCounts, live, counted, excluded, Convert.ToHexStringLower(tree.Root()), tree.Count, voters, digest.Finish());
-        var result = WindowAudit.Certify(windowId, candidates, accepted, snapshot, now);
+        var snapshot = new LedgerSnapshot(ledgerCounts, live, counted, excluded, Convert.ToHexStringLower(tree.Root()), tree.Count, voters, digest.Finish(),
+            unconfirmedInLedger, quarantined);
+        var result = signer.Sign(WindowAudit.Certify(windowId, candidates, accepted, nonce, snapshot, now));
         await using (var save = new NpgsqlCommand("INSERT INTO window_audits (window_id, result, audited_at) VALUES ($1, $2, $3)", conn, tx))
         {
             save.Parameters.AddWithValue(windowId);
@@ -287,13 +311,12 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger) : IDisposable
         }
     }
 
-    private static async Task<Dictionary<string, long>> CountsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, string windowId, IReadOnlyList<string>? candidates, CancellationToken ct)
+    private static async Task<Dictionary<string, long>> CountsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, object[] parameters, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        cmd.Parameters.AddWithValue(windowId);
-        if (candidates is not null)
+        foreach (var p in parameters)
         {
-            cmd.Parameters.Add(new NpgsqlParameter { Value = candidates.ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter { Value = p });
         }
 
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);

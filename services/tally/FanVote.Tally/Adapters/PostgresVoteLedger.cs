@@ -1,5 +1,5 @@
-using FanVote.Contracts;
 using FanVote.Tally.Core;
+using FanVote.Transport;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -44,6 +44,28 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
           persisted bigint NOT NULL,
           seq bigint NOT NULL,
           updated_at timestamptz NOT NULL);
+        CREATE TABLE IF NOT EXISTS windows (
+          window_id text PRIMARY KEY,
+          opens_at timestamptz NOT NULL,
+          closes_at timestamptz NOT NULL,
+          candidates text[] NOT NULL,
+          scheduled_at timestamptz NOT NULL DEFAULT now());
+        CREATE TABLE IF NOT EXISTS quarantined_votes (
+          vote_id uuid PRIMARY KEY,
+          window_id text NOT NULL,
+          candidate_id text NOT NULL,
+          account_id text NOT NULL,
+          device_id text NOT NULL,
+          ip text NOT NULL,
+          accepted_at timestamptz NOT NULL,
+          reason text NOT NULL,
+          quarantined_at timestamptz NOT NULL DEFAULT now());
+        CREATE INDEX IF NOT EXISTS quarantined_votes_window_idx ON quarantined_votes (window_id);
+        CREATE TABLE IF NOT EXISTS window_audits (
+          window_id text PRIMARY KEY,
+          result text NOT NULL,
+          audited_at timestamptz NOT NULL,
+          chunks_published boolean NOT NULL DEFAULT false);
         """;
 
     private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);
@@ -67,10 +89,11 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task<LedgerWriteResult> AppendAsync(IReadOnlyList<AcceptedVote> rows, CancellationToken cancellationToken)
+    public async Task<LedgerWriteResult> AppendAsync(IReadOnlyList<AcceptedVote> rows, IReadOnlyList<QuarantinedVote> quarantined, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        if (rows.Count == 0)
+        ArgumentNullException.ThrowIfNull(quarantined);
+        if (rows.Count == 0 && quarantined.Count == 0)
         {
             return new LedgerWriteResult(0, 0, []);
         }
@@ -88,20 +111,74 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
 
         try
         {
-            return await AppendNewAsync(unique, rows.Count, cancellationToken);
+            return await AppendNewAsync(unique, quarantined, rows.Count, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             // Some of the batch is in the ledger already: the merging path counts only what is new.
         }
 
-        return await AppendMergingAsync(unique, rows.Count, cancellationToken);
+        return await AppendMergingAsync(unique, quarantined, rows.Count, cancellationToken);
     }
 
-    private async Task<LedgerWriteResult> AppendNewAsync(List<AcceptedVote> rows, int received, CancellationToken cancellationToken)
+    /// <summary>
+    /// Within the batch's transaction: takes the audit lock of each of its windows in shared mode (in key order; the
+    /// audit takes it exclusively, so a batch and an audit of the same window never overlap), then moves the votes of
+    /// windows already audited to quarantine ("after-audit") and writes the quarantine.
+    /// </summary>
+    private static async Task<(List<AcceptedVote> Rows, int Quarantined)> GuardAsync(
+        NpgsqlConnection conn, NpgsqlTransaction tx, List<AcceptedVote> rows, IReadOnlyList<QuarantinedVote> quarantined, CancellationToken ct)
+    {
+        var windows = rows.Select(r => r.WindowId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var audited = new HashSet<string>(StringComparer.Ordinal);
+        if (windows.Length > 0)
+        {
+            await using var locks = new NpgsqlCommand(
+                "SELECT count(pg_advisory_xact_lock_shared(hashtext('fanvote-audit:' || w))) FROM (SELECT unnest($1::text[]) AS w ORDER BY 1) t", conn, tx);
+            locks.Parameters.Add(new NpgsqlParameter { Value = windows });
+            await locks.ExecuteNonQueryAsync(ct);
+            await using var done = new NpgsqlCommand("SELECT window_id FROM window_audits WHERE window_id = ANY($1)", conn, tx);
+            done.Parameters.Add(new NpgsqlParameter { Value = windows });
+            await using var r = await done.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                audited.Add(r.GetString(0));
+            }
+        }
+
+        var keep = audited.Count == 0 ? rows : rows.FindAll(v => !audited.Contains(v.WindowId));
+        var quarantine = audited.Count == 0 ? quarantined
+            : [.. quarantined, .. rows.Where(v => audited.Contains(v.WindowId)).Select(v => new QuarantinedVote(v, VoteScreen.AfterAudit))];
+        if (quarantine.Count > 0)
+        {
+            await using var q = new NpgsqlCommand("""
+                INSERT INTO quarantined_votes (vote_id, window_id, candidate_id, account_id, device_id, ip, accepted_at, reason)
+                SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[]) AS q(id)
+                WHERE NOT EXISTS (SELECT 1 FROM votes v WHERE v.vote_id = q.id)
+                ON CONFLICT (vote_id) DO NOTHING
+                """, conn, tx);
+            q.Parameters.Add(new NpgsqlParameter { Value = quarantine.Select(x => x.Vote.VoteId).ToArray() });
+            q.Parameters.Add(new NpgsqlParameter { Value = quarantine.Select(x => Clip(x.Vote.WindowId)).ToArray() });
+            q.Parameters.Add(new NpgsqlParameter { Value = quarantine.Select(x => Clip(x.Vote.CandidateId)).ToArray() });
+            q.Parameters.Add(new NpgsqlParameter { Value = quarantine.Select(x => Clip(x.Vote.AccountId)).ToArray() });
+            q.Parameters.Add(new NpgsqlParameter { Value = quarantine.Select(x => Clip(x.Vote.DeviceId)).ToArray() });
+            q.Parameters.Add(new NpgsqlParameter { Value = quarantine.Select(x => Clip(x.Vote.Ip)).ToArray() });
+            q.Parameters.Add(new NpgsqlParameter { Value = quarantine.Select(x => x.Vote.AcceptedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+            q.Parameters.Add(new NpgsqlParameter { Value = quarantine.Select(x => x.Reason).ToArray() });
+            await q.ExecuteNonQueryAsync(ct);
+        }
+
+        return (keep, quarantine.Count);
+    }
+
+    /// <summary>Quarantine keeps what came, but not without bound: each field to its first 256 characters.</summary>
+    private static string Clip(string s) => s.Length <= 256 ? s : s[..256];
+
+    private async Task<LedgerWriteResult> AppendNewAsync(List<AcceptedVote> all, IReadOnlyList<QuarantinedVote> quarantined, int received, CancellationToken cancellationToken)
     {
         await using var conn = await _db.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
+        var (rows, held) = await GuardAsync(conn, tx, all, quarantined, cancellationToken);
         await CopyAsync(conn, "votes", rows, cancellationToken);
         var added = rows
             .GroupBy(r => (r.WindowId, r.CandidateId))
@@ -109,13 +186,14 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
             .ToList();
         var changed = await RaiseCountsAsync(conn, tx, added, cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return new LedgerWriteResult(rows.Count, received - rows.Count, changed);
+        return new LedgerWriteResult(rows.Count, received - all.Count, changed, held);
     }
 
-    private async Task<LedgerWriteResult> AppendMergingAsync(List<AcceptedVote> rows, int received, CancellationToken cancellationToken)
+    private async Task<LedgerWriteResult> AppendMergingAsync(List<AcceptedVote> all, IReadOnlyList<QuarantinedVote> quarantined, int received, CancellationToken cancellationToken)
     {
         await using var conn = await _db.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
+        var (rows, held) = await GuardAsync(conn, tx, all, quarantined, cancellationToken);
         await Exec(conn, tx, "CREATE TEMP TABLE IF NOT EXISTS votes_staging (LIKE votes INCLUDING DEFAULTS) ON COMMIT DELETE ROWS", cancellationToken);
         await CopyAsync(conn, "votes_staging", rows, cancellationToken);
 
@@ -141,7 +219,7 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         var inserted = (int)added.Sum(a => a.N);
         var changed = await RaiseCountsAsync(conn, tx, added, cancellationToken);
         await tx.CommitAsync(cancellationToken);
-        return new LedgerWriteResult(inserted, received - inserted, changed);
+        return new LedgerWriteResult(inserted, rows.Count - inserted + (received - all.Count), changed, held);
     }
 
     private static async Task CopyAsync(NpgsqlConnection conn, string table, List<AcceptedVote> rows, CancellationToken cancellationToken)

@@ -11,20 +11,22 @@ namespace FanVote.Tally.Audit;
 /// <summary>Work the audit component does off the subscription path (an audit of millions of votes takes seconds).</summary>
 public abstract record AuditJob(string WindowId);
 
-public sealed record AuditWindowJob(string WindowId, IReadOnlyList<string> Candidates, long Accepted) : AuditJob(WindowId);
+public sealed record AuditWindowJob(string WindowId, IReadOnlyList<string> Candidates, long Accepted, IReadOnlyList<Guid> Unconfirmed, string Nonce) : AuditJob(WindowId);
 
 public sealed record PublishVotersJob(string WindowId) : AuditJob(WindowId);
 
 /// <summary>
-/// Runs audit jobs one at a time. The request handlers only enqueue (a duplicate of a queued job is dropped) and
-/// acknowledge, so a long audit never holds a delivery past the broker's processing timeout; a job lost to a crash
-/// is asked for again by its requester, and every job is idempotent: the first audit is stored and reused.
-/// For an audit: audit (or load the stored result), publish the receipt chunks once (then mark them published),
-/// answer WindowAudited. For voters: publish the counted-voters chunks of an audited window.
+/// Runs audit jobs one at a time. The request handlers only enqueue (a duplicate of a queued job is dropped, and at
+/// most <see cref="MaxQueued"/> wait) and acknowledge, so a long audit never holds a delivery past the broker's
+/// processing timeout; a job lost to a crash or a full queue is asked for again by its requester, and every job is
+/// idempotent: the first audit is stored and reused. For an audit: only of a window tally knows, after its close, for
+/// its own candidate list; audit (or load the stored result), publish the receipt chunks once (then mark them
+/// published), answer WindowAudited. For voters: publish the counted-voters chunks of an audited window.
 /// </summary>
-public sealed class AuditWorker(PostgresAuditStore store, DaprClient dapr, TallyMetrics metrics, TimeProvider time, ILogger<AuditWorker> log) : BackgroundService
+public sealed class AuditWorker(PostgresAuditStore store, PostgresWindows windows, DaprClient dapr, TallyMetrics metrics, TimeProvider time, ILogger<AuditWorker> log) : BackgroundService
 {
-    private readonly Channel<AuditJob> _jobs = Channel.CreateUnbounded<AuditJob>();
+    public const int MaxQueued = 1_000;
+    private readonly Channel<AuditJob> _jobs = Channel.CreateBounded<AuditJob>(MaxQueued);
     private readonly HashSet<AuditJob> _queued = [];
     private readonly Lock _gate = new();
 
@@ -40,7 +42,15 @@ public sealed class AuditWorker(PostgresAuditStore store, DaprClient dapr, Tally
             }
         }
 
-        _jobs.Writer.TryWrite(job);
+        if (!_jobs.Writer.TryWrite(job))
+        {
+            lock (_gate)
+            {
+                _queued.Remove(key);
+            }
+
+            TallyLog.AuditQueueFull(log, job.WindowId);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -67,12 +77,34 @@ public sealed class AuditWorker(PostgresAuditStore store, DaprClient dapr, Tally
         }
     }
 
-    private static AuditJob Key(AuditJob job) => job is AuditWindowJob a ? new AuditWindowJob(a.WindowId, [], 0) : job;
+    private static AuditJob Key(AuditJob job) => job is AuditWindowJob a ? new PublishVotersJob("audit:" + a.WindowId) : job;
 
     private async Task AuditAsync(AuditWindowJob job, CancellationToken ct)
     {
         var stored = await store.FindAsync(job.WindowId, ct);
-        var result = stored?.Result ?? await store.AuditAsync(job.WindowId, job.Candidates, job.Accepted, time.GetUtcNow(), ct);
+        CertifiedResult result;
+        if (stored is { } s)
+        {
+            result = s.Result;
+        }
+        else
+        {
+            var now = time.GetUtcNow();
+            var window = (await windows.FindAsync([job.WindowId], ct)).GetValueOrDefault(job.WindowId);
+            var refusal = window is null ? "the window is not known here"
+                : now < window.ClosesAt ? $"the window closes only at {window.ClosesAt:u}"
+                : !window.Candidates.SequenceEqual(job.Candidates) ? "its candidate list is not the window's"
+                : string.IsNullOrEmpty(job.Nonce) || job.Nonce.Length > 128 ? "it carries no valid nonce"
+                : null;
+            if (refusal is not null)
+            {
+                TallyLog.AuditRefused(log, job.WindowId, refusal);
+                return;
+            }
+
+            result = await store.AuditAsync(window!, job.Accepted, job.Unconfirmed, job.Nonce, now, ct);
+        }
+
         if (stored is null)
         {
             metrics.Audits.Add(1);

@@ -1,14 +1,15 @@
-using System.Text.Json;
 using Dapr;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
+using FanVote.ServiceDefaults.Transport;
 using FanVote.Tally.Adapters;
 
 namespace FanVote.Tally;
 
 /// <summary>
-/// `vote-flags` from the fraud service: the flags are stored beside the ledger (idempotent by vote id) for the audit
-/// to exclude. A flag for a window already audited is stored and logged: the certified result does not change.
+/// `vote-flags` from the fraud service (only the sidecar may call the route; only fraud may publish the topic): the
+/// flags are stored beside the ledger (idempotent by vote id) for the audit to exclude. A flag for a window already
+/// audited is stored and logged: the certified result does not change.
 /// </summary>
 public static class FlagSubscriptions
 {
@@ -26,13 +27,7 @@ public static class FlagSubscriptions
 
             return TypedResults.Ok();
         }).WithTopic(new TopicOptions { PubsubName = ComponentNames.VoteBus, Name = Topics.VoteFlags, DeadLetterTopic = Topics.VoteFlagsDeadLetter });
-        app.MapPost("/vote-flags-dlq", async (HttpRequest request, ILoggerFactory logs) =>
-        {
-            using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
-            var window = doc.RootElement.TryGetProperty("windowId", out var w) ? w.ToString() : "(unknown)";
-            TallyLog.FlagDeadLetter(logs.CreateLogger("FanVote.Tally.Flags"), window);
-            return TypedResults.Ok();
-        }).WithTopic(ComponentNames.VoteBus, Topics.VoteFlagsDeadLetter);
+        app.MapDeadLetters(Topics.VoteFlagsDeadLetter);
         return app;
     }
 }

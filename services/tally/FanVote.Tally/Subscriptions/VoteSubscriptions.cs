@@ -1,17 +1,19 @@
 using System.Diagnostics;
-using System.Text.Json;
-using Dapr;
-using Dapr.AspNetCore;
 using FanVote.Contracts;
+using FanVote.ServiceDefaults.Transport;
+using FanVote.Tally.Adapters;
 using FanVote.Tally.Core;
+using FanVote.Transport;
 using Microsoft.Extensions.Options;
 
 namespace FanVote.Tally;
 
 /// <summary>
-/// The bulk subscription to `votes`. An entry is SUCCESS only once its row is committed; a database failure
-/// answers RETRY for the batch (the sidecar redelivers; the ledger ignores what it already has); an entry that
-/// can never be stored is DROPped to `votes-dlq` and logged.
+/// The bulk subscription to `votes` (only the sidecar may call it). Each vote is screened (<see cref="VoteScreen"/>):
+/// sealed by ingress, inside its window, for one of its candidates. Counted votes and quarantined ones are committed
+/// in one transaction, and only then is an entry SUCCESS; a database failure answers RETRY for the batch (the sidecar
+/// redelivers; the ledger ignores what it already has); a vote of a window not known yet is RETRYed on its own; an
+/// entry that can never be read is DROPped to `votes-dlq` and logged.
 /// </summary>
 public static class VoteSubscriptions
 {
@@ -19,67 +21,64 @@ public static class VoteSubscriptions
     {
         ArgumentNullException.ThrowIfNull(app);
         var o = app.Services.GetRequiredService<IOptions<TallyOptions>>().Value;
-        app.MapPost("/votes", HandleAsync)
-            .WithTopic(new TopicOptions { PubsubName = ComponentNames.VoteBus, Name = Topics.Votes, DeadLetterTopic = Topics.VotesDeadLetter })
-            .WithBulkSubscribe(new BulkSubscribeTopicOptions { TopicName = Topics.Votes, MaxMessagesCount = o.MaxBatch, MaxAwaitDurationMs = o.MaxAwaitMs });
-        app.MapPost("/votes-dlq", DeadLetterAsync).WithTopic(ComponentNames.VoteBus, Topics.VotesDeadLetter);
+        app.MapBulkSubscription<AcceptedVote, VoteData>(Topics.Votes, Topics.VotesDeadLetter, o.MaxBatch, o.MaxAwaitMs, HandleAsync);
         return app;
     }
 
-    /// <summary>Votes that exhausted delivery retries: logged loudly (they stay on the stream for an operator to replay).</summary>
-    private static async Task<IResult> DeadLetterAsync(HttpRequest request, ILoggerFactory logs)
+    private static async Task<IReadOnlyList<BulkStatus>> HandleAsync(BulkBatch<AcceptedVote> batch)
     {
-        using var doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
-        var voteId = doc.RootElement.TryGetProperty("voteId", out var v) ? v.ToString() : "(unknown)";
-        TallyLog.DeadLetter(logs.CreateLogger("FanVote.Tally.Votes"), voteId);
-        return Results.Ok();
-    }
-
-    private static async Task<IResult> HandleAsync(HttpRequest request, IVoteLedger ledger, LiveTally live, TallyMetrics metrics, ILoggerFactory logs)
-    {
-        var log = logs.CreateLogger("FanVote.Tally.Votes");
-        IReadOnlyList<DeliveredVote> entries;
-        using (var body = await PooledBody.ReadAsync(request, request.HttpContext.RequestAborted))
-        {
-            try
-            {
-                entries = VoteDelivery.Decode(body.Memory, "tally");
-            }
-            catch (JsonException)
-            {
-                return Results.BadRequest();
-            }
-        }
-
-        var statuses = new List<(string EntryId, string Status)>(entries.Count);
-        foreach (var bad in entries.Where(e => e.Vote is null))
-        {
-            TallyLog.Undecodable(log, bad.EntryId, bad.Error!);
-            statuses.Add((bad.EntryId, "DROP"));
-        }
-
-        var good = entries.Where(e => e.Vote is not null).ToList();
-        metrics.BatchSize.Record(entries.Count);
-        metrics.DeadLettered.Add(entries.Count - good.Count);
+        var services = batch.Context.RequestServices;
+        var ct = batch.Context.RequestAborted;
+        var metrics = services.GetRequiredService<TallyMetrics>();
+        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("FanVote.Tally.Votes");
+        var votes = batch.Items;
+        var statuses = new BulkStatus[votes.Count];
+        metrics.BatchSize.Record(votes.Count);
         try
         {
+            var windows = await services.GetRequiredService<PostgresWindows>().FindAsync(votes.Select(v => v.WindowId), ct);
+            var screen = services.GetRequiredService<VoteScreen>();
+            var counted = new List<AcceptedVote>(votes.Count);
+            var quarantined = new List<QuarantinedVote>();
+            Dictionary<string, int>? reasons = null;
+            for (var i = 0; i < votes.Count; i++)
+            {
+                var v = votes[i];
+                var s = screen.Screen(v, windows.GetValueOrDefault(v.WindowId));
+                statuses[i] = s.Verdict == ScreenVerdict.Retry ? BulkStatus.Retry : BulkStatus.Success;
+                if (s.Verdict == ScreenVerdict.Count)
+                {
+                    counted.Add(v);
+                }
+                else if (s.Verdict == ScreenVerdict.Quarantine)
+                {
+                    quarantined.Add(new QuarantinedVote(v, s.Reason!));
+                    (reasons ??= new(StringComparer.Ordinal))[s.Reason!] = reasons.GetValueOrDefault(s.Reason!) + 1;
+                }
+            }
+
+            if (reasons is not null)
+            {
+                TallyLog.Quarantined(log, quarantined.Count, string.Join(", ", reasons.Select(r => $"{r.Key} {r.Value}")));
+            }
+
             var started = Stopwatch.GetTimestamp();
-            var result = await ledger.AppendAsync([.. good.Select(e => e.Vote!)], request.HttpContext.RequestAborted);
+            var result = await services.GetRequiredService<IVoteLedger>().AppendAsync(counted, quarantined, ct);
             var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             metrics.WriteLatency.Record(ms);
             metrics.Inserted.Add(result.Inserted);
             metrics.Duplicates.Add(result.Duplicates);
-            live.Apply(result.Changed);
+            metrics.Quarantined.Add(result.Quarantined);
+            services.GetRequiredService<LiveTally>().Apply(result.Changed);
             TallyLog.BatchStored(log, result.Inserted, result.Duplicates, ms);
-            statuses.AddRange(good.Select(e => (e.EntryId, "SUCCESS")));
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
         {
-            TallyLog.BatchFailed(log, e, good.Count);
+            TallyLog.BatchFailed(log, e, votes.Count);
             metrics.Retried.Add(1);
-            statuses.AddRange(good.Select(x => (x.EntryId, "RETRY")));
+            Array.Fill(statuses, BulkStatus.Retry);
         }
 
-        return Results.Bytes(VoteDelivery.EncodeStatuses(statuses), "application/json");
+        return statuses;
     }
 }

@@ -1,3 +1,4 @@
+using Dapr;
 using Dapr.Client;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
@@ -8,8 +9,10 @@ using FanVote.Tally.Audit;
 namespace FanVote.Tally;
 
 /// <summary>
-/// `window-requests` (routed on the CloudEvent type): the drain's count request is answered at once from the ledger;
-/// audit and voters requests are queued for the <see cref="AuditWorker"/>, which answers when done.
+/// `window-requests` from the orchestrator (routed on the CloudEvent type): the drain's count request is answered at
+/// once from the ledger; an audit request is queued for the <see cref="AuditWorker"/>, which audits only a known window
+/// after its close and answers when done. `voter-requests` from rewards: the counted voters of an audited window.
+/// Only the sidecar may call these routes, and only those apps may publish those topics (pub/sub scopes).
 /// </summary>
 public static class WindowRequestSubscriptions
 {
@@ -28,15 +31,15 @@ public static class WindowRequestSubscriptions
         }).ForEventType(Topics.WindowRequests, EventTypes.VoteCountsRequested);
         app.MapPost("/window-requests/audit", (AuditRequested e, AuditWorker worker) =>
         {
-            worker.Enqueue(new AuditWindowJob(e.WindowId, e.Candidates, e.Accepted));
+            worker.Enqueue(new AuditWindowJob(e.WindowId, e.Candidates, e.Accepted, e.Unconfirmed, e.Nonce));
             return TypedResults.Ok();
         }).ForEventType(Topics.WindowRequests, EventTypes.AuditRequested);
-        app.MapPost("/window-requests/voters", (CountedVotersRequested e, AuditWorker worker) =>
+        app.MapIgnoredEvents(Topics.WindowRequests);
+        app.MapPost("/voter-requests", (CountedVotersRequested e, AuditWorker worker) =>
         {
             worker.Enqueue(new PublishVotersJob(e.WindowId));
             return TypedResults.Ok();
-        }).ForEventType(Topics.WindowRequests, EventTypes.CountedVotersRequested);
-        app.MapIgnoredEvents(Topics.WindowRequests);
+        }).WithTopic(ComponentNames.VoteBus, Topics.VoterRequests);
         return app;
     }
 }

@@ -1,6 +1,8 @@
 using System.Buffers;
 
-namespace FanVote.Tally;
+using Microsoft.AspNetCore.Http;
+
+namespace FanVote.ServiceDefaults.Transport;
 
 /// <summary>
 /// A request body read into an array rented from the shared pool. Bulk deliveries are a few hundred kilobytes:

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace FanVote.Ingress.Core.Tests;
+namespace FanVote.Security.Tests;
 
 public sealed class SessionTokensTests
 {
@@ -32,9 +32,9 @@ public sealed class SessionTokensTests
         var tokens = Tokens(("a", KeyA));
         var token = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
 
-        _time.Now = _time.Now.AddHours(12).AddSeconds(20);
+        _time.Now = _time.Now.AddHours(12).AddSeconds(4);
         Assert.Equal(TokenError.None, tokens.Validate(token, out _));
-        _time.Now = _time.Now.AddSeconds(20);
+        _time.Now = _time.Now.AddSeconds(2);
         Assert.Equal(TokenError.Expired, tokens.Validate(token, out var c));
         Assert.Null(c);
     }
@@ -78,6 +78,27 @@ public sealed class SessionTokensTests
     [InlineData("v1.a.!!!.???", TokenError.Malformed)]
     public void Validate_Junk_IsMissingOrMalformed(string? token, TokenError expected) =>
         Assert.Equal(expected, Tokens(("a", KeyA)).Validate(token, out _));
+
+    [Fact]
+    public void Validate_TokenIssuedInTheFuture_IsMalformed()
+    {
+        var tokens = Tokens(("a", KeyA));
+        _time.Now = _time.Now.AddMinutes(10);
+        var fromTheFuture = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+        _time.Now = _time.Now.AddMinutes(-10);
+
+        Assert.Equal(TokenError.Malformed, tokens.Validate(fromTheFuture, out var c));
+        Assert.Null(c);
+    }
+
+    [Fact]
+    public void IssueWithExpiry_SaysWhenTheTokenLapses()
+    {
+        var (token, expires) = Tokens(("a", KeyA)).IssueWithExpiry("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+
+        Assert.Equal(_time.Now.AddHours(12).ToUnixTimeSeconds(), expires.ToUnixTimeSeconds());
+        Assert.Equal(TokenError.None, Tokens(("a", KeyA)).Validate(token, out _));
+    }
 
     [Fact]
     public void Constructor_ShortKey_IsRejected() =>

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace FanVote.Ingress.Core;
+namespace FanVote.Security;
 
 /// <summary>
 /// HMAC-SHA256 under one fixed key, computed by a keyed instance per thread. The one-shot

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace FanVote.Ingress.Core;
+namespace FanVote.Security;
 
 /// <summary>How the fan signed in.</summary>
 public enum SessionKind
@@ -38,7 +38,9 @@ public sealed class SessionTokens : IDisposable
     private readonly (string Kid, KeyedHmac Mac)[] _keys;
     private readonly TimeProvider _time;
     private readonly TimeSpan _lifetime;
-    private readonly TimeSpan _skew = TimeSpan.FromSeconds(30);
+    // Clocks of the instances that issue and check tokens agree to within this (NTP): a token is not valid before it
+    // was issued, nor after it expired, give or take this much.
+    private readonly TimeSpan _skew = TimeSpan.FromSeconds(5);
 
     public SessionTokens(IReadOnlyList<(string Kid, byte[] Key)> keys, TimeSpan lifetime, TimeProvider time)
     {
@@ -53,7 +55,14 @@ public sealed class SessionTokens : IDisposable
         _time = time;
     }
 
-    public string Issue(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt)
+    /// <summary>How long a token is valid; fans renew it before then (POST /v1/sessions/refresh).</summary>
+    public TimeSpan Lifetime => _lifetime;
+
+    public string Issue(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt) =>
+        IssueWithExpiry(accountId, deviceId, kind, accountCreatedAt).Token;
+
+    /// <summary>A new token and when it expires.</summary>
+    public (string Token, DateTimeOffset ExpiresAt) IssueWithExpiry(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt)
     {
         var now = _time.GetUtcNow();
         var payload = new Payload(accountId, deviceId, kind == SessionKind.Otp ? "otp" : "guest", now.ToUnixTimeSeconds(), now.Add(_lifetime).ToUnixTimeSeconds(), accountCreatedAt.ToUnixTimeSeconds());
@@ -62,7 +71,7 @@ public sealed class SessionTokens : IDisposable
         var signed = $"{Version}.{kid}.{body}";
         Span<byte> sig = stackalloc byte[HMACSHA256.HashSizeInBytes];
         mac.Compute(Encoding.ASCII.GetBytes(signed), sig);
-        return $"{signed}.{Base64Url.EncodeToString(sig)}";
+        return ($"{signed}.{Base64Url.EncodeToString(sig)}", DateTimeOffset.FromUnixTimeSeconds(payload.Exp));
     }
 
     public TokenError Validate(string? token, out SessionClaims? claims)
@@ -146,9 +155,15 @@ public sealed class SessionTokens : IDisposable
         }
 
         var expires = DateTimeOffset.FromUnixTimeSeconds(p.Exp);
-        if (_time.GetUtcNow() > expires + _skew)
+        var now = _time.GetUtcNow();
+        if (now > expires + _skew)
         {
             return TokenError.Expired;
+        }
+
+        if (DateTimeOffset.FromUnixTimeSeconds(p.Iat) > now + _skew || p.Iat > p.Exp)
+        {
+            return TokenError.Malformed; // issued in the future: not a token this service made
         }
 
         claims = new SessionClaims(p.Sub, p.Dev, p.Kind == "otp" ? SessionKind.Otp : SessionKind.Guest,

@@ -1,0 +1,47 @@
+namespace FanVote.Contracts;
+
+/// <summary>
+/// The one rule for window and candidate ids (they appear in URLs, state keys and canonical digests): 1-64 characters
+/// of ASCII letters, digits, '-' and '_'. Routes that take a window id refuse anything else before any lookup.
+/// </summary>
+public static class Ids
+{
+    /// <summary>Longest id.</summary>
+    public const int MaxLength = 64;
+
+    /// <summary>True for 1-64 characters of [A-Za-z0-9_-].</summary>
+    /// <param name="id">The id to check.</param>
+    public static bool IsValid(string? id)
+    {
+        if (id is not { Length: > 0 and <= MaxLength })
+        {
+            return false;
+        }
+
+        foreach (var c in id)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>True when <paramref name="text"/> holds a control character (C0, DEL, C1) or a line or paragraph separator.</summary>
+    /// <param name="text">A value a client sent (a device id, a contact).</param>
+    public static bool HasControlCharacters(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        foreach (var c in text)
+        {
+            if (char.IsControl(c) || c is '\u2028' or '\u2029')
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

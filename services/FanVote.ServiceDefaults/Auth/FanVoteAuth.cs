@@ -1,0 +1,150 @@
+using FanVote.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FanVote.ServiceDefaults.Auth;
+
+/// <summary>
+/// Who may call what, the same way in every FanVote host. Three callers, one authentication scheme each:
+/// <list type="bullet">
+/// <item><b>the Dapr sidecar</b> (<see cref="AppTokenScheme"/>): subscriptions, actor and workflow callbacks,
+/// <c>/dapr/subscribe</c>, <c>/dapr/config</c>, <c>/metrics</c>. It sends the app API token (daprd's
+/// <c>APP_API_TOKEN</c>, header <c>dapr-api-token</c>). This is the <b>fallback</b>: an endpoint that says nothing about
+/// its callers is internal, so a route added without thought is closed, never open.</item>
+/// <item><b>fans</b> (<see cref="FanPolicy"/>): a session token ingress signed, <c>Authorization: Bearer</c>.</item>
+/// <item><b>operators</b> (<see cref="OperatorPolicy"/>): the operator key, header <c>X-Operator-Key</c>.</item>
+/// </list>
+/// Public endpoints (sign-in, results, health) say so with <c>AllowAnonymous()</c>.
+/// </summary>
+public static class FanVoteAuth
+{
+    public const string AppTokenScheme = "DaprAppToken";
+    public const string FanScheme = "FanSession";
+    public const string OperatorScheme = "OperatorKey";
+    public const string FanPolicy = "fan";
+    public const string OperatorPolicy = "operator";
+
+    /// <summary>daprd's header for both tokens.</summary>
+    public const string TokenHeader = "dapr-api-token";
+
+    /// <summary>The app API token setting (daprd's name).</summary>
+    public const string AppTokenSetting = "APP_API_TOKEN";
+
+    /// <summary>Shortest app API token accepted.</summary>
+    public const int MinimumTokenLength = 16;
+
+    internal static void AddAppTokenAuth(this WebApplicationBuilder builder)
+    {
+        var token = builder.Configuration[AppTokenSetting];
+        if (string.IsNullOrWhiteSpace(token) || token.Trim().Length < MinimumTokenLength)
+        {
+            throw new KeyConfigurationException(
+                $"{AppTokenSetting} is not set (or shorter than {MinimumTokenLength} characters). Every FanVote app accepts calls from its Dapr sidecar only with this token, " +
+                "and the sidecar must be given the same value (daprd reads APP_API_TOKEN; on Kubernetes the dapr.io/app-token-secret annotation). ./fanvote up and the tests generate one.");
+        }
+
+        builder.Services.AddSingleton(new AppToken(token.Trim()));
+        builder.Services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, AppTokenHandler>(AppTokenScheme, null);
+        builder.Services.AddAuthorization(o =>
+        {
+            // Fail closed: whatever is not marked public or for fans/operators is for the sidecar only.
+            o.FallbackPolicy = new AuthorizationPolicyBuilder(AppTokenScheme).RequireAuthenticatedUser().Build();
+            o.AddPolicy(FanPolicy, p => p.AddAuthenticationSchemes(FanScheme).RequireAuthenticatedUser());
+            o.AddPolicy(OperatorPolicy, p => p.AddAuthenticationSchemes(OperatorScheme).RequireAuthenticatedUser());
+        });
+    }
+
+    /// <summary>
+    /// Fans' session tokens, checked locally with the keys in FANVOTE_TOKEN_KEYS (ingress signs with the first; every
+    /// service that serves fans verifies with all). Registers <see cref="SessionTokens"/> and the <see cref="FanPolicy"/> scheme.
+    /// </summary>
+    public static WebApplicationBuilder AddFanSessions(this WebApplicationBuilder builder, TimeSpan? lifetime = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton(sp => new SessionTokens(
+            SessionKeyRing.Load(builder.Configuration[SessionKeyRing.Setting], sp.GetRequiredService<KeySet>()),
+            lifetime ?? TimeSpan.FromHours(1),
+            sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, FanSessionHandler>(FanScheme, null);
+        return builder;
+    }
+
+    /// <summary>The operator key (FANVOTE_OPERATOR_KEY, 16+ characters) for the <see cref="OperatorPolicy"/>.</summary>
+    public static WebApplicationBuilder AddOperatorKey(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var key = builder.Configuration[OperatorKeyHandler.Setting];
+        if (string.IsNullOrWhiteSpace(key) || key.Length < 16)
+        {
+            throw new KeyConfigurationException($"Set {OperatorKeyHandler.Setting} (16 or more random characters): operators send it as X-Operator-Key. ./fanvote up generates one.");
+        }
+
+        builder.Services.AddSingleton(new OperatorKey(key));
+        builder.Services.AddSingleton<OperatorKeyThrottle>();
+        builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, OperatorKeyHandler>(OperatorScheme, null);
+        return builder;
+    }
+
+    /// <summary>The signed-in fan of this request (set by the <see cref="FanPolicy"/>); throws when the endpoint is not for fans.</summary>
+    public static SessionClaims Fan(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Features.Get<SessionClaims>() ?? throw new InvalidOperationException("this endpoint does not require a fan's session: add RequireAuthorization(FanVoteAuth.FanPolicy)");
+    }
+
+    /// <summary>For fans: a valid session token is required (401 problem+json saying why otherwise).</summary>
+    public static TBuilder RequireFan<TBuilder>(this TBuilder endpoint)
+        where TBuilder : IEndpointConventionBuilder => endpoint.RequireAuthorization(FanPolicy);
+
+    /// <summary>For operators: the operator key is required.</summary>
+    public static TBuilder RequireOperator<TBuilder>(this TBuilder endpoint)
+        where TBuilder : IEndpointConventionBuilder => endpoint.RequireAuthorization(OperatorPolicy);
+
+    /// <summary>The keys of this process: development keys allowed only in the Development environment.</summary>
+    internal static void AddKeySet(this WebApplicationBuilder builder) =>
+        builder.Services.AddSingleton(sp =>
+        {
+            var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger("FanVote.Keys");
+            return new KeySet(allowDevelopmentKeys: builder.Environment.IsDevelopment()) { DevelopmentKeyUsed = name => ServiceLog.DevelopmentKey(log, name) };
+        });
+
+    /// <summary>Reads one symmetric key of this process through its <see cref="KeySet"/>.</summary>
+    public static byte[] Key(this IServiceProvider services, IConfiguration config, string setting, string purpose)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(config);
+        return services.GetRequiredService<KeySet>().Symmetric(setting, config[setting], purpose);
+    }
+}
+
+/// <summary>The app API token this app expects from its sidecar.</summary>
+public sealed record AppToken(string Value);
+
+/// <summary>The operator key.</summary>
+public sealed record OperatorKey(string Value);
+
+/// <summary>Builds <typeparamref name="T"/> when the host starts, so a missing or bad key stops the app at once, not at its first use.</summary>
+internal sealed class ResolvedOnStart<T>(T resolved) : IHostedService
+    where T : class
+{
+    public T Resolved { get; } = resolved;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Registration helpers of the transport layer.</summary>
+public static class StartupChecks
+{
+    /// <summary>The singleton <typeparamref name="T"/> (a holder of keys) is built at start-up: configuration mistakes fail the start, with their message.</summary>
+    public static IServiceCollection ResolveOnStart<T>(this IServiceCollection services)
+        where T : class => services.AddHostedService<ResolvedOnStart<T>>();
+}
