@@ -12,7 +12,9 @@ namespace FanVote.Ingress.Tests;
 /// <summary>
 /// Ingress beside its sidecar. The broker (vote-bus) and ingress's own data live on two private Redis servers,
 /// so a test can take the broker down while admission keeps working. A sidecar with app id `orchestrator`
-/// publishes window schedules.
+/// publishes window schedules, one with app id `fraud` risk verdicts (pub/sub scopes allow nothing else). The client
+/// address comes from X-Forwarded-For (loopback is the trusted proxy here), and the sign-in limits are raised for tests
+/// that sign many fans in from one address; passcodes go to an outbox file.
 /// </summary>
 public class IngressRig : IAsyncLifetime
 {
@@ -28,6 +30,24 @@ public class IngressRig : IAsyncLifetime
 
     public DaprClient Orchestrator { get; private set; } = null!;
 
+    /// <summary>Publishes as the fraud service (risk verdicts).</summary>
+    public DaprClient Fraud { get; private set; } = null!;
+
+    private Publishers _others = null!;
+
+    /// <summary>Where the development notifier writes passcodes ("contact code" lines).</summary>
+    public string OtpOutbox { get; } = Path.Combine(Path.GetTempPath(), "fv-otp-" + Guid.NewGuid().ToString("N")[..8]);
+
+    /// <summary>Settings every ingress of these tests gets (a subclass's AppSettings win).</summary>
+    public Dictionary<string, string?> BaseSettings => new()
+    {
+        ["FANVOTE_TRUSTED_PROXIES"] = "127.0.0.1/32",
+        ["Ingress__OtpOutbox"] = OtpOutbox,
+        ["Ingress__SignIn__GuestPerIpPerMinute"] = "100000",
+        ["Ingress__SignIn__GuestPerIpPerDay"] = "100000",
+        ["Ingress__SignIn__GuestPerPrefixPerMinute"] = "100000",
+    };
+
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     protected virtual Dictionary<string, string?> AppSettings => [];
@@ -36,12 +56,21 @@ public class IngressRig : IAsyncLifetime
     {
         Bus = await RedisServer.StartAsync();
         Data = await RedisServer.StartAsync();
-        var appEnv = new Dictionary<string, string?>(AppSettings) { ["FANVOTE_REDIS_HOST"] = Data.Address };
+        var appEnv = new Dictionary<string, string?>(BaseSettings);
+        foreach (var (k, v) in AppSettings)
+        {
+            appEnv[k] = v;
+        }
+
+        appEnv["FANVOTE_REDIS_HOST"] = Data.Address;
         Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path, appEnv: appEnv, redisHost: Bus.Address);
-        OrchestratorSide = new SidecarHost(AppIds.Orchestrator, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Bus.Address });
+        var env = TestKeys.SidecarEnvironment(AppIds.Orchestrator);
+        env["FANVOTE_REDIS_HOST"] = Bus.Address;
+        OrchestratorSide = new SidecarHost(AppIds.Orchestrator, _resources.Path, env: env);
+        _others = new Publishers(_resources.Path, Bus.Address, FanVoteJson.Options);
         await Task.WhenAll(Ingress.StartAsync(), OrchestratorSide.StartAsync());
-        Orchestrator = new DaprClientBuilder().UseGrpcEndpoint(OrchestratorSide.GrpcEndpoint).UseHttpEndpoint(OrchestratorSide.HttpEndpoint)
-            .UseJsonSerializationOptions(FanVoteJson.Options).Build();
+        Orchestrator = OrchestratorSide.Client(FanVoteJson.Options);
+        Fraud = await _others.AsAsync(AppIds.Fraud);
         Http.BaseAddress = new Uri(Ingress.BaseUrl);
     }
 
@@ -106,6 +135,26 @@ public class IngressRig : IAsyncLifetime
         return await Http.SendAsync(request);
     }
 
+    /// <summary>
+    /// A vote as a fan's app sends it: a 503 (the broker's acknowledgement late, on a loaded machine) is retried with the
+    /// same Idempotency-Key until another answer comes, as the 503's problem says to.
+    /// </summary>
+    public async Task<HttpResponseMessage> VoteAnsweredAsync(string window, string token, string idempotencyKey, string candidate = "a")
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var r = await VoteAsync(window, token, idempotencyKey, candidate);
+            if (r.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable || DateTime.UtcNow > deadline)
+            {
+                return r;
+            }
+
+            r.Dispose();
+            await Task.Delay(500);
+        }
+    }
+
     /// <summary>Vote ids on the `votes` stream for <paramref name="window"/> (with repeats, if any).</summary>
     public async Task<List<Guid>> PublishedAsync(string window)
     {
@@ -128,6 +177,12 @@ public class IngressRig : IAsyncLifetime
     {
         Orchestrator?.Dispose();
         Http.Dispose();
+        if (_others is not null)
+        {
+            await _others.DisposeAsync();
+        }
+
+        File.Delete(OtpOutbox);
         foreach (var d in new IAsyncDisposable?[] { OrchestratorSide, Ingress, Bus, Data })
         {
             if (d is not null)

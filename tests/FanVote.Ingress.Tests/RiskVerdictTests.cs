@@ -4,10 +4,14 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
+using FanVote.Testing;
 
 namespace FanVote.Ingress.Tests;
 
-/// <summary>Verdicts from `risk-verdicts` enforced on the vote path: 403 with a challenge, kept across a restart, lifted by the answer.</summary>
+/// <summary>
+/// Verdicts from `risk-verdicts` enforced on the vote path: 403 with a challenge, kept across a restart, lifted by the
+/// answer. The device is the signed-in session's (the token's): no header moves a vote onto another device.
+/// </summary>
 public sealed class RiskVerdictTests : IAsyncLifetime
 {
     private readonly IngressRig _rig = new();
@@ -21,30 +25,35 @@ public sealed class RiskVerdictTests : IAsyncLifetime
     {
         var window = "risk-" + Guid.NewGuid().ToString("N")[..6];
         await _rig.ScheduleAsync(window, DateTimeOffset.UtcNow.AddSeconds(-1), DateTimeOffset.UtcNow.AddHours(1), votesPerAccount: 50);
-        var farmer = await _rig.GuestAsync("farm-account-1");
-        var bystander = await _rig.GuestAsync("someone-else");
+        var farmer = await _rig.GuestAsync("farm-phone");
+        var bystander = await _rig.GuestAsync("her-phone");
         var verdict = await PublishAsync(RiskSubjects.Device, "farm-phone", RiskAction.Challenge);
 
         var challengeId = await WaitForChallengeAsync(window, farmer, "farm-phone");
         Assert.Equal(verdict.EventId.ToString(), challengeId);
-        using (var other = await VoteAsync(window, bystander, "her-phone"))
+        using (var other = await VoteAsync(window, bystander, "farm-phone"))
         {
-            Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+            Assert.Equal(HttpStatusCode.Accepted, other.StatusCode); // naming the farm's phone in a header changes nothing
+        }
+
+        using (var dodge = await VoteAsync(window, farmer, "a-fresh-phone"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, dodge.StatusCode); // nor does naming another phone
         }
 
         await _rig.Ingress.RestartAsync(); // the verdict comes back from ingress's Redis
         Assert.Equal(challengeId, await WaitForChallengeAsync(window, farmer, "farm-phone"));
 
-        Assert.Equal(HttpStatusCode.NotFound, await AnswerAsync(challengeId, bystander, "her-phone", "i-am-a-fan"));
-        Assert.Equal(HttpStatusCode.UnprocessableEntity, await AnswerAsync(challengeId, farmer, "farm-phone", "robot"));
-        Assert.Equal(HttpStatusCode.NoContent, await AnswerAsync(challengeId, farmer, "farm-phone", "i-am-a-fan"));
+        Assert.Equal(HttpStatusCode.NotFound, await AnswerAsync(challengeId, bystander, "farm-phone", TestKeys.ChallengeAnswer));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, await AnswerAsync(challengeId, farmer, "farm-phone", "i-am-a-fan"));
+        Assert.Equal(HttpStatusCode.NoContent, await AnswerAsync(challengeId, farmer, "farm-phone", TestKeys.ChallengeAnswer));
         using (var after = await VoteAsync(window, farmer, "farm-phone"))
         {
             Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
         }
 
         // The same verdict delivered again (at-least-once) does not undo the passed challenge.
-        await _rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RiskVerdicts, verdict, TestContext.Current.CancellationToken);
+        await _rig.Fraud.PublishEventAsync(ComponentNames.VoteBus, Topics.RiskVerdicts, verdict, TestContext.Current.CancellationToken);
         await Task.Delay(1_000, TestContext.Current.CancellationToken);
         using var again = await VoteAsync(window, farmer, "farm-phone");
         Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
@@ -92,8 +101,36 @@ public sealed class RiskVerdictTests : IAsyncLifetime
             EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, SubjectKind = kind, Subject = subject, Score = 9.5, ReasonCodes = ["device-farm"],
             Action = action, ModelVersion = "test", ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(30),
         };
-        await _rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RiskVerdicts, v);
+        await _rig.Fraud.PublishEventAsync(ComponentNames.VoteBus, Topics.RiskVerdicts, v);
         return v;
+    }
+
+    [Fact]
+    public async Task RetryOfAnAcceptedVote_AfterTheAccountIsChallenged_GetsItsOriginal202()
+    {
+        var window = "risk-" + Guid.NewGuid().ToString("N")[..6];
+        await _rig.ScheduleAsync(window, DateTimeOffset.UtcNow.AddSeconds(-1), DateTimeOffset.UtcNow.AddHours(1), votesPerAccount: 50);
+        var token = await _rig.GuestAsync("retry-phone");
+        var first = await VoteWithKeyAsync(window, token, "retry-key-1", "a");
+        Assert.Equal(HttpStatusCode.Accepted, first.Status);
+
+        await PublishAsync(RiskSubjects.Device, "retry-phone", RiskAction.Challenge);
+        await WaitForChallengeAsync(window, token, "retry-phone");
+
+        var retry = await VoteWithKeyAsync(window, token, "retry-key-1", "a");
+        var otherCandidate = await VoteWithKeyAsync(window, token, "retry-key-1", "b");
+        var fresh = await VoteWithKeyAsync(window, token, "retry-key-2", "a");
+        Assert.Equal((HttpStatusCode.Accepted, first.Body.GetProperty("voteId").GetGuid()), (retry.Status, retry.Body.GetProperty("voteId").GetGuid()));
+        Assert.Equal(first.Body.GetProperty("receipt").GetString(), retry.Body.GetProperty("receipt").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, otherCandidate.Status);
+        Assert.Equal(HttpStatusCode.Forbidden, fresh.Status);
+        Assert.Single(await _rig.PublishedAsync(window));
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> VoteWithKeyAsync(string window, string token, string key, string candidate)
+    {
+        using var r = await _rig.VoteAnsweredAsync(window, token, key, candidate);
+        return (r.StatusCode, await r.Content.ReadFromJsonAsync<JsonElement>());
     }
 
     private async Task<string> WaitForChallengeAsync(string window, string token, string device)
@@ -125,7 +162,7 @@ public sealed class RiskVerdictTests : IAsyncLifetime
             var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/windows/{window}/votes") { Content = JsonContent.Create(new { candidateId = "a" }) };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             request.Headers.Add("Idempotency-Key", key);
-            request.Headers.Add("X-Device-Id", device);
+            request.Headers.Add("X-Device-Id", device); // ignored by ingress: the device is the token's
             request.Headers.Add("X-Forwarded-For", ip);
             var r = await _rig.Http.SendAsync(request);
             if (r.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 20)

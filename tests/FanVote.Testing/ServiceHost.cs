@@ -28,6 +28,9 @@ public sealed class ServiceHost : IAsyncDisposable
         Sidecar = new SidecarHost(appId, resourcesPath, AppPort, env: sidecarEnvironment);
         var env = new Dictionary<string, string?>(TestKeys.AppEnvironment(appId))
         {
+            // As `./fanvote up` runs them (dapr.yaml): the development passcode outbox and challenge answer are allowed,
+            // every key is set all the same (TestKeys). A test of the production rules sets Production itself.
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["APP_ID"] = appId,
             ["APP_PORT"] = AppPort.ToString(CultureInfo.InvariantCulture),
             ["ASPNETCORE_URLS"] = BaseUrl,
