@@ -5,7 +5,10 @@ using FanVote.Testing;
 
 namespace FanVote.Results.Tests;
 
-/// <summary>Results beside its sidecar, plus sidecars playing the tally and the orchestrator to publish to it.</summary>
+/// <summary>
+/// Results beside its sidecar (at most 8 live streams per client address), plus sidecars playing the tally and the
+/// orchestrator to publish to it (pub/sub scopes let each publish only its own topics).
+/// </summary>
 public sealed class ResultsRig : IAsyncLifetime
 {
     private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
@@ -27,10 +30,9 @@ public sealed class ResultsRig : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Redis = await RedisServer.StartAsync();
-        var env = new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Redis.Address };
-        Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, redisHost: Redis.Address);
-        TallySide = new SidecarHost(AppIds.Tally, _resources.Path, env: env);
-        OrchestratorSide = new SidecarHost(AppIds.Orchestrator, _resources.Path, env: env);
+        Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, appEnv: new Dictionary<string, string?> { ["Results__MaxStreamsPerClient"] = "8" }, redisHost: Redis.Address);
+        TallySide = new SidecarHost(AppIds.Tally, _resources.Path, env: Env(AppIds.Tally));
+        OrchestratorSide = new SidecarHost(AppIds.Orchestrator, _resources.Path, env: Env(AppIds.Orchestrator));
         await Task.WhenAll(Results.StartAsync(), TallySide.StartAsync(), OrchestratorSide.StartAsync());
         Tally = Client(TallySide);
         Orchestrator = Client(OrchestratorSide);
@@ -101,6 +103,12 @@ public sealed class ResultsRig : IAsyncLifetime
         _resources.Dispose();
     }
 
-    private static DaprClient Client(SidecarHost s) =>
-        new DaprClientBuilder().UseGrpcEndpoint(s.GrpcEndpoint).UseHttpEndpoint(s.HttpEndpoint).UseJsonSerializationOptions(FanVoteJson.Options).Build();
+    private static DaprClient Client(SidecarHost s) => s.Client(FanVoteJson.Options);
+
+    private Dictionary<string, string?> Env(string appId)
+    {
+        var env = TestKeys.SidecarEnvironment(appId);
+        env["FANVOTE_REDIS_HOST"] = Redis.Address;
+        return env;
+    }
 }

@@ -1,6 +1,7 @@
 using FanVote.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -50,6 +51,7 @@ public static class FanVoteAuth
         }
 
         builder.Services.AddSingleton(new AppToken(token.Trim()));
+        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, NotFoundForUnknownRoutes>();
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AppTokenHandler>(AppTokenScheme, null);
         builder.Services.AddAuthorization(o =>
