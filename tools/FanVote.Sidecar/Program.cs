@@ -5,6 +5,7 @@ using FanVote.Sidecar.Configuration;
 using FanVote.Sidecar.Hosting;
 using FanVote.Sidecar.PubSub;
 using FanVote.Sidecar.State;
+using FanVote.Sidecar.Workflows;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -85,6 +86,7 @@ try
     builder.Services.AddSidecarState();
     builder.Services.AddSidecarPubSub();
     builder.Services.AddSidecarActors();
+    builder.Services.AddSidecarWorkflows();
 
     var app = builder.Build();
     try
@@ -100,10 +102,12 @@ try
     app.UseSidecarPipeline();
     app.UseRouting(); // after the pipeline: routes must see the cleaned path (//v1.0/... → /v1.0/...)
     app.MapGrpcService<DaprGrpcService>();
+    app.MapGrpcService<WorkflowGrpcService>();
     app.MapHealthAndMetadata();
     app.MapStateHttpApi();
     app.MapPubSubHttpApi();
     app.MapActorsHttpApi();
+    app.MapUnofferedApis();
     await app.RunAsync();
     await registry.DisposeAsync();
     return 0;

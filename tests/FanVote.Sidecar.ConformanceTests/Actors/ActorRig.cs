@@ -14,6 +14,9 @@ public sealed class ActorRig : IAsyncLifetime
 {
     private readonly ResourceFolder _resources = new();
 
+    /// <summary>How long an actor stays active unused (ACTOR_IDLE_SECONDS of the test app); short by default.</summary>
+    public string IdleSeconds { get; init; } = "1.5";
+
     public string Id { get; } = Guid.NewGuid().ToString("N")[..6];
 
     public RedisServer Redis { get; private set; } = null!;
@@ -46,7 +49,7 @@ public sealed class ActorRig : IAsyncLifetime
         var appPort = Ports.Free();
         Host = new SidecarHost("actors-" + Id, _resources.Path, appPort);
         var env = Host.SdkEnvironment();
-        env["ACTOR_IDLE_SECONDS"] = "1.5";
+        env["ACTOR_IDLE_SECONDS"] = IdleSeconds;
         App = ManagedProcess.Dotnet("testactors-" + Id, TestEnvironment.ProjectDll("FanVote.Sidecar.TestActors"), ["--urls", $"http://127.0.0.1:{appPort}"], env).Start();
         AppHttp.BaseAddress = new Uri($"http://127.0.0.1:{appPort}");
         await Host.StartAsync();

@@ -45,7 +45,8 @@ public sealed class ActorRuntime(AppChannel channel, SidecarMetadata metadata, T
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
         metadata.HostedActorTypes = [.. config.Types.Keys];
-        metadata.ActiveActors = () => _active.Keys.GroupBy(k => k.Type).ToDictionary(g => g.Key, g => g.Count());
+        // Every hosted type, idle ones with 0, as daprd's actor table reports them.
+        metadata.ActiveActors = () => config.Types.Keys.ToDictionary(t => t, t => _active.Keys.Count(k => k.Type == t), StringComparer.Ordinal);
         metadata.ActorRuntimeStatus = config.Types.Count > 0 ? "RUNNING" : "DISABLED";
     }
 

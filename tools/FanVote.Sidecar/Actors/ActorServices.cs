@@ -155,19 +155,26 @@ public static class ActorServices
         {
             Validate(type, id);
             var store = ActorStore(registry);
-            if (!runtime.IsActive(type, id))
+            using var doc = await ParseAsync(ctx.Request); // a malformed body is refused first, as daprd decodes before it looks up the actor
+            var partition = new Dictionary<string, string> { ["partitionKey"] = $"{options.AppId}||{type}||{id}" };
+            if (doc.RootElement.ValueKind != JsonValueKind.Array)
             {
-                throw new ActorApiException(400, "ERR_ACTOR_INSTANCE_MISSING", $"actor instance is missing: {type}/{id} is not active on this host");
+                throw Malformed("the body must be a JSON array of {\"operation\": \"upsert\"|\"delete\", \"request\": {\"key\": ..., \"value\": ...}}");
             }
 
-            using var doc = await ParseAsync(ctx.Request);
-            var partition = new Dictionary<string, string> { ["partitionKey"] = $"{options.AppId}||{type}||{id}" };
             var ops = new List<StateOperation>();
             foreach (var op in doc.RootElement.EnumerateArray())
             {
-                var kind = op.GetProperty("operation").GetString();
-                var req = op.GetProperty("request");
-                var key = StateKeys.ActorKey(options.AppId, type, id, req.GetProperty("key").GetString() ?? "");
+                if (op.ValueKind != JsonValueKind.Object
+                    || !op.TryGetProperty("operation", out var operation) || operation.ValueKind != JsonValueKind.String
+                    || !op.TryGetProperty("request", out var req) || req.ValueKind != JsonValueKind.Object
+                    || !req.TryGetProperty("key", out var keyJson) || keyJson.ValueKind != JsonValueKind.String || keyJson.GetString() is not { Length: > 0 } stateKey)
+                {
+                    throw Malformed($"every operation needs \"operation\" (a string) and \"request\" with a non-empty string \"key\"; got {op.GetRawText()}");
+                }
+
+                var kind = operation.GetString();
+                var key = StateKeys.ActorKey(options.AppId, type, id, stateKey);
                 var meta = new Dictionary<string, string>(partition);
                 if (req.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object)
                 {
@@ -183,6 +190,11 @@ public static class ActorServices
                     "delete" => new DeleteOperation(new StateDelete(key, null, meta)),
                     _ => throw new ActorApiException(400, "ERR_MALFORMED_REQUEST", $"unknown actor state operation '{kind}'"),
                 });
+            }
+
+            if (!runtime.IsActive(type, id))
+            {
+                throw new ActorApiException(400, "ERR_ACTOR_INSTANCE_MISSING", $"actor instance is missing: {type}/{id} is not active on this host");
             }
 
             try
@@ -279,6 +291,8 @@ public static class ActorServices
             }
         }
     }
+
+    private static ActorApiException Malformed(string message) => new(400, "ERR_MALFORMED_REQUEST", message);
 
     private static IStateStore ActorStore(ComponentRegistry registry) =>
         registry.ActorStateStore ?? throw new ActorApiException(500, "ERR_ACTOR_RUNTIME_NOT_FOUND", "actor runtime is not configured: no state store has actorStateStore: \"true\"");

@@ -18,6 +18,9 @@ public sealed class SidecarMetadata(SidecarOptions options, ComponentRegistry co
     /// <summary>Active actor count per type, supplied by the actor runtime.</summary>
     public Func<IReadOnlyDictionary<string, int>> ActiveActors { get; set; } = () => new Dictionary<string, int>();
 
+    /// <summary>Open workflow work-item streams (daprd's `workflows.connectedWorkers`), supplied by the workflow engine.</summary>
+    public Func<int> ConnectedWorkflowWorkers { get; set; } = () => 0;
+
     /// <summary>"RUNNING", "INITIALIZING" or "DISABLED".</summary>
     public string ActorRuntimeStatus { get; set; } = "INITIALIZING";
 
@@ -57,7 +60,12 @@ public sealed class SidecarMetadata(SidecarOptions options, ComponentRegistry co
         foreach (var (type, count) in ActiveActors())
         {
             r.ActorRuntime.ActiveActors.Add(new ActiveActorsCount { Type = type, Count = count });
+#pragma warning disable CS0612 // deprecated alias daprd still fills (field 2); SDKs of other languages read it
+            r.ActiveActorsCount.Add(new ActiveActorsCount { Type = type, Count = count });
+#pragma warning restore CS0612
         }
+
+        r.Workflows = new MetadataWorkflows { ConnectedWorkers = ConnectedWorkflowWorkers() };
 
         foreach (var c in components.Resources.Components)
         {
@@ -75,16 +83,26 @@ public sealed class SidecarMetadata(SidecarOptions options, ComponentRegistry co
             r.Subscriptions.Add(ps);
         }
 
-        r.ExtendedMetadata.Add("daprRuntimeVersion", RuntimeVersion);
-        r.ExtendedMetadata.Add("appCommand", "");
+        r.ExtendedMetadata.Add(Extended());
         return r;
     }
 
+    /// <summary>daprd's `extended` metadata (what `PUT /v1.0/metadata/{key}` would add is not offered).</summary>
+    private static Dictionary<string, string> Extended() => new()
+    {
+        ["daprRuntimeVersion"] = RuntimeVersion,
+        ["appCommand"] = "",
+    };
+
+    /// <summary>daprd's HTTP shape (pkg/api/http/metadata.go): `actors` is the alias of actorRuntime.activeActors.</summary>
     public object ToJson() => new
     {
         id = options.AppId,
         runtimeVersion = RuntimeVersion,
         enabledFeatures = Array.Empty<string>(),
+        actors = ActiveActors().Select(kv => new { type = kv.Key, count = kv.Value }),
+        extended = Extended(),
+        workflows = new { connectedWorkers = ConnectedWorkflowWorkers() },
         actorRuntime = new
         {
             runtimeStatus = ActorRuntimeStatus,

@@ -25,4 +25,21 @@ public interface IStateStore : IAsyncDisposable
 
     /// <summary>True when the backing store answers (used by /v1.0/healthz/outbound).</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Several keys at once, in the order asked (null for a missing key). Stores override it with one round trip;
+    /// the default issues the reads concurrently.
+    /// </summary>
+    async Task<IReadOnlyList<StateEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        return await Task.WhenAll(keys.Select(k => GetAsync(k, cancellationToken)));
+    }
+
+    /// <summary>
+    /// Stored keys that start with <paramref name="prefix"/> and end with <paramref name="suffix"/>, in ordinal order,
+    /// after <paramref name="after"/> (exclusive; null = from the start), at most <paramref name="limit"/> of them.
+    /// daprd's `KeysLike` (what its workflow ListInstanceIDs pages over); not part of the state API.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListKeysAsync(string prefix, string suffix, string? after, int limit, CancellationToken cancellationToken);
 }

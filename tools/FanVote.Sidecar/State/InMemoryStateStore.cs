@@ -63,6 +63,19 @@ public sealed class InMemoryStateStore(ComponentSpec spec, TimeProvider? time = 
 
     public Task<bool> PingAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
+    public Task<IReadOnlyList<string>> ListKeysAsync(string prefix, string suffix, string? after, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<string> keys = [.. _items.Keys.ToList()
+                .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.EndsWith(suffix, StringComparison.Ordinal)
+                    && k.Length >= prefix.Length + suffix.Length && (after is null || string.CompareOrdinal(k, after) > 0) && Live(k) is not null)
+                .Order(StringComparer.Ordinal)
+                .Take(limit)];
+            return Task.FromResult(keys);
+        }
+    }
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     private void Check(StateOperation op)

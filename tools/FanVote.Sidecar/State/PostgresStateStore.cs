@@ -151,6 +151,51 @@ public sealed partial class PostgresStateStore(ComponentSpec spec, ILogger<Postg
         }
     }
 
+    public async Task<IReadOnlyList<StateEntry?>> GetManyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var sql = _v2
+            ? $"SELECT key, value, etag::text, expires_at FROM {_table} WHERE key = ANY($1) AND (expires_at IS NULL OR expires_at > now())"
+            : $"SELECT key, value::text, xmin::text, expiredate, isbinary FROM {_table} WHERE key = ANY($1) AND (expiredate IS NULL OR expiredate > now())";
+        await using var cmd = Db.CreateCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        var found = new Dictionary<string, StateEntry>(StringComparer.Ordinal);
+        await using (var r = await cmd.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await r.ReadAsync(cancellationToken))
+            {
+                DateTimeOffset? expires = r.IsDBNull(3) ? null : new DateTimeOffset(r.GetDateTime(3), TimeSpan.Zero);
+                var value = _v2 ? (byte[])r.GetValue(1) : V1Value(r.GetString(1), r.GetBoolean(4));
+                found[r.GetString(0)] = new StateEntry(value, r.GetString(2), StateTtl.ExpiryMetadata(expires));
+            }
+        }
+
+        return [.. keys.Select(k => found.GetValueOrDefault(k))];
+    }
+
+    public async Task<IReadOnlyList<string>> ListKeysAsync(string prefix, string suffix, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var expiry = _v2 ? "expires_at" : "expiredate";
+        await using var cmd = Db.CreateCommand(
+            $"SELECT key FROM {_table} WHERE key LIKE $1 ESCAPE '\\' AND ($2::text IS NULL OR key COLLATE \"C\" > $2) AND ({expiry} IS NULL OR {expiry} > now()) ORDER BY key COLLATE \"C\" LIMIT $3");
+        cmd.Parameters.AddWithValue(LikeEscape(prefix) + "%" + LikeEscape(suffix));
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)after ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.AddWithValue(limit);
+        var keys = new List<string>();
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            keys.Add(r.GetString(0));
+        }
+
+        return keys;
+    }
+
+    private static string LikeEscape(string s) => s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+
+    private static byte[] V1Value(string json, bool isBinary) =>
+        isBinary ? Convert.FromBase64String(JsonSerializer.Deserialize<string>(json)!) : Encoding.UTF8.GetBytes(json);
+
     public async ValueTask DisposeAsync()
     {
         if (_cleanupStop is not null)

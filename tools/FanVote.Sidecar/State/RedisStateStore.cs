@@ -170,6 +170,41 @@ public sealed class RedisStateStore(ComponentSpec spec, ILogger<RedisStateStore>
         }
     }
 
+    /// <summary>SCAN MATCH over the whole keyspace (as contrib's KeysLike does), then ordered and paged here.</summary>
+    public async Task<IReadOnlyList<string>> ListKeysAsync(string prefix, string suffix, string? after, int limit, CancellationToken cancellationToken)
+    {
+        var pattern = GlobEscape(prefix) + "*" + GlobEscape(suffix);
+        var server = _mux!.GetServers().First(s => s.IsConnected && !s.IsReplica);
+        var found = new List<string>();
+        await foreach (var k in server.KeysAsync(Db.Database, pattern, pageSize: 1000).WithCancellation(cancellationToken))
+        {
+            var key = (string)k!;
+            if (after is null || string.CompareOrdinal(key, after) > 0)
+            {
+                found.Add(key);
+            }
+        }
+
+        found.Sort(StringComparer.Ordinal);
+        return found.Count > limit ? found.GetRange(0, limit) : found;
+    }
+
+    private static string GlobEscape(string s)
+    {
+        var b = new System.Text.StringBuilder(s.Length);
+        foreach (var c in s)
+        {
+            if (c is '*' or '?' or '[' or ']' or '\\')
+            {
+                b.Append('\\');
+            }
+
+            b.Append(c);
+        }
+
+        return b.ToString();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_mux is not null)

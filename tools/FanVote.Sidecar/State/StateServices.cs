@@ -30,9 +30,22 @@ public static class StateServices
             throw Malformed("the body must be a JSON array of {key, value, etag?, metadata?, options?}");
         }
 
+        // Request-level metadata (`?metadata.ttlInSeconds=30`) applies to every item and wins over the item's own (daprd).
+        var requestMetadata = QueryMetadata(request);
         foreach (var item in doc.RootElement.EnumerateArray())
         {
             var write = ToWrite(gateway, s, item);
+            if (requestMetadata.Count > 0)
+            {
+                var merged = new Dictionary<string, string>(write.Metadata, StringComparer.Ordinal);
+                foreach (var (k, v) in requestMetadata)
+                {
+                    merged[k] = v;
+                }
+
+                write = write with { Metadata = merged };
+            }
+
             await gateway.RunAsync(store, "ERR_STATE_SAVE", "saving state", () => s.SetAsync(write, request.HttpContext.RequestAborted));
         }
 
@@ -120,7 +133,16 @@ public static class StateServices
             });
         }
 
-        await gateway.RunAsync(store, "ERR_STATE_TRANSACTION", "executing the transaction", () => s.ExecuteTransactionAsync(ops, request.HttpContext.RequestAborted));
+        try
+        {
+            await gateway.RunAsync(store, "ERR_STATE_TRANSACTION", "executing the transaction", () => s.ExecuteTransactionAsync(ops, request.HttpContext.RequestAborted));
+        }
+        catch (StateApiException e) when (e.Failure == StateFailure.ETagMismatch)
+        {
+            // daprd answers 500 ERR_STATE_TRANSACTION for an etag mismatch inside a transaction (409 is for single saves and deletes).
+            throw new StateApiException(StateFailure.StoreError, e.ErrorCode, e.Message, e);
+        }
+
         return Results.NoContent();
     });
 
