@@ -14,6 +14,7 @@ public static class Rules
     public const string ActorStore = "actor-store";
     public const string Scopes = "scopes";
     public const string TopicScopes = "topic-scopes";
+    public const string Tokens = "tokens";
     public const string Resiliency = "resiliency";
     public const string Metadata = "metadata";
     public const string Secrets = "secrets";
