@@ -58,6 +58,9 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         ["Orchestrator__Lifecycle__FailureBackoffMax"] = "00:00:02",
     };
 
+    /// <summary>The components every sidecar of the rig loads (components/local, as `./fanvote up` uses them).</summary>
+    public string ResourcesPath => _resources.Path;
+
     public RedisServer Redis { get; private set; } = null!;
 
     public PostgresDatabase Db { get; private set; } = null!;
