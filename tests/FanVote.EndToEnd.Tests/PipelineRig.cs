@@ -44,6 +44,9 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         ["Orchestrator__Lifecycle__FailureBackoffMax"] = "00:00:02",
     };
 
+    /// <summary>A private PostgreSQL server for the ledger (a test that kills the database); null: the shared test server.</summary>
+    public PostgresServer? DatabaseServer { get; init; }
+
     public RedisServer Redis { get; private set; } = null!;
 
     public PostgresDatabase Db { get; private set; } = null!;
@@ -74,7 +77,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     public async ValueTask InitializeAsync()
     {
         Redis = await RedisServer.StartAsync();
-        Db = await PostgresDatabase.CreateAsync("e2e");
+        Db = DatabaseServer is { } server ? await server.CreateDatabaseAsync("e2e") : await PostgresDatabase.CreateAsync("e2e");
         var orchestratorEnv = new Dictionary<string, string?>(lifecycle ? FastLifecycle : []) { ["FANVOTE_OPERATOR_KEY"] = OperatorKey };
         Orchestrator = new ServiceHost(AppIds.Orchestrator, "FanVote.Orchestrator", _resources.Path, appEnv: orchestratorEnv, redisHost: Redis.Address);
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
