@@ -38,6 +38,12 @@ public sealed class RedisOutageTests : IAsyncLifetime
             await AssertRetryLaterAsync(down);
         }
 
+        // Signing in needs Redis too (sign-in limits, account age): 503 as well, not an error.
+        using (var signIn = await _rig.Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = "dev-during-outage" }, TestContext.Current.CancellationToken))
+        {
+            await AssertRetryLaterAsync(signIn, "again");
+        }
+
         // A retry of a vote acknowledged before the outage cannot be confirmed either while Redis is away.
         using (var downRetry = await _rig.VoteAsync(w, token, before))
         {
@@ -57,6 +63,32 @@ public sealed class RedisOutageTests : IAsyncLifetime
         var published = await _rig.PublishedAsync(w);
         Assert.Equal(new[] { beforeId, id }.ToHashSet(), published.ToHashSet());
         Assert.Equal(published.Count, published.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Vote_AdmissionRedisHung_Is503WithRetryAfter_NotAnError_ThenRecoversWhenItAnswersAgain()
+    {
+        var w = "rh-" + Guid.NewGuid().ToString("N")[..8];
+        await _rig.ScheduleAsync(w, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
+        var token = await _rig.GuestAsync("dev-redis-hung");
+        var key = Guid.NewGuid().ToString("N");
+
+        // A hung Redis (or a partition) closes no connection: ingress's calls time out instead of failing at once.
+        await _rig.Data.PauseAsync();
+        try
+        {
+            using var down = await _rig.VoteAsync(w, token, key);
+            await AssertRetryLaterAsync(down);
+            using var signIn = await _rig.Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = "dev-during-hang" }, TestContext.Current.CancellationToken);
+            await AssertRetryLaterAsync(signIn, "again");
+        }
+        finally
+        {
+            await _rig.Data.ResumeAsync();
+        }
+
+        var id = await VoteUntilAcceptedAsync(w, token, key);
+        Assert.Equal([id], (await _rig.PublishedAsync(w)).Distinct());
     }
 
     [Fact]
@@ -130,13 +162,13 @@ public sealed class RedisOutageTests : IAsyncLifetime
         Assert.True(missing.Count == 0, $"{missing.Count} of {accepted.Count} accepted votes are not on the votes stream after the restart, e.g. {string.Join(", ", missing.Take(5))}");
     }
 
-    private static async Task AssertRetryLaterAsync(HttpResponseMessage r)
+    private static async Task AssertRetryLaterAsync(HttpResponseMessage r, string detailSays = "Idempotency-Key")
     {
         Assert.Equal(HttpStatusCode.ServiceUnavailable, r.StatusCode);
         Assert.NotNull(r.Headers.RetryAfter?.Delta);
         Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
         var problem = await r.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
-        Assert.Contains("Idempotency-Key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(detailSays, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     private async Task<Guid> VoteUntilAcceptedAsync(string w, string token, string key)
