@@ -61,6 +61,9 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     /// <summary>The components every sidecar of the rig loads (components/local, as `./fanvote up` uses them).</summary>
     public string ResourcesPath => _resources.Path;
 
+    /// <summary>A private PostgreSQL server for the ledger (a test that kills the database); null: the shared test server.</summary>
+    public PostgresServer? DatabaseServer { get; init; }
+
     public RedisServer Redis { get; private set; } = null!;
 
     public PostgresDatabase Db { get; private set; } = null!;
@@ -91,7 +94,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     public async ValueTask InitializeAsync()
     {
         Redis = await RedisServer.StartAsync();
-        Db = await PostgresDatabase.CreateAsync("e2e");
+        Db = DatabaseServer is { } server ? await server.CreateDatabaseAsync("e2e") : await PostgresDatabase.CreateAsync("e2e");
         var orchestratorEnv = new Dictionary<string, string?>(lifecycle ? FastLifecycle : []);
         Orchestrator = new ServiceHost(AppIds.Orchestrator, "FanVote.Orchestrator", _resources.Path, appEnv: orchestratorEnv, redisHost: Redis.Address);
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using System.Text;
 
 namespace FanVote.Testing;
 
 /// <summary>
 /// A private redis-server on a free loopback port, for tests whose topic or key names are fixed (the real
 /// `votes` topic, say) and must not meet other tests' data on the shared Redis. Starts in milliseconds.
+/// It runs as `./fanvote up` runs Redis: append-only file with <c>appendfsync always</c> in its own folder, so what it
+/// acknowledged survives <see cref="KillAsync"/> and is there again after <see cref="StartAgainAsync"/>.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
@@ -25,6 +28,15 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>host:port, the form FANVOTE_REDIS_HOST and redisHost take.</summary>
     public string Address => $"127.0.0.1:{Port}";
 
+    /// <summary>The server's folder: the append-only files (appendonlydir/) and its log (redis.log).</summary>
+    public string DataDirectory => _dir;
+
+    /// <summary>What the server logged (start-up, AOF loading), for failure messages.</summary>
+    public string Log => File.Exists(Path.Combine(_dir, "redis.log")) ? File.ReadAllText(Path.Combine(_dir, "redis.log")) : "";
+
+    /// <summary>True while the server process runs.</summary>
+    public bool IsRunning => !_process.HasExited;
+
     public static async Task<RedisServer> StartAsync()
     {
         var port = Ports.Free();
@@ -32,8 +44,8 @@ public sealed class RedisServer : IAsyncDisposable
         return new RedisServer(await LaunchAsync(port, dir), dir, port);
     }
 
-    /// <summary>Stops the server abruptly (the broker "goes down"); data is lost, as with a crash without persistence.</summary>
-    public async Task StopAsync()
+    /// <summary>SIGKILL (the broker "goes down" as in a crash): nothing is flushed, only what is in the append-only file survives.</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
@@ -42,10 +54,35 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts it again on the same port, so clients reconnect to the same address.</summary>
+    /// <summary>
+    /// SIGSTOP: the server keeps its connections open but answers nothing, as a hung host or a network partition looks
+    /// to its clients (they time out instead of seeing the connection close). <see cref="ResumeAsync"/> undoes it.
+    /// </summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>: it answers again, on the same connections.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { signal, _process.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {_process.Id} exited with {kill.ExitCode}");
+        }
+    }
+
+    /// <summary>The same as <see cref="KillAsync"/>.</summary>
+    public Task StopAsync() => KillAsync();
+
+    /// <summary>
+    /// Starts it again on the same port and folder (after <see cref="KillAsync"/>, or kills it first), so clients reconnect
+    /// to the same address and find what it acknowledged; returns once it has loaded its append-only file and answers PING.
+    /// </summary>
     public async Task StartAgainAsync()
     {
-        await StopAsync();
+        await KillAsync();
         _process.Dispose();
         _process = await LaunchAsync(Port, _dir);
     }
@@ -54,7 +91,11 @@ public sealed class RedisServer : IAsyncDisposable
     {
         var psi = new ProcessStartInfo("redis-server")
         {
-            ArgumentList = { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir },
+            ArgumentList =
+            {
+                "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir, "--logfile", Path.Combine(dir, "redis.log"),
+                "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -73,23 +114,47 @@ public sealed class RedisServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
+
+        // Listening is not enough: while it loads the append-only file Redis answers -LOADING to every command.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var seen = "nothing";
+        while (DateTime.UtcNow < deadline && !process.HasExited)
         {
-            try
+            seen = await PingAsync(port);
+            if (seen == "+PONG")
             {
-                using var c = new TcpClient();
-                await c.ConnectAsync("127.0.0.1", port);
                 return process;
             }
-            catch (SocketException)
-            {
-                await Task.Delay(20);
-            }
+
+            await Task.Delay(20);
         }
 
-        process.Kill();
-        throw new TimeoutException($"redis-server did not listen on {port}");
+        var log = File.Exists(Path.Combine(dir, "redis.log")) ? File.ReadAllText(Path.Combine(dir, "redis.log")) : "";
+        if (!process.HasExited)
+        {
+            process.Kill();
+        }
+
+        throw new TimeoutException($"redis-server on {port} did not answer PING (last answer: {seen}); its log:\n{log}");
+    }
+
+    private static async Task<string> PingAsync(int port)
+    {
+        try
+        {
+            using var c = new TcpClient();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await c.ConnectAsync("127.0.0.1", port, cts.Token);
+            var stream = c.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cts.Token);
+            var buffer = new byte[256];
+            var n = await stream.ReadAsync(buffer, cts.Token);
+            return Encoding.ASCII.GetString(buffer, 0, n).TrimEnd();
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
+        {
+            return e.GetType().Name;
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -66,6 +66,7 @@ public static class IngressExtensions
         builder.Services.AddHttpClient();
         builder.AddOtpNotifier();
         builder.AddChallengeVerifier();
+        builder.Services.AddExceptionHandler<RedisUnavailableHandler>();
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [FanVoteDefaults.ReadyTag]);
         return builder;
     }
@@ -152,7 +153,7 @@ public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthChec
             await redis.GetDatabase().PingAsync();
             return HealthCheckResult.Healthy();
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is RedisException or RedisTimeoutException)
         {
             return HealthCheckResult.Unhealthy("ingress's Redis (admission, idempotency) is not reachable", e);
         }

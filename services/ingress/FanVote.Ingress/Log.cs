@@ -17,6 +17,9 @@ internal static partial class IngressLog
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "risk verdict {Action} for {SubjectKind} {Subject} until {ExpiresAt} (model {ModelVersion})")]
     public static partial void VerdictApplied(ILogger logger, FanVote.Contracts.Events.RiskAction action, string subjectKind, string subject, DateTimeOffset expiresAt, string modelVersion);
 
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Redis unavailable ({Error}) during {Path}: answered 503 with Retry-After")]
+    public static partial void RedisUnavailable(ILogger logger, string error, string path);
+
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "loaded {Count} risk verdicts from Redis")]
     public static partial void VerdictsLoaded(ILogger logger, int count);
 }

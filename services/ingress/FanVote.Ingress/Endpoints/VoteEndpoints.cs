@@ -43,8 +43,9 @@ public static class VoteEndpoints
                 new VoteRequest(windowId, ctx.Fan(), candidate, req.Headers["Idempotency-Key"].ToString(), ctx.Connection.RemoteIpAddress?.ToString() ?? ""),
                 ctx.RequestAborted);
         }
-        catch (RedisException)
+        catch (Exception e) when (e is RedisException or RedisTimeoutException)
         {
+            // RedisTimeoutException is a TimeoutException: a hung Redis (no closed connection) must be a 503 too.
             metrics.Refuse("admission-store");
             ctx.Response.Headers.RetryAfter = "1";
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, "Vote not stored yet",
