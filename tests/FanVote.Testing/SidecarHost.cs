@@ -31,7 +31,12 @@ public sealed class SidecarHost : IAsyncDisposable
         }
 
         args.AddRange(extraArgs ?? []);
-        Process = ManagedProcess.Dotnet($"sidecar:{appId}", TestEnvironment.ProjectDll("FanVote.Sidecar"), args, env);
+
+        // Tests read streams after their consumers acknowledged them: no trimming unless a test asks for it.
+        var environment = new Dictionary<string, string?>(env ?? new Dictionary<string, string?>());
+        environment.TryAdd("FANVOTE_STREAM_TRIM_INTERVAL", "0");
+
+        Process = ManagedProcess.Dotnet($"sidecar:{appId}", TestEnvironment.ProjectDll("FanVote.Sidecar"), args, environment);
     }
 
     public string AppId { get; }

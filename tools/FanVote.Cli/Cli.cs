@@ -38,7 +38,8 @@ public static class Cli
             {
                 ["receipt", "verify", .. var rest] => await VerifyReceiptAsync(Options(rest), output),
                 ["ledger", "verify", .. var rest] => await VerifyLedgerAsync(Options(rest), output),
-                _ => Fail(error, Usage),
+                ["dlq", .. var rest] => await DeadLetterCommands.RunAsync(rest, output, error),
+                _ => Fail(error, Usage + "\n" + DeadLetterCommands.Usage),
             };
         }
         catch (UsageException e)

@@ -248,4 +248,4 @@ public static class RunFile
         int.TryParse(Str(m, key), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
 }
 
-public sealed class RunFileException(string message) : Exception(message);
+public class RunFileException(string message) : Exception(message);

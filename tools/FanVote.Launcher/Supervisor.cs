@@ -15,10 +15,24 @@ public sealed record StartedApp(string AppId, int AppPort, int DaprHttpPort, int
 /// Like the Dapr CLI it passes APP_ID, APP_PORT, DAPR_HTTP_PORT, DAPR_GRPC_PORT and the app's env; secrets go only to
 /// the processes that use them (<see cref="EnvPlan"/>).
 /// </summary>
-public sealed class Supervisor(string stateDir, string localSidecarDll, TextWriter output)
+/// <remarks>
+/// Ports not fixed in dapr.yaml are picked free just before start, so another process can take one before the app or
+/// its sidecar binds it. When a process of a pair exits during start-up saying "address already in use", the pair is
+/// stopped, gets new free ports and is started again (up to <see cref="BindAttempts"/> times).
+/// </remarks>
+public sealed class Supervisor(string stateDir, string localSidecarDll, TextWriter output, Func<int>? pickPort = null)
 {
+    /// <summary>Starts of one app and its sidecar before a port taken under them fails `up`.</summary>
+    public const int BindAttempts = 5;
+
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private readonly Func<int> _pickPort = pickPort ?? FreePort;
+    private readonly HashSet<int> _picked = [];
+
+    // Where each started process's output begins in its (appended) log: a bind error is looked for only there.
+    private readonly Dictionary<int, long> _logStart = [];
 
     private string StateFile => Path.Combine(stateDir, "run.json");
 
@@ -37,53 +51,43 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
         {
             foreach (var app in apps)
             {
-                var appPort = app.AppPort ?? FreePort();
-                var http = app.DaprHttpPort ?? FreePort();
-                var grpc = app.DaprGrpcPort ?? FreePort();
-                var logDir = Path.Combine(stateDir, "logs");
-                Directory.CreateDirectory(logDir);
-                var sidecarLog = Path.Combine(logDir, $"{app.AppId}.sidecar.log");
-                var appLog = Path.Combine(logDir, $"{app.AppId}.app.log");
-                var sidecarArgs = app.DaprdArgs(http, grpc).ToList();
-                if (app.AppPort is null)
-                {
-                    sidecarArgs.AddRange(["--app-port", Num(appPort)]);
-                }
-
-                var sidecarEnv = EnvPlan.For(app.AppId, sidecar: true, extraEnv);
-                var sidecarPid = daprd is not null
-                    ? StartDetached(daprd, sidecarArgs, app.AppDirPath, sidecarEnv, sidecarLog)
-                    : StartDetached("dotnet", [localSidecarDll, .. sidecarArgs], app.AppDirPath, sidecarEnv, sidecarLog);
-
-                var env = EnvPlan.For(app.AppId, sidecar: false, extraEnv);
-                foreach (var (k, v) in app.Env)
-                {
-                    env[k] = v;
-                }
-
-                env["APP_ID"] = app.AppId;
-                env["APP_PORT"] = Num(appPort);
-                env["DAPR_HTTP_PORT"] = Num(http);
-                env["DAPR_GRPC_PORT"] = Num(grpc);
-                env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{appPort}";
                 if (app.Command.Count == 0)
                 {
                     throw new RunFileException($"app '{app.AppId}' has no command in dapr.yaml");
                 }
 
-                var appPid = StartDetached(app.Command[0], app.Command.Skip(1).ToList(), app.AppDirPath, env, appLog);
-                started.Add(new StartedApp(app.AppId, appPort, http, grpc, appPid, sidecarPid, daprd is null ? "local sidecar" : "daprd", appLog, sidecarLog));
+                started.Add(StartPair(app, daprd, extraEnv));
                 await SaveAsync(started);
             }
 
             using var cts = new CancellationTokenSource(timeout);
-            foreach (var s in started)
+            for (var i = 0; i < started.Count; i++)
             {
-                var app = apps.First(a => a.AppId == s.AppId);
-                var watched = new[] { (s.AppPid, $"{s.AppId} app", s.AppLog), (s.SidecarPid, $"{s.AppId} sidecar", s.SidecarLog) };
-                await WaitAsync($"{s.AppId} sidecar", $"http://127.0.0.1:{s.DaprHttpPort}/v1.0/healthz", watched, cts.Token);
-                await WaitAsync($"{s.AppId} app", $"http://127.0.0.1:{s.AppPort}{app.Setting("appHealthCheckPath") ?? "/healthz"}", watched, cts.Token);
-                await output.WriteLineAsync($"  ready: {s.AppId,-14} app http://127.0.0.1:{s.AppPort}  sidecar http {s.DaprHttpPort} / grpc {s.DaprGrpcPort} ({s.Runtime})");
+                var app = apps.First(a => a.AppId == started[i].AppId);
+                for (var attempt = 1; ; attempt++)
+                {
+                    var s = started[i];
+                    try
+                    {
+                        var watched = new[] { (s.AppPid, $"{s.AppId} app", s.AppLog), (s.SidecarPid, $"{s.AppId} sidecar", s.SidecarLog) };
+                        await WaitAsync($"{s.AppId} sidecar", $"http://127.0.0.1:{s.DaprHttpPort}/v1.0/healthz", watched, cts.Token);
+                        await WaitAsync($"{s.AppId} app", $"http://127.0.0.1:{s.AppPort}{app.Setting("appHealthCheckPath") ?? "/healthz"}", watched, cts.Token);
+                        await output.WriteLineAsync($"  ready: {s.AppId,-14} app http://127.0.0.1:{s.AppPort}  sidecar http {s.DaprHttpPort} / grpc {s.DaprGrpcPort} ({s.Runtime})");
+                        break;
+                    }
+                    catch (PortTakenException e) when (attempt < BindAttempts)
+                    {
+                        await output.WriteLineAsync($"  {e.Process} could not bind its port ({e.Line.Trim()}); starting {s.AppId} again on new ports (attempt {attempt + 1} of {BindAttempts})");
+                        foreach (var pid in new[] { s.AppPid, s.SidecarPid })
+                        {
+                            Stop(pid);
+                            StopSession(pid);
+                        }
+
+                        started[i] = StartPair(app, daprd, extraEnv);
+                        await SaveAsync(started);
+                    }
+                }
             }
 
             return started;
@@ -92,6 +96,55 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
         {
             await DownAsync();
             throw;
+        }
+    }
+
+    /// <summary>Starts <paramref name="app"/>'s sidecar, then the app, on its fixed ports or newly picked free ones.</summary>
+    private StartedApp StartPair(RunFileApp app, string? daprd, IReadOnlyDictionary<string, string> extraEnv)
+    {
+        var appPort = app.AppPort ?? Pick();
+        var http = app.DaprHttpPort ?? Pick();
+        var grpc = app.DaprGrpcPort ?? Pick();
+        var logDir = Path.Combine(stateDir, "logs");
+        Directory.CreateDirectory(logDir);
+        var sidecarLog = Path.Combine(logDir, $"{app.AppId}.sidecar.log");
+        var appLog = Path.Combine(logDir, $"{app.AppId}.app.log");
+        var sidecarArgs = app.DaprdArgs(http, grpc).ToList();
+        if (app.AppPort is null)
+        {
+            sidecarArgs.AddRange(["--app-port", Num(appPort)]);
+        }
+
+        var sidecarEnv = EnvPlan.For(app.AppId, sidecar: true, extraEnv);
+        var sidecarPid = daprd is not null
+            ? StartDetached(daprd, sidecarArgs, app.AppDirPath, sidecarEnv, sidecarLog)
+            : StartDetached("dotnet", [localSidecarDll, .. sidecarArgs], app.AppDirPath, sidecarEnv, sidecarLog);
+
+        var env = EnvPlan.For(app.AppId, sidecar: false, extraEnv);
+        foreach (var (k, v) in app.Env)
+        {
+            env[k] = v;
+        }
+
+        env["APP_ID"] = app.AppId;
+        env["APP_PORT"] = Num(appPort);
+        env["DAPR_HTTP_PORT"] = Num(http);
+        env["DAPR_GRPC_PORT"] = Num(grpc);
+        env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{appPort}";
+        var appPid = StartDetached(app.Command[0], app.Command.Skip(1).ToList(), app.AppDirPath, env, appLog);
+        return new StartedApp(app.AppId, appPort, http, grpc, appPid, sidecarPid, daprd is null ? "local sidecar" : "daprd", appLog, sidecarLog);
+    }
+
+    /// <summary>A free port not handed out before in this run (two picks of one `up` never collide).</summary>
+    private int Pick()
+    {
+        for (var i = 0; ; i++)
+        {
+            var port = _pickPort();
+            if (_picked.Add(port) || i >= 100)
+            {
+                return port;
+            }
         }
     }
 
@@ -109,8 +162,61 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
             stopped += Stop(s.AppPid) + Stop(s.SidecarPid);
         }
 
+        // Anything left in their sessions (each was started as a session leader: a `dotnet run` child whose parent
+        // went first, say) goes too, so `down` leaves no process behind.
+        foreach (var s in started)
+        {
+            StopSession(s.AppPid);
+            StopSession(s.SidecarPid);
+        }
+
         File.Delete(StateFile);
         return stopped;
+    }
+
+    /// <summary>Pids of the processes in session <paramref name="sid"/> (Linux /proc), the leader excluded.</summary>
+    public static IReadOnlyList<int> SessionMembers(int sid)
+    {
+        var members = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == sid)
+            {
+                continue;
+            }
+
+            try
+            {
+                // pid (comm) state ppid pgrp session ...: comm may hold spaces and parentheses, so parse after the last ')'.
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields.Length > 3 && fields[0] != "Z" && int.Parse(fields[3], CultureInfo.InvariantCulture) == sid)
+                {
+                    members.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return members;
+    }
+
+    private static void StopSession(int sid)
+    {
+        if (!OperatingSystem.IsLinux() || sid <= 1)
+        {
+            return;
+        }
+
+        foreach (var pid in SessionMembers(sid))
+        {
+            Stop(pid);
+        }
     }
 
     private static int Stop(int pid)
@@ -136,7 +242,7 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
         await File.WriteAllTextAsync(StateFile, JsonSerializer.Serialize(started, Indented));
 
     /// <summary>Polls <paramref name="url"/> until 2xx; fails at once, with the log's tail, when a watched process dies.</summary>
-    private static async Task WaitAsync(string what, string url, IReadOnlyList<(int Pid, string Name, string Log)> watched, CancellationToken ct)
+    private async Task WaitAsync(string what, string url, IReadOnlyList<(int Pid, string Name, string Log)> watched, CancellationToken ct)
     {
         while (true)
         {
@@ -144,6 +250,11 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
             {
                 if (!IsAlive(pid))
                 {
+                    if (BindFailure(log, LogStart(pid)) is { } line)
+                    {
+                        throw new PortTakenException(name, line);
+                    }
+
                     throw new RunFileException($"{name} exited during start-up; last lines of {log}:\n{Tail(log, 30)}");
                 }
             }
@@ -174,7 +285,7 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
     }
 
     /// <summary>setsid + sh exec: the child gets its own session (outlives us) and writes straight to its log file.</summary>
-    private static int StartDetached(string file, IReadOnlyList<string> args, string workDir, IReadOnlyDictionary<string, string> env, string log)
+    private int StartDetached(string file, IReadOnlyList<string> args, string workDir, IReadOnlyDictionary<string, string> env, string log)
     {
         var psi = new ProcessStartInfo("setsid")
         {
@@ -202,8 +313,38 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
         }
 
         psi.Environment["FANVOTE_LOG"] = log;
+        var logStart = File.Exists(log) ? new FileInfo(log).Length : 0;
         using var p = Process.Start(psi) ?? throw new RunFileException($"could not start {file}");
+        _logStart[p.Id] = logStart;
         return p.Id;
+    }
+
+    private long LogStart(int pid) => _logStart.GetValueOrDefault(pid);
+
+    /// <summary>
+    /// The line of <paramref name="log"/> (from byte <paramref name="from"/>, this start's output) that says a port was
+    /// taken: Kestrel's "Failed to bind to address ...: address already in use", Go's "bind: address already in use"
+    /// (daprd), Python's "[Errno 98] Address already in use".
+    /// </summary>
+    public static string? BindFailure(string log, long from)
+    {
+        if (!File.Exists(log))
+        {
+            return null;
+        }
+
+        using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(Math.Min(from, stream.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                return line;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsAlive(int pid)
@@ -234,4 +375,12 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
     }
 
     private static string Num(int n) => n.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>A process of a pair exited during start-up because a port it was given was taken.</summary>
+public sealed class PortTakenException(string process, string line) : RunFileException($"{process} could not bind its port: {line}")
+{
+    public string Process { get; } = process;
+
+    public string Line { get; } = line;
 }

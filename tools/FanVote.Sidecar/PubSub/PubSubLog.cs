@@ -53,4 +53,10 @@ internal static partial class PubSubLog
 
     [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "redis stream {Topic}: entry {Id} has no data field; acknowledged and skipped")]
     public static partial void NoDataField(ILogger logger, string topic, string id);
+
+    [LoggerMessage(EventId = 125, Level = LogLevel.Debug, Message = "redis stream {Topic}: trimmed {Count} entries below {MinId}, which every one of its {Groups} consumer groups has acknowledged")]
+    public static partial void Trimmed(ILogger logger, string topic, long count, string minId, int groups);
+
+    [LoggerMessage(EventId = 126, Level = LogLevel.Warning, Message = "redis stream {Topic}: trim failed; trying again at the next interval")]
+    public static partial void TrimFailed(ILogger logger, Exception exception, string topic);
 }

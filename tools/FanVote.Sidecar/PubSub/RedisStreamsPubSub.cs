@@ -15,7 +15,7 @@ namespace FanVote.Sidecar.PubSub;
 /// (success or failure), pending when it was cancelled or exceeded <c>processingTimeout</c>, and a redelivery
 /// loop (XPENDING + XCLAIM) every <c>redeliverInterval</c>.
 /// </summary>
-public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger<RedisStreamsPubSub> log) : IPubSub, IBatchSubscriber
+public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger<RedisStreamsPubSub> log) : IPubSub, IBatchSubscriber, IStreamTrimming
 {
     // StackExchange.Redis multiplexes every command over one connection, where a blocking command would hold up all
     // the others. So each consumer reads on a connection of its own with XREADGROUP ... BLOCK (as daprd does): an idle
@@ -28,6 +28,7 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
     private readonly List<ConnectionMultiplexer> _readers = [];
     private ConnectionMultiplexer? _redis;
     private ConfigurationOptions? _config;
+    private StreamTrimmer? _trimmer;
 
     public ComponentSpec Spec => spec;
 
@@ -59,6 +60,8 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         {
             throw new InvalidOperationException($"cannot reach Redis at {host}");
         }
+
+        _trimmer = new StreamTrimmer(() => Db, StreamTrimmer.IntervalFrom(Environment.GetEnvironmentVariable), log);
     }
 
     public async Task PublishAsync(string topic, ReadOnlyMemory<byte> data, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
@@ -130,6 +133,7 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         CancellationToken stopping)
     {
         await EnsureGroupAsync(topic, consumerId);
+        _trimmer?.Track(topic);
         var consumer = new Consumer(this, topic, consumerId, stopping) { Handler = handler };
         lock (_loops)
         {
@@ -147,6 +151,7 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         CancellationToken stopping)
     {
         await EnsureGroupAsync(topic, consumerId);
+        _trimmer?.Track(topic);
         var consumer = new Consumer(this, topic, consumerId, stopping) { Batches = new BatchMode(Math.Max(1, maxMessages), maxAwait, Math.Max(1, batchesInFlight), handler) };
         lock (_loops)
         {
@@ -167,8 +172,16 @@ public sealed class RedisStreamsPubSub(ComponentSpec spec, string appId, ILogger
         }
     }
 
+    /// <inheritdoc/>
+    public void KeepWhole(string topic) => _trimmer?.KeepWhole(topic);
+
     public async ValueTask DisposeAsync()
     {
+        if (_trimmer is not null)
+        {
+            await _trimmer.DisposeAsync();
+        }
+
         Task[] loops;
         lock (_loops)
         {

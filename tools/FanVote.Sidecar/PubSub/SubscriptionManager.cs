@@ -52,6 +52,16 @@ public sealed class SubscriptionManager(
 
         // Compile everything first so an unsupported rule fails start-up before any consumer runs.
         var compiled = all.Select(CompiledSubscription.Compile).ToList();
+
+        // Dead letters stay until an operator replays them: their streams are never trimmed, even when subscribed.
+        foreach (var s in all)
+        {
+            if (s.DeadLetterTopic is { Length: > 0 } dlt && registry.PubSubs.TryGetValue(s.PubsubName, out var p) && p is IStreamTrimming t)
+            {
+                t.KeepWhole(dlt);
+            }
+        }
+
         var deliveryLog = loggers.CreateLogger<SubscriptionDelivery>();
         foreach (var sub in compiled)
         {

@@ -102,8 +102,12 @@ public sealed class RedisAccounts(IConnectionMultiplexer redis, TimeProvider tim
         }
 
         var backoffKey = $"ingress:otp-backoff:{id}";
-        var round = await db.StringIncrementAsync(backoffKey);
-        await db.KeyExpireAsync(backoffKey, TimeSpan.FromDays(1));
+        // One transaction: a counter is never left without its time to live.
+        var backoff = db.CreateTransaction();
+        var rounds = backoff.StringIncrementAsync(backoffKey);
+        _ = backoff.KeyExpireAsync(backoffKey, TimeSpan.FromDays(1));
+        await backoff.ExecuteAsync();
+        var round = await rounds;
         var next = TimeSpan.FromSeconds(Math.Min(3600, OtpFirstResend.TotalSeconds * Math.Pow(2, Math.Min(20, round - 1))));
         if (!await db.StringSetAsync(sentKey, 1, next, When.NotExists))
         {
@@ -112,8 +116,10 @@ public sealed class RedisAccounts(IConnectionMultiplexer redis, TimeProvider tim
 
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", CultureInfo.InvariantCulture);
         var key = $"ingress:otp:{id}";
-        await db.HashSetAsync(key, [new("code", Hash(code)), new("attempts", 0)]);
-        await db.KeyExpireAsync(key, OtpLifetime);
+        var store = db.CreateTransaction();
+        _ = store.HashSetAsync(key, [new("code", Hash(code)), new("attempts", 0)]);
+        _ = store.KeyExpireAsync(key, OtpLifetime);
+        await store.ExecuteAsync();
         return (code, TimeSpan.Zero);
     }
 

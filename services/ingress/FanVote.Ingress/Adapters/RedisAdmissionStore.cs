@@ -69,15 +69,17 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
         """;
 
     // KEYS: n account hashes, then n accepted-counter keys, then n unconfirmed sets (same order). ARGV: n idempotency
-    // fields, then n committed records, then n vote ids. A vote is counted only when its record was still pending, so
-    // a commit repeated after a lost reply counts nothing; a counted vote leaves the unconfirmed set (where a retry
-    // after a 503 finds it).
+    // fields, then n committed records, then n vote ids, then the time to live (s) of an account hash a late commit
+    // finds gone (expired since admission) and so creates anew. A vote is counted only when its record was still
+    // pending, so a commit repeated after a lost reply counts nothing; a counted vote leaves the unconfirmed set
+    // (where a retry after a 503 finds it).
     private const string CommitScript = """
         local n = #KEYS / 3
         local counts = {}
         for i = 1, n do
           if redis.call('HGET', KEYS[i], ARGV[i]) ~= ARGV[n + i] then
             redis.call('HSET', KEYS[i], ARGV[i], ARGV[n + i])
+            if redis.call('TTL', KEYS[i]) == -1 then redis.call('EXPIRE', KEYS[i], ARGV[3 * n + 1]) end
             local c = KEYS[n + i]
             counts[c] = (counts[c] or 0) + 1
             redis.call('SREM', KEYS[2 * n + i], ARGV[2 * n + i])
@@ -89,6 +91,9 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
 
     /// <summary>Unconfirmed votes are kept this long: long enough for any drain and audit, even one held for days.</summary>
     private static readonly TimeSpan UnconfirmedKeptFor = TimeSpan.FromDays(14);
+
+    /// <summary>Time to live of an account hash a commit had to create again (it expired between admission and commit).</summary>
+    private static readonly TimeSpan LateCommitKeptFor = TimeSpan.FromDays(1);
 
     private readonly IConnectionMultiplexer _redis;
     private readonly TimeProvider _time;
@@ -138,7 +143,7 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
 
         var n = votes.Count;
         var keys = new RedisKey[n * 3];
-        var args = new RedisValue[n * 3];
+        var args = new RedisValue[(n * 3) + 1];
         for (var i = 0; i < n; i++)
         {
             var v = votes[i];
@@ -149,6 +154,8 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
             args[n + i] = (v.Record with { Committed = true }).Serialize();
             args[(2 * n) + i] = v.Record.VoteId.ToString("N");
         }
+
+        args[n * 3] = (long)LateCommitKeptFor.TotalSeconds;
 
         await _redis.GetDatabase().ScriptEvaluateAsync(CommitScript, keys, args).WaitAsync(cancellationToken);
     }
