@@ -95,7 +95,10 @@ public sealed partial class RewardsTests
             await using var saved = await SaveAsync(k);
             // Row k now pays 999,999 points to the attacker; every row from k on is chained again, the balances made to match.
             await RewriteAsync(k, row => row.Seq == k ? row with { Credit = Accounts.Fan("g_attacker"), Amount = 999_999 } : row, rechain);
-            var (exit, output) = await VerifyAsync();
+            // The key alone must catch it: the latest anchor would too (its head changed), but rows after it have only the key.
+            var (exit, output) = await VerifyAsync("--no-anchors", "yes");
+            var (withAnchors, withAnchorsOutput) = await VerifyAsync();
+            Assert.True(withAnchors == 1, withAnchorsOutput);
             results.Add((how, exit, output));
         }
 

@@ -54,7 +54,10 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
                 }
 
                 RewardsLog.PrivilegedLedgerRole(log, access.Role, dangerous);
-                await LedgerSchema.ApplyTablesAsync(conn, ct);
+                if (!access.SchemaReady)
+                {
+                    await LedgerSchema.ApplyTablesAsync(conn, ct);
+                }
             }
             else if (!access.SchemaReady)
             {
