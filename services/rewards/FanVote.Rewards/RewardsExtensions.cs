@@ -68,7 +68,7 @@ public sealed class LedgerAnchoring(PostgresPointsLedger ledger, LedgerAnchorLog
                     RewardsLog.Anchored(log, seq);
                 }
             }
-            catch (Exception e) when (e is IOException or System.Data.Common.DbException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
             {
                 RewardsLog.AnchorFailed(log, e, anchors.AnchoredSeq);
             }

@@ -101,7 +101,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         {
             await anchors.AnchorAsync(seq, hash, ct);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The entries are committed; the periodic anchoring retries. Verify meanwhile checks the last anchor written.
             RewardsLog.AnchorFailed(log, e, seq);
