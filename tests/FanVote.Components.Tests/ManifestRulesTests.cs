@@ -26,6 +26,33 @@ public sealed class ManifestRulesTests : IDisposable
     }
 
     [Fact]
+    public void Tokens_SidecarWithoutTheAppToken_Reported()
+    {
+        _copy.Edit("tilt/k8s/tally.yaml", "        dapr.io/app-token-secret: \"fanvote-app-token-tally\"\n", "");
+
+        Expect.Only(ManifestRules.All(_copy.Tree), (Rules.Tokens, M("tally"), "annotation dapr.io/app-token-secret is '', not \"fanvote-app-token-tally\""));
+    }
+
+    [Fact]
+    public void Tokens_AppReadsAnotherAppsToken_Reported()
+    {
+        _copy.Edit("tilt/k8s/results.yaml", "{ secretKeyRef: { name: fanvote-app-token-results, key: token } }", "{ secretKeyRef: { name: fanvote-app-token-tally, key: token } }");
+
+        Expect.Only(ManifestRules.All(_copy.Tree), (Rules.Tokens, M("results"), "the app's APP_API_TOKEN comes from 'fanvote-app-token-tally'"));
+    }
+
+    [Fact]
+    public void Tokens_RewardsWithoutTokenKeys_AndResultsWithTheVoteKey_Reported()
+    {
+        _copy.Edit("tilt/k8s/rewards.yaml", "        - name: FANVOTE_TOKEN_KEYS\n          valueFrom: { secretKeyRef: { name: fanvote-app, key: token-keys } }\n", "");
+        _copy.Edit("tilt/k8s/results.yaml", "        - name: FANVOTE_AUDIT_PUBLIC_KEY\n", "        - name: FANVOTE_VOTE_KEY\n          valueFrom: { secretKeyRef: { name: fanvote-app, key: vote-key } }\n        - name: FANVOTE_AUDIT_PUBLIC_KEY\n");
+
+        Expect.Only(ManifestRules.All(_copy.Tree),
+            (Rules.Tokens, M("rewards"), "FANVOTE_TOKEN_KEYS is not set from a Secret"),
+            (Rules.Tokens, M("results"), "FANVOTE_VOTE_KEY is given to 'results'"));
+    }
+
+    [Fact]
     public void Manifest_PortThatIsNotDaprYamls_Reported()
     {
         // Consistent inside the file (annotation, container, listen port, Service), only dapr.yaml disagrees.

@@ -25,6 +25,46 @@ public sealed class RegionRulesTests : IDisposable
     }
 
     [Fact]
+    public void TopicScopes_RealComponents_EveryRegionHasTheScopesOfContracts()
+    {
+        foreach (var region in TreeCopy.Real.Regions())
+        {
+            Expect.None(RegionRules.TopicScopes(TreeCopy.Real, region));
+            Assert.False(string.IsNullOrEmpty(region.Components.Single(c => c.Name == "vote-bus").Value("publishingScopes")), $"{region.Name}: vote-bus sets publishingScopes");
+        }
+    }
+
+    [Theory]
+    [InlineData("region-a")]
+    [InlineData("region-b")]
+    [InlineData("local")]
+    public void TopicScopes_ResultsMayPublishVotes_Reported(string region)
+    {
+        _copy.Edit($"components/{region}/resources/pubsub.yaml", ";results=;", ";results=votes;");
+
+        Expect.Only(RegionRules.TopicScopes(_copy.Tree, _copy.Region(region)),
+            (Rules.TopicScopes, $"components/{region}/resources/pubsub.yaml", "publishingScopes lets 'results' use 'votes', which Topics.Scopes does not"));
+    }
+
+    [Fact]
+    public void TopicScopes_VotesNoLongerProtected_Reported()
+    {
+        _copy.Edit($"{B}/resources/pubsub.yaml", "name: protectedTopics\n    value: \"votes,votes-dlq,", "name: protectedTopics\n    value: \"votes-dlq,");
+
+        Expect.Only(RegionRules.TopicScopes(_copy.Tree, _copy.Region("region-b")),
+            (Rules.TopicScopes, $"{B}/resources/pubsub.yaml", "protectedTopics leaves out 'votes'"));
+    }
+
+    [Fact]
+    public void TopicScopes_StrangerSubscribesToVotes_Reported()
+    {
+        _copy.Edit($"{A}/resources/pubsub.yaml", ";orchestrator=window-reports\"", ";orchestrator=window-reports;spy=votes\"");
+
+        Expect.Only(RegionRules.TopicScopes(_copy.Tree, _copy.Region("region-a")),
+            (Rules.TopicScopes, $"{A}/resources/pubsub.yaml", "subscriptionScopes names 'spy', which is not an app id"));
+    }
+
+    [Fact]
     public void Names_RegionRenamesItsStateStore_MissingAndUnknownNameReported()
     {
         _copy.Edit($"{B}/resources/statestore.yaml", "name: fanvote-state", "name: fanvote-store");

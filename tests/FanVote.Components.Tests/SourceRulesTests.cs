@@ -25,8 +25,9 @@ public sealed class SourceRulesTests : IDisposable
     [Fact]
     public void DeadLetters_TallyLosesItsDeadLetterTopic_ReportedAtThatLine()
     {
-        _copy.Edit(TallySubscriptions, ", DeadLetterTopic = Topics.VotesDeadLetter", "");
-        var line = File.ReadAllLines(_copy.PathOf(TallySubscriptions)).ToList().FindIndex(l => l.Contains(".WithTopic(new TopicOptions", StringComparison.Ordinal)) + 1;
+        // Tally subscribes through the shared bulk-subscription helper: the dead-letter topic is read at its call site.
+        _copy.Edit(TallySubscriptions, "(Topics.Votes, Topics.VotesDeadLetter,", "(Topics.Votes, \"\",");
+        var line = File.ReadAllLines(_copy.PathOf(TallySubscriptions)).ToList().FindIndex(l => l.Contains("MapBulkSubscription<", StringComparison.Ordinal)) + 1;
 
         Expect.Only(SourceRules.DeadLetters(_copy.Tree), (Rules.DeadLetter, $"{TallySubscriptions}:{line}", "subscription to 'votes' has no dead-letter topic"));
     }

@@ -407,10 +407,19 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
             var (ok, okText) = await CliAsync(dir, proof, certifiedFile, proof.VoteId, proof.CandidateId);
             var (bad, badText) = await CliAsync(dir, otherCandidate, certifiedFile, null, null);
             var (stolen, stolenText) = await CliAsync(dir, borrowed, certifiedFile, excluded, null);
+
+            // A certified result with the counts changed and its digest recomputed, under the auditor's old signature.
+            var forged = certified with { Counts = certified.Counts.ToDictionary(kv => kv.Key, kv => kv.Key == proof.CandidateId ? kv.Value + 1_000 : kv.Value), Total = certified.Total + 1_000 };
+            forged = forged with { Digest = CertifiedDigest.Compute(forged) };
+            var forgedFile = Path.Combine(dir, "forged.json");
+            await File.WriteAllTextAsync(forgedFile, JsonSerializer.Serialize(forged, FanVoteJson.Options));
+            var (forgedExit, forgedText) = await CliAsync(dir, proof, forgedFile, proof.VoteId, proof.CandidateId);
             Assert.True(ok == 0, okText);
             Assert.StartsWith("OK: ", okText, StringComparison.Ordinal);
             Assert.True(bad == 1, badText);
             Assert.True(stolen == 1, stolenText);
+            Assert.True(forgedExit == 1, "a recomputed digest without the auditor's signature must not verify: " + forgedText);
+            Assert.Contains("signature", forgedText, StringComparison.OrdinalIgnoreCase);
         }
         finally
         {
@@ -418,11 +427,12 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         }
     }
 
-    private static async Task<(int Exit, string Output)> CliAsync(string dir, InclusionProof proof, string certifiedFile, Guid? voteId, string? candidate)
+    private async Task<(int Exit, string Output)> CliAsync(string dir, InclusionProof proof, string certifiedFile, Guid? voteId, string? candidate)
     {
         var proofFile = Path.Combine(dir, Guid.NewGuid().ToString("N") + ".json");
         await File.WriteAllTextAsync(proofFile, JsonSerializer.Serialize(proof, FanVoteJson.Options));
-        List<string> args = ["receipt", "verify", "--proof", proofFile, "--certified", certifiedFile];
+        // The auditor's public key as results publishes it (what a fan or a journalist fetches).
+        List<string> args = ["receipt", "verify", "--proof", proofFile, "--certified", certifiedFile, "--public-key", $"{Rig.Results.BaseUrl}/v1/certification-key"];
         if (voteId is { } v)
         {
             args.AddRange(["--vote-id", v.ToString()]);

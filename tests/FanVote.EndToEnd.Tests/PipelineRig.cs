@@ -17,7 +17,21 @@ namespace FanVote.EndToEnd.Tests;
 /// </summary>
 public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, string?>? ingressEnv = null, bool withFraud = false, bool withResults = true) : IAsyncLifetime
 {
-    public const string OperatorKey = "e2e-operator-key-0123456789";
+    /// <summary>The operator key the orchestrator runs with (<see cref="TestKeys"/>).</summary>
+    public static string OperatorKey => TestKeys.OperatorKey;
+
+    /// <summary>
+    /// What every ingress of the rig runs with, whatever the test sets: the test client is the trusted reverse proxy
+    /// (127.0.0.1), so X-Forwarded-For gives each simulated fan their own address; and the sign-in limits are raised,
+    /// since the tests sign in thousands of fans from that one address in seconds.
+    /// </summary>
+    public static Dictionary<string, string?> IngressBase { get; } = new()
+    {
+        ["FANVOTE_TRUSTED_PROXIES"] = "127.0.0.1/32",
+        ["Ingress__SignIn__GuestPerIpPerMinute"] = "1000000",
+        ["Ingress__SignIn__GuestPerIpPerDay"] = "1000000",
+        ["Ingress__SignIn__GuestPerPrefixPerMinute"] = "1000000",
+    };
     private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
 
     private string? _models;
@@ -75,12 +89,17 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     {
         Redis = await RedisServer.StartAsync();
         Db = await PostgresDatabase.CreateAsync("e2e");
-        var orchestratorEnv = new Dictionary<string, string?>(lifecycle ? FastLifecycle : []) { ["FANVOTE_OPERATOR_KEY"] = OperatorKey };
+        var orchestratorEnv = new Dictionary<string, string?>(lifecycle ? FastLifecycle : []);
         Orchestrator = new ServiceHost(AppIds.Orchestrator, "FanVote.Orchestrator", _resources.Path, appEnv: orchestratorEnv, redisHost: Redis.Address);
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
             appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
         Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, redisHost: Redis.Address);
-        var ingressSettings = new Dictionary<string, string?>(ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" });
+        var ingressSettings = new Dictionary<string, string?>(IngressBase);
+        foreach (var (k, v) in ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" })
+        {
+            ingressSettings[k] = v;
+        }
+
         if (lifecycle)
         {
             // Within the 1 s AcceptSettle above, as IngressOptions.RepublishAfterClose asks.
@@ -106,7 +125,9 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         {
             Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
                 appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
-            FraudSidecar = new SidecarHost(AppIds.Fraud, _resources.Path, env: new Dictionary<string, string?> { ["FANVOTE_REDIS_HOST"] = Redis.Address });
+            var fraudSidecarEnv = TestKeys.SidecarEnvironment(AppIds.Fraud);
+            fraudSidecarEnv["FANVOTE_REDIS_HOST"] = Redis.Address;
+            FraudSidecar = new SidecarHost(AppIds.Fraud, _resources.Path, env: fraudSidecarEnv);
             starting.Add(Rewards.StartAsync());
             starting.Add(FraudSidecar.StartAsync());
         }
@@ -114,7 +135,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         await Task.WhenAll(starting);
         if (FraudSidecar is not null)
         {
-            FraudClient = new DaprClientBuilder().UseGrpcEndpoint(FraudSidecar.GrpcEndpoint).UseHttpEndpoint(FraudSidecar.HttpEndpoint).UseJsonSerializationOptions(FanVoteJson.Options).Build();
+            FraudClient = FraudSidecar.Client(FanVoteJson.Options);
         }
 
         IngressHttp.BaseAddress = new Uri(Ingress.BaseUrl);

@@ -46,7 +46,7 @@ public sealed class FormatTests
             {"entries":[
               {"entryId":"e1","event":{"data":{"voteId":"6f1c3f4e-8d7a-4b8e-9a2e-0c7b4b1f2a10","windowId":"w","candidateId":"c","accountId":"a",
                 "deviceId":"d","ip":"203.0.113.7","occurredAt":"2026-11-27T10:00:00.250Z","accountCreatedAt":"2026-01-01T00:00:00Z","schemaVersion":1}}},
-              {"entryId":"e2","event":{"data":{"voteId":"6f1c3f4e-8d7a-4b8e-9a2e-0c7b4b1f2a11","schemaVersion":2}}},
+              {"entryId":"e2","event":{"data":{"voteId":"6f1c3f4e-8d7a-4b8e-9a2e-0c7b4b1f2a11","schemaVersion":3}}},
               {"entryId":"e3","event":{"data":{"voteId":"6f1c3f4e-8d7a-4b8e-9a2e-0c7b4b1f2a12","windowId":"w","occurredAt":"2026-11-27T10:00:00Z"}}},
               {"entryId":"e4","event":"not an object"}
             ]}
@@ -59,7 +59,7 @@ public sealed class FormatTests
         Assert.Equal(new VoteInput(Guid.Parse("6f1c3f4e-8d7a-4b8e-9a2e-0c7b4b1f2a10"), "w", "c", "a", "d", "203.0.113.7",
             DateTimeOffset.Parse("2026-11-27T10:00:00.250Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds(),
             DateTimeOffset.Parse("2026-01-01T00:00:00Z", System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeMilliseconds()), entries[0].Vote);
-        Assert.Contains("schema version 2", entries[1].Error, StringComparison.Ordinal);
+        Assert.Contains("schema version 3", entries[1].Error, StringComparison.Ordinal);
         Assert.Contains("candidateId is missing", entries[2].Error, StringComparison.Ordinal);
         Assert.NotNull(entries[3].Error);
     }

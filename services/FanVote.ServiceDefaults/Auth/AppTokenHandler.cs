@@ -18,11 +18,9 @@ public sealed class AppTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions>
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private static readonly ClaimsPrincipal Sidecar = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "dapr-sidecar")], FanVoteAuth.AppTokenScheme));
-    private static byte[]? _expected;
-
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        var expected = _expected ??= SHA256.HashData(Encoding.UTF8.GetBytes(token.Value));
+        var expected = token.Digest;
         var given = Request.Headers[FanVoteAuth.TokenHeader].ToString();
         if (given.Length == 0 && Request.Headers.Authorization.ToString() is { } auth && auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {

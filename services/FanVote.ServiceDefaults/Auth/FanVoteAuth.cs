@@ -126,11 +126,20 @@ public static class FanVoteAuth
     }
 }
 
-/// <summary>The app API token this app expects from its sidecar.</summary>
-public sealed record AppToken(string Value);
+/// <summary>The app API token this app expects from its sidecar (a class, not a record, so that ToString never prints it).</summary>
+public sealed class AppToken(string value)
+{
+    public string Value { get; } = value;
 
-/// <summary>The operator key.</summary>
-public sealed record OperatorKey(string Value);
+    /// <summary>SHA-256 of the token, what callers' tokens are compared with (fixed length, so the length does not leak).</summary>
+    internal byte[] Digest { get; } = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value));
+}
+
+/// <summary>The operator key (a class, not a record, so that ToString never prints it).</summary>
+public sealed class OperatorKey(string value)
+{
+    public string Value { get; } = value;
+}
 
 /// <summary>Builds <typeparamref name="T"/> when the host starts, so a missing or bad key stops the app at once, not at its first use.</summary>
 internal sealed class ResolvedOnStart<T>(T resolved) : IHostedService

@@ -13,6 +13,8 @@ public static class Rules
     public const string Swap = "swap-only";
     public const string ActorStore = "actor-store";
     public const string Scopes = "scopes";
+    public const string TopicScopes = "topic-scopes";
+    public const string Tokens = "tokens";
     public const string Resiliency = "resiliency";
     public const string Metadata = "metadata";
     public const string Secrets = "secrets";

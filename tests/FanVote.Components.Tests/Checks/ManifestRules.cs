@@ -53,6 +53,8 @@ public static class ManifestRules
                 }
             }
 
+            findings.AddRange(Tokens(where, m, appId));
+
             foreach (var region in configs.Where(r => m.Annotation("dapr.io/config") != r.Configuration!.Name))
             {
                 findings.Add(new Finding(Rules.Manifest, where, $"dapr.io/config is '{m.Annotation("dapr.io/config")}', but {repo.Rel(region.ConfigFile)} names its Configuration '{region.Configuration!.Name}'"));
@@ -96,6 +98,74 @@ public static class ManifestRules
         ArgumentNullException.ThrowIfNull(repo);
         var apps = repo.RunApps();
         return [.. repo.Manifests().Select(m => m.AppId).OfType<string>().Where(id => apps.All(a => a.AppId != id))];
+    }
+
+    /// <summary>
+    /// What each app must be given on Kubernetes besides the tokens (the same as the launcher's EnvPlan gives it
+    /// under `./fanvote up`): its keys, from Secrets, and no key of another app's purpose.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> SecretSettings { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        [AppIds.Ingress] = ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_REDIS_PASSWORD"],
+        [AppIds.Tally] = ["FANVOTE_PG_CONNECTION", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY"],
+        [AppIds.Fraud] = [],
+        [AppIds.Results] = ["FANVOTE_AUDIT_PUBLIC_KEY"],
+        [AppIds.Rewards] = ["FANVOTE_PG_CONNECTION", "FANVOTE_TOKEN_KEYS", "FANVOTE_LEDGER_KEY"],
+        [AppIds.Orchestrator] = ["FANVOTE_OPERATOR_KEY", "FANVOTE_AUDIT_PUBLIC_KEY"],
+    };
+
+    private static readonly string[] KeySettings =
+        ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY", "FANVOTE_LEDGER_KEY", "FANVOTE_OPERATOR_KEY"];
+
+    /// <summary>
+    /// daprd's two tokens (README "Trust"): dapr.io/app-token-secret names this app's own Secret and
+    /// dapr.io/api-token-secret the shared API token, the app container reads the same two Secrets (APP_API_TOKEN it
+    /// checks, DAPR_API_TOKEN it sends), and each key comes from a Secret, only to the apps that need it.
+    /// </summary>
+    public static IEnumerable<Finding> Tokens(string where, Manifest m, string appId)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        var appSecret = $"fanvote-app-token-{appId}";
+        foreach (var (annotation, secret) in new[] { ("dapr.io/app-token-secret", appSecret), ("dapr.io/api-token-secret", "fanvote-dapr-api-token") })
+        {
+            if (m.Annotation(annotation) != secret)
+            {
+                yield return new Finding(Rules.Tokens, where, $"annotation {annotation} is '{m.Annotation(annotation)}', not \"{secret}\"");
+            }
+        }
+
+        if (m.Deployment is null)
+        {
+            yield break;
+        }
+
+        var containers = YamlDoc.List(m.Deployment.At("spec.template.spec"), "containers").OfType<IReadOnlyDictionary<string, object?>>().ToList();
+        var c = containers.FirstOrDefault(x => YamlDoc.Str(x, "name") == appId) ?? containers.FirstOrDefault();
+        var env = YamlDoc.List(c, "env").OfType<IReadOnlyDictionary<string, object?>>().ToList();
+        string? SecretOf(string name)
+        {
+            var e = env.FirstOrDefault(x => YamlDoc.Str(x, "name") == name);
+            return e is null ? null : YamlDoc.Str(YamlDoc.Map(YamlDoc.Map(e, "valueFrom"), "secretKeyRef"), "name") ?? "(a plain value)";
+        }
+
+        foreach (var (setting, secret) in new[] { ("APP_API_TOKEN", appSecret), ("DAPR_API_TOKEN", "fanvote-dapr-api-token") })
+        {
+            if (SecretOf(setting) != secret)
+            {
+                yield return new Finding(Rules.Tokens, where, $"the app's {setting} comes from '{SecretOf(setting) ?? "nowhere"}', not the Secret {secret} its sidecar uses");
+            }
+        }
+
+        var wanted = SecretSettings.GetValueOrDefault(appId, []);
+        foreach (var setting in wanted.Where(w => SecretOf(w) is null or "(a plain value)"))
+        {
+            yield return new Finding(Rules.Tokens, where, $"{setting} is not set from a Secret; '{appId}' does not start without it");
+        }
+
+        foreach (var setting in KeySettings.Where(k => !wanted.Contains(k) && SecretOf(k) is not null))
+        {
+            yield return new Finding(Rules.Tokens, where, $"{setting} is given to '{appId}', which has no use for that key (each key only where its purpose is)");
+        }
     }
 
     private static IEnumerable<Finding> Container(string where, Manifest m, string appId, int? port, IReadOnlySet<string> paths)

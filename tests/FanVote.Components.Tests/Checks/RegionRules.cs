@@ -77,7 +77,7 @@ public static partial class RegionRules
     public static IEnumerable<Finding> Check(RepoTree repo, Region region)
     {
         ArgumentNullException.ThrowIfNull(region);
-        var findings = Names(repo, region).Concat(ActorStore(repo, region)).Concat(Scopes(repo, region))
+        var findings = Names(repo, region).Concat(ActorStore(repo, region)).Concat(Scopes(repo, region)).Concat(TopicScopes(repo, region))
             .Concat(Resiliency(repo, region)).Concat(Metadata(repo, region)).Concat(Configuration(repo, region));
         return region.IsLocal ? findings : findings.Concat(Secrets(repo, region)).Concat(Kustomization(repo, region));
     }
@@ -131,6 +131,78 @@ public static partial class RegionRules
             }
         }
     }
+
+    /// <summary>
+    /// Who may publish and read each topic (README "Trust"): the vote-bus component of every region lists every topic
+    /// of FanVote.Contracts in allowedTopics and protectedTopics, and its publishingScopes / subscriptionScopes say
+    /// exactly what <see cref="Topics.Scopes"/> says: one more app able to publish votes, and a forged vote has a way in.
+    /// </summary>
+    public static IEnumerable<Finding> TopicScopes(RepoTree repo, Region region)
+    {
+        var bus = region.Components.FirstOrDefault(c => c.Name == ComponentNames.VoteBus);
+        if (bus is null)
+        {
+            yield break; // Names reports it.
+        }
+
+        var where = repo.Rel(bus.File);
+        var topics = Topics.Scopes.Select(t => t.Topic).ToHashSet(StringComparer.Ordinal);
+        foreach (var list in new[] { "allowedTopics", "protectedTopics" })
+        {
+            var listed = Split(bus.Value(list), ',').ToHashSet(StringComparer.Ordinal);
+            foreach (var missing in topics.Except(listed).Order(StringComparer.Ordinal))
+            {
+                yield return new Finding(Rules.TopicScopes, where, $"{list} leaves out '{missing}', so {(list == "allowedTopics" ? "an app may publish to a topic nobody checks" : "any app may publish and subscribe to it")}");
+            }
+
+            foreach (var extra in listed.Except(topics).Order(StringComparer.Ordinal))
+            {
+                yield return new Finding(Rules.TopicScopes, where, $"{list} lists '{extra}', which is not a topic of FanVote.Contracts Topics");
+            }
+        }
+
+        foreach (var (setting, want) in new[]
+        {
+            ("publishingScopes", Known.AppIdSet.ToDictionary(a => a, a => Topics.Scopes.Where(t => t.Publishers.Contains(a)).Select(t => t.Topic).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal)),
+            ("subscriptionScopes", Known.AppIdSet.ToDictionary(a => a, a => Topics.Scopes.Where(t => t.Subscribers.Contains(a)).Select(t => t.Topic).ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal)),
+        })
+        {
+            var got = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+            foreach (var entry in Split(bus.Value(setting), ';'))
+            {
+                var eq = entry.IndexOf('=', StringComparison.Ordinal);
+                var app = eq < 0 ? entry : entry[..eq];
+                got[app] = Split(eq < 0 ? "" : entry[(eq + 1)..], ',').ToHashSet(StringComparer.Ordinal);
+            }
+
+            foreach (var (app, topicsOfApp) in want.OrderBy(w => w.Key, StringComparer.Ordinal))
+            {
+                if (!got.TryGetValue(app, out var listed))
+                {
+                    yield return new Finding(Rules.TopicScopes, where, $"{setting} has no entry for '{app}' (write '{app}=' for none)");
+                    continue;
+                }
+
+                foreach (var extra in listed.Except(topicsOfApp).Order(StringComparer.Ordinal))
+                {
+                    yield return new Finding(Rules.TopicScopes, where, $"{setting} lets '{app}' use '{extra}', which Topics.Scopes does not");
+                }
+
+                foreach (var missing in topicsOfApp.Except(listed).Order(StringComparer.Ordinal))
+                {
+                    yield return new Finding(Rules.TopicScopes, where, $"{setting} does not let '{app}' use '{missing}', which it needs (Topics.Scopes)");
+                }
+            }
+
+            foreach (var stranger in got.Keys.Where(k => !Known.AppIdSet.Contains(k)).Order(StringComparer.Ordinal))
+            {
+                yield return new Finding(Rules.TopicScopes, where, $"{setting} names '{stranger}', which is not an app id");
+            }
+        }
+    }
+
+    private static string[] Split(string? value, char separator) =>
+        (value ?? "").Split(separator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
     /// A Resiliency whose targets name real components and defined policies, with inbound retries for vote-bus

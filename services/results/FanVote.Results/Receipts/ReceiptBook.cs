@@ -49,13 +49,20 @@ public sealed class ReceiptBook(DaprClient dapr, AuditorKey auditor, TimeProvide
         return null;
     }
 
-    /// <summary>Stores one chunk of a certified window's leaves; returns why not when it does not fit that result.</summary>
+    /// <summary>What the chunk subscription answers for a chunk whose window has no certified result here yet.</summary>
+    public const string NotCertifiedYet = "its window has no certified result here yet";
+
+    /// <summary>
+    /// Stores one chunk of a certified window's leaves; returns why not when it does not fit that result, or
+    /// <see cref="NotCertifiedYet"/> (tally publishes the chunks when it has audited, the orchestrator the certified
+    /// result once it has checked the audit, so chunks usually come first: they are delivered again until it is here).
+    /// </summary>
     public async Task<string?> SaveChunkAsync(ReceiptChunk chunk, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(chunk);
         if (await CertifiedAsync(chunk.WindowId, ct) is not { } certified)
         {
-            return "its window has no certified result here yet";
+            return NotCertifiedYet;
         }
 
         if (chunk.ChunkCount != certified.ReceiptChunks || chunk.LeafCount != certified.LeafCount || chunk.ChunkIndex < 0 || chunk.ChunkIndex >= certified.ReceiptChunks

@@ -3,14 +3,16 @@ using FanVote.Contracts;
 using FanVote.Contracts.Events;
 using FanVote.Results.Receipts;
 using FanVote.ServiceDefaults;
+using FanVote.ServiceDefaults.Transport;
 
 namespace FanVote.Results;
 
 /// <summary>
 /// The certified result (a `window-events` fact from the orchestrator) and the receipt chunks tally publishes after
 /// the audit (only the sidecar may call these routes; only the orchestrator and tally may publish those topics). A
-/// certified result is kept once and only with the auditor's valid signature; a chunk only when it fits it. What is
-/// refused is logged and acknowledged (delivering it again would not change it).
+/// certified result is kept once and only with the auditor's valid signature; a chunk only when it fits it, and is
+/// delivered again while its certified result has not arrived. What is refused is logged and acknowledged (delivering
+/// it again would not change it).
 /// </summary>
 public static class ReceiptSubscriptions
 {
@@ -29,12 +31,16 @@ public static class ReceiptSubscriptions
         }).ForWindowEvent(EventTypes.WindowCertified);
         app.MapPost("/receipt-chunks", async (ReceiptChunk e, ReceiptBook book, ILogger<ReceiptBook> log, CancellationToken ct) =>
         {
-            if (await book.SaveChunkAsync(e, ct) is { } problem)
+            switch (await book.SaveChunkAsync(e, ct))
             {
-                ResultsLog.ChunkRefused(log, e.WindowId, e.ChunkIndex, problem);
+                case ReceiptBook.NotCertifiedYet:
+                    return Deliveries.Retry();
+                case { } problem:
+                    ResultsLog.ChunkRefused(log, e.WindowId, e.ChunkIndex, problem);
+                    break;
             }
 
-            return TypedResults.Ok();
+            return Deliveries.Done();
         }).WithTopic(ComponentNames.VoteBus, Topics.ReceiptChunks);
         return app;
     }
