@@ -9,7 +9,10 @@ using Npgsql;
 namespace FanVote.Rewards.Tests;
 
 /// <summary>
-/// Rewards beside its sidecar on a private Redis and a fresh database, and sidecars with app ids `tally` and
+/// Rewards beside its sidecar on a private Redis and a fresh database, set up as `./fanvote up` does: the migrate
+/// step (`FanVote.Rewards migrate`) runs with the admin connection (<see cref="Db"/>) and creates a restricted role of
+/// this rig's own (<see cref="RewardsConnection"/>), the only connection rewards gets; rewards anchors the ledger's
+/// heads to <see cref="AnchorFile"/>. Sidecars with app ids `tally` and
 /// `orchestrator` through which the tests publish what those would (counted voters; payout requests): pub/sub scopes
 /// let each app id publish only its own topics.
 /// </summary>
@@ -22,6 +25,16 @@ public sealed class RewardsRig : IAsyncLifetime
     public PostgresDatabase Db { get; private set; } = null!;
 
     public ServiceHost Rewards { get; private set; } = null!;
+
+    /// <summary>The restricted role rewards connects as (FANVOTE_REWARDS_PG_CONNECTION): one per rig, roles are cluster-wide.</summary>
+    public string RewardsConnection { get; private set; } = "";
+
+    public string Role { get; private set; } = "";
+
+    /// <summary>FANVOTE_LEDGER_ANCHORS: where rewards appends the ledger's heads.</summary>
+    public string AnchorFile { get; private set; } = "";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("fanvote-rewards-").FullName;
 
     public SidecarHost Publisher { get; private set; } = null!;
 
@@ -42,8 +55,22 @@ public sealed class RewardsRig : IAsyncLifetime
     {
         Redis = await RedisServer.StartAsync();
         Db = await PostgresDatabase.CreateAsync("rewards");
+        Role = "fanvote_rewards_" + Db.Name.ToLowerInvariant().Replace('-', '_')[^12..];
+        RewardsConnection = new NpgsqlConnectionStringBuilder(Db.ConnectionString)
+        {
+            Username = Role,
+            Password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+        }.ConnectionString;
+        AnchorFile = Path.Combine(_dir, "ledger-anchors.jsonl");
+        await MigrateAsync();
         Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
-            appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
+            appEnv: new Dictionary<string, string?>
+            {
+                ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection,
+                ["FANVOTE_LEDGER_ANCHORS"] = AnchorFile,
+                ["Rewards__AnchorInterval"] = "00:00:02",
+            },
+            redisHost: Redis.Address);
         var env = TestKeys.SidecarEnvironment(AppIds.Tally);
         env["FANVOTE_REDIS_HOST"] = Redis.Address;
         Publisher = new SidecarHost(AppIds.Tally, _resources.Path, env: env);
@@ -51,6 +78,22 @@ public sealed class RewardsRig : IAsyncLifetime
         await Task.WhenAll(Rewards.StartAsync(), Publisher.StartAsync());
         Client = Publisher.Client(FanVoteJson.Options);
         Orchestrator = await _others.AsAsync(AppIds.Orchestrator);
+    }
+
+    /// <summary>The migrate step, as `./fanvote up` runs it: the admin connection creates the schema and this rig's role.</summary>
+    public async Task MigrateAsync()
+    {
+        await using var migrate = ManagedProcess.Dotnet("rewards-migrate", TestEnvironment.ProjectDll("FanVote.Rewards"), ["migrate"], new Dictionary<string, string?>
+        {
+            ["FANVOTE_PG_ADMIN_CONNECTION"] = Db.ConnectionString,
+            ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection,
+        }).Start();
+        var exit = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        await Task.Delay(100); // let the output readers drain
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"FanVote.Rewards migrate exited with {exit}:\n{migrate.Output}");
+        }
     }
 
     /// <summary>Voters "acc-0".. with the given counted votes for candidates x and y, and the request the orchestrator would send for them.</summary>
@@ -124,6 +167,14 @@ public sealed class RewardsRig : IAsyncLifetime
             }
         }
 
+        if (Role.Length > 0)
+        {
+            await using var admin = NpgsqlDataSource.Create(TestEnvironment.Postgres);
+            await using var drop = admin.CreateCommand($"DROP ROLE IF EXISTS \"{Role}\"");
+            await drop.ExecuteNonQueryAsync();
+        }
+
         _resources.Dispose();
+        Directory.Delete(_dir, recursive: true);
     }
 }

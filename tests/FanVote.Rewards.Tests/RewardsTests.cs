@@ -9,7 +9,7 @@ using Npgsql;
 
 namespace FanVote.Rewards.Tests;
 
-public sealed class RewardsTests(RewardsRig rig) : IClassFixture<RewardsRig>
+public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<RewardsRig>
 {
     private static readonly PayoutRules Rules = new() { PointsPerVote = 10, WinnerBonus = 50 };
 
@@ -165,9 +165,12 @@ public sealed class RewardsTests(RewardsRig rig) : IClassFixture<RewardsRig>
         Assert.True(restored == 0, restoredText);
     }
 
-    private async Task<(int Exit, string Output)> VerifyAsync()
+    /// <summary>`./fanvote ledger verify` with the ledger key and, by default, the rig's anchor file.</summary>
+    private async Task<(int Exit, string Output)> VerifyAsync(params string[] extra)
     {
-        await using var cli = ManagedProcess.Dotnet("cli", TestEnvironment.ProjectDll("FanVote.Cli"), ["ledger", "verify", "--connection", rig.Db.ConnectionString]).Start();
+        await using var cli = ManagedProcess.Dotnet("cli", TestEnvironment.ProjectDll("FanVote.Cli"),
+            ["ledger", "verify", "--connection", rig.RewardsConnection, .. extra],
+            new Dictionary<string, string?> { ["FANVOTE_LEDGER_KEY"] = Convert.ToBase64String(TestKeys.LedgerKey), ["FANVOTE_LEDGER_ANCHORS"] = rig.AnchorFile }).Start();
         var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
         await Task.Delay(100); // let the output readers drain
         return (exit, cli.Output);

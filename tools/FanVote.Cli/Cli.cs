@@ -4,6 +4,7 @@ using FanVote.Certification;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
 using FanVote.Rewards.Core;
+using FanVote.Security;
 using Npgsql;
 
 namespace FanVote.Cli;
@@ -22,9 +23,14 @@ public static class Cli
               must check with the published public key (PEM, base64, or GET :5081/v1/certification-key; default:
               FANVOTE_AUDIT_PUBLIC_KEY). --vote-id and --candidate are what your own vote answer said; the proof must
               be about exactly that vote. With --root/--leaf-count you vouch for the root yourself.
-          fanvote ledger verify [--connection NPGSQL] [--head SEQ:HASH]
-              Walks the points ledger's hash chain and balances; names every changed, removed or reordered row.
-              --head checks the chain against a head recorded elsewhere (RewardsPaid / the window's payout status).
+          fanvote ledger verify [--connection NPGSQL] [--key-file FILE] [--anchors FILE | --no-anchors yes] [--head SEQ:HASH]
+              Walks the points ledger's chain with the ledger key and its balances; names every changed, removed,
+              reordered or unkeyed row; and checks the chain against the latest anchor rewards recorded outside the
+              database (a ledger shorter than the anchor says, or with another hash at its seq, fails).
+              --connection: default FANVOTE_REWARDS_PG_CONNECTION, else FANVOTE_PG_CONNECTION (reading is enough).
+              --key-file: a file holding the ledger key (base64); default FANVOTE_LEDGER_KEY.
+              --anchors: the anchor file; default FANVOTE_LEDGER_ANCHORS. --no-anchors yes skips it (and says so).
+              --head also checks a head recorded elsewhere (RewardsPaid / the window's payout status).
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -95,28 +101,48 @@ public static class Cli
 
     private static async Task<int> VerifyLedgerAsync(Dictionary<string, string> o, TextWriter output)
     {
-        var connection = o.GetValueOrDefault("connection") ?? Environment.GetEnvironmentVariable("FANVOTE_PG_CONNECTION")
-            ?? throw new UsageException("give --connection or set FANVOTE_PG_CONNECTION (the rewards service's PostgreSQL)");
-        (long, byte[])? head = null;
+        var connection = o.GetValueOrDefault("connection") ?? Env("FANVOTE_REWARDS_PG_CONNECTION") ?? Env("FANVOTE_PG_CONNECTION")
+            ?? throw new UsageException("give --connection or set FANVOTE_REWARDS_PG_CONNECTION (the rewards service's PostgreSQL)");
+        var keyText = o.TryGetValue("key-file", out var keyFile)
+            ? (File.Exists(keyFile) ? await File.ReadAllTextAsync(keyFile) : throw new UsageException($"--key-file {keyFile}: no such file"))
+            : Env(LedgerKey.Setting) ?? throw new UsageException($"give --key-file or set {LedgerKey.Setting}: the ledger's chain is checked with its key");
+        LedgerKey key;
+        try
+        {
+            key = new LedgerKey(KeySet.Decode(LedgerKey.Setting, keyText));
+        }
+        catch (KeyConfigurationException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
+        var heads = new List<LedgerHead>();
         if (o.TryGetValue("head", out var h))
         {
             var parts = h.Split(':', 2);
-            head = parts.Length == 2 && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var seq)
-                ? (seq, Convert.FromHexString(parts[1]))
-                : throw new UsageException("--head must look like SEQ:HEXHASH");
+            heads.Add(parts.Length == 2 && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var seq)
+                ? new LedgerHead(seq, Convert.FromHexString(parts[1]), "--head")
+                : throw new UsageException("--head must look like SEQ:HEXHASH"));
+        }
+
+        var skipAnchors = o.GetValueOrDefault("no-anchors") is "yes" or "true";
+        var anchorPath = o.GetValueOrDefault("anchors") ?? Env(LedgerAnchors.Setting);
+        if (anchorPath is null && !skipAnchors)
+        {
+            throw new UsageException($"give --anchors or set {LedgerAnchors.Setting} (the file rewards appends the ledger's heads to), or --no-anchors yes");
         }
 
         await using var db = NpgsqlDataSource.Create(connection);
         var rows = new List<LedgerEntry>();
         await using (var cmd = db.CreateCommand("""
-            SELECT seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash FROM ledger_entries ORDER BY seq
+            SELECT seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash, chain FROM ledger_entries ORDER BY seq
             """))
         await using (var r = await cmd.ExecuteReaderAsync())
         {
             while (await r.ReadAsync())
             {
                 rows.Add(new LedgerEntry(r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt64(5), r.GetString(6),
-                    r.GetFieldValue<DateTimeOffset>(7), (byte[])r[8], (byte[])r[9]));
+                    r.GetFieldValue<DateTimeOffset>(7), (byte[])r[8], (byte[])r[9]) { Chain = r.GetInt16(10) });
             }
         }
 
@@ -130,22 +156,52 @@ public static class Cli
             }
         }
 
-        var report = LedgerVerifier.Verify(rows, balances, head);
-        if (report.Intact)
+        var extra = new List<string>();
+        LedgerAnchor? latest = null;
+        if (!skipAnchors)
+        {
+            var file = LedgerAnchors.Read(key, File.Exists(anchorPath) ? await File.ReadAllLinesAsync(anchorPath!) : []);
+            foreach (var (line, problem) in file.Bad)
+            {
+                extra.Add($"anchor: line {line} of {anchorPath}: {problem}");
+            }
+
+            latest = file.Latest;
+            if (latest is not null)
+            {
+                heads.Add(new LedgerHead(latest.Seq, latest.Head, S($"the latest anchor in {anchorPath}, recorded {latest.At:u}")));
+            }
+            else if (rows.Count > 0)
+            {
+                extra.Add($"anchor: {anchorPath} holds no anchor, yet the ledger has {rows.Count} rows: rewards anchors after every payout and credit, so its anchors were lost or never written");
+            }
+        }
+
+        var report = LedgerVerifier.Verify(key, rows, balances, heads);
+        var findings = report.Findings.Select(f => $"{f.Kind.ToString().ToLowerInvariant()}: {f.Message}").Concat(extra).ToList();
+        if (findings.Count == 0)
         {
             var last = rows.Count > 0 ? rows[^1] : null;
             output.WriteLine($"OK: the ledger is intact: {report.Rows} rows" + (last is null ? "" : $", head #{last.Seq} {Convert.ToHexStringLower(last.Hash)}"));
+            output.WriteLine(skipAnchors
+                ? "  anchors NOT checked (--no-anchors): rows removed from the end of the ledger would not show"
+                : latest is null ? "  no anchor yet (the ledger is empty)"
+                : S($"  matches the latest anchor, row {latest.Seq} recorded {latest.At:u}; {(last?.Seq ?? 0) - latest.Seq} rows after it not anchored yet"));
             return 0;
         }
 
-        output.WriteLine($"FAILED: the ledger was tampered with ({report.Findings.Count} findings in {report.Rows} rows):");
-        foreach (var f in report.Findings)
+        output.WriteLine($"FAILED: the ledger was tampered with ({findings.Count} findings in {report.Rows} rows):");
+        foreach (var f in findings)
         {
-            output.WriteLine($"  {f.Kind.ToString().ToLowerInvariant()}: {f.Message}");
+            output.WriteLine("  " + f);
         }
 
         return 1;
     }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+    private static string S(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
     private static Dictionary<string, string> Options(string[] args)
     {

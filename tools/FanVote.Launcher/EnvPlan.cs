@@ -20,9 +20,14 @@ public static class EnvPlan
         ["FANVOTE_VOTE_KEY"] = ["ingress", "tally"],
         ["FANVOTE_AUDIT_SIGNING_KEY"] = ["tally"],
         ["FANVOTE_LEDGER_KEY"] = ["rewards"],
-        ["FANVOTE_PG_CONNECTION"] = ["tally", "rewards"],
+        ["FANVOTE_PG_CONNECTION"] = ["tally"],
+        // Rewards gets only the points ledger's restricted role (INSERT/SELECT); the migrate step, run by `up` before
+        // the launcher, is the only holder of the admin connection.
+        ["FANVOTE_REWARDS_PG_CONNECTION"] = ["rewards"],
+        ["FANVOTE_LEDGER_ANCHORS"] = ["rewards"],
         ["FANVOTE_PG_ADMIN_CONNECTION"] = [],
         ["FANVOTE_PG_PASSWORD"] = [],
+        ["FANVOTE_REWARDS_PG_PASSWORD"] = [],
         ["FANVOTE_REDIS_PASSWORD"] = ["ingress", Sidecars],
         ["FANVOTE_SECRETS_FILE"] = [Sidecars],
     };

@@ -9,8 +9,9 @@ namespace FanVote.Launcher;
 /// <c>secrets.env</c> (KEY=VALUE lines, mode 0600) under the run directory: the API tokens between apps and sidecars
 /// (one DAPR_API_TOKEN for the sidecars, one app token per app id), one key per purpose (fans' tokens, receipts, account
 /// ids, the vote seal, the points ledger), the auditor's ECDSA key pair, the operator key, the development challenge
-/// answer, and the passwords of the private Redis and PostgreSQL. Nothing here is ever passed on a command line:
-/// processes get them in their environment, which only their own user can read.
+/// answer, and the passwords of the private Redis and PostgreSQL (its admin, and the points ledger's restricted role).
+/// Nothing here is ever passed on a command line: processes get them in their environment, which only their own user
+/// can read.
 /// </summary>
 public static class Secrets
 {
@@ -50,6 +51,7 @@ public static class Secrets
         Add("FANVOTE_CHALLENGE_ANSWER", () => Token(12));
         Add("FANVOTE_REDIS_PASSWORD", () => Token(24));
         Add("FANVOTE_PG_PASSWORD", () => Token(24));
+        Add("FANVOTE_REWARDS_PG_PASSWORD", () => Token(24));
         if (!values.ContainsKey("FANVOTE_AUDIT_SIGNING_KEY") || !values.ContainsKey("FANVOTE_AUDIT_PUBLIC_KEY"))
         {
             using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -19,7 +19,16 @@ public enum FindingKind
 
     /// <summary>The chain does not end at the head recorded elsewhere.</summary>
     Head,
+
+    /// <summary>The row was chained without the key (format 1) or in a format this verifier does not know.</summary>
+    Unkeyed,
+
+    /// <summary>An anchor record whose MAC does not check.</summary>
+    Anchor,
 }
+
+/// <summary>A head recorded outside the database (an anchor, or one given with --head), and where it came from, for the message.</summary>
+public sealed record LedgerHead(long Seq, byte[] Hash, string Source);
 
 /// <summary>One thing wrong with the ledger, naming the row (seq and entry id) where it shows.</summary>
 public sealed record LedgerFinding(FindingKind Kind, long? Seq, Guid? EntryId, string Message);
@@ -34,12 +43,15 @@ public sealed record LedgerReport(long Rows, IReadOnlyList<LedgerFinding> Findin
 /// previous one (removed), and its place in the chain: a row whose previous-hash matches no row lost its predecessor
 /// (removed or replaced); a row the chain puts between other rows than its seq does — on both sides, so a row next
 /// to a moved one is not blamed — was reordered. Stored balances are checked
-/// against the entries (a removed last row shows there), and the end of the chain against an anchor kept elsewhere.
+/// against the entries (a removed last row shows there), and the chain against heads recorded elsewhere (anchors).
+/// Every row's hash is checked with the ledger key; a row in the old unkeyed format is reported, since anyone with
+/// the database can forge one.
 /// </summary>
 public static class LedgerVerifier
 {
-    public static LedgerReport Verify(IReadOnlyList<LedgerEntry> rows, IReadOnlyDictionary<string, long>? storedBalances = null, (long Seq, byte[] Hash)? anchor = null)
+    public static LedgerReport Verify(LedgerKey key, IReadOnlyList<LedgerEntry> rows, IReadOnlyDictionary<string, long>? storedBalances = null, IEnumerable<LedgerHead>? heads = null)
     {
+        ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(rows);
         var findings = new List<LedgerFinding>();
         var byHash = new Dictionary<string, LedgerEntry>(StringComparer.Ordinal);
@@ -56,7 +68,15 @@ public static class LedgerVerifier
             var seqPred = i > 0 ? rows[i - 1] : null;
             var seqSucc = i + 1 < rows.Count ? rows[i + 1] : null;
             var expectedSeq = (seqPred?.Seq ?? 0) + 1;
-            if (!CryptographicOperations.FixedTimeEquals(LedgerChain.Hash(row), row.Hash))
+            var hash = LedgerChain.Hash(key, row);
+            if (hash is null || row.Chain != LedgerChain.Version)
+            {
+                findings.Add(new(FindingKind.Unkeyed, row.Seq, row.EntryId, hash is null
+                    ? S($"row {row.Seq} (entry {row.EntryId}) claims chain format {row.Chain}, which this verifier does not know")
+                    : S($"row {row.Seq} (entry {row.EntryId}) is chained without the ledger key (format {row.Chain}): whoever holds the database could have rewritten it")));
+            }
+
+            if (hash is not null && !CryptographicOperations.FixedTimeEquals(hash, row.Hash))
             {
                 findings.Add(new(FindingKind.Changed, row.Seq, row.EntryId, S($"row {row.Seq} (entry {row.EntryId}) was changed: its content does not match its hash")));
             }
@@ -103,15 +123,15 @@ public static class LedgerVerifier
             }
         }
 
-        if (anchor is { } a)
+        foreach (var a in heads ?? [])
         {
             var last = rows.Count > 0 ? rows[^1] : null;
             var at = rows.FirstOrDefault(r => r.Seq == a.Seq);
             if (at is null || !at.Hash.AsSpan().SequenceEqual(a.Hash))
             {
                 findings.Add(new(FindingKind.Head, a.Seq, at?.EntryId, at is null
-                    ? S($"row {a.Seq}, recorded as a head of the ledger, is missing (the ledger ends at row {last?.Seq ?? 0})")
-                    : S($"row {a.Seq} (entry {at.EntryId}) is not the row that was recorded as a head of the ledger")));
+                    ? S($"row {a.Seq}, recorded as a head of the ledger ({a.Source}), is missing: the ledger ends at row {last?.Seq ?? 0}, rows were removed from its end")
+                    : S($"row {a.Seq} (entry {at.EntryId}) is not the row recorded as a head of the ledger ({a.Source}): its hash differs")));
             }
         }
 

@@ -19,4 +19,16 @@ internal static partial class RewardsLog
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "single credit of {Points} points for window {WindowId} refused: out of bounds or malformed")]
     public static partial void CreditRefused(ILogger logger, string windowId, long points);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "rewards connects to PostgreSQL as {Role}, which {What}: it could rewrite the points ledger. Allowed in Development only; run the migrate step and connect as the restricted role")]
+    public static partial void PrivilegedLedgerRole(ILogger logger, string role, string what);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "{Setting} is not set: the ledger's heads are not anchored outside the database (allowed in Development only)")]
+    public static partial void NoAnchors(ILogger logger, string setting);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "could not anchor the ledger head #{Seq}; the periodic anchoring retries")]
+    public static partial void AnchorFailed(ILogger logger, Exception exception, long seq);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ledger head #{Seq} anchored")]
+    public static partial void Anchored(ILogger logger, long seq);
 }

@@ -2,11 +2,22 @@ using System.ComponentModel.DataAnnotations;
 
 namespace FanVote.Rewards;
 
-/// <summary>Section "Rewards"; the connection string also comes from FANVOTE_PG_CONNECTION, fans' token keys from FANVOTE_TOKEN_KEYS (the session scheme).</summary>
+/// <summary>
+/// Section "Rewards". The connection string also comes from FANVOTE_REWARDS_PG_CONNECTION (the restricted role; else
+/// FANVOTE_PG_CONNECTION), the anchor file from FANVOTE_LEDGER_ANCHORS, the ledger key from FANVOTE_LEDGER_KEY, fans'
+/// token keys from FANVOTE_TOKEN_KEYS (the session scheme).
+/// </summary>
 public sealed class RewardsOptions
 {
-    [Required(ErrorMessage = "Set FANVOTE_PG_CONNECTION (or Rewards:ConnectionString) to the PostgreSQL points ledger's Npgsql connection string.")]
+    [Required(ErrorMessage = "Set FANVOTE_REWARDS_PG_CONNECTION (or Rewards:ConnectionString) to the Npgsql connection string of the points ledger's restricted role.")]
     public string ConnectionString { get; set; } = "";
+
+    /// <summary>Where the ledger's heads are appended (FANVOTE_LEDGER_ANCHORS): a file outside the database. Required outside Development.</summary>
+    public string AnchorFile { get; set; } = "";
+
+    /// <summary>How often the head is anchored when it moved (besides after every payout and credit).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AnchorInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Most entries one statement page returns.</summary>
     [Range(1, 1000)]

@@ -16,66 +16,96 @@ public sealed record PayAttempt(RewardsPaid? Paid, bool PaidNow, int VoterChunks
 public sealed record StatementLine(long Seq, DateTimeOffset At, string WindowId, string Reason, long Amount, string Counterparty, long BalanceAfter);
 
 /// <summary>
-/// The points ledger in PostgreSQL. `ledger_entries` is append-only (a trigger refuses UPDATE and DELETE) and
-/// hash-chained (<see cref="LedgerChain"/>); appends take one advisory lock, so the chain is one total order across
-/// every rewards instance. `account_balances` is kept in the same transaction. A unique index on (window, credited
-/// account, reason) makes every credit happen at most once. `payouts`, `payout_voters` and `payout_voter_chunks`
-/// hold a window's payout request and the counted voters it pays, until it is paid.
+/// The points ledger in PostgreSQL, through the restricted role (<see cref="LedgerSchema"/>: it may read and append,
+/// nothing else). `ledger_entries` is append-only (no UPDATE, DELETE or TRUNCATE granted, and a trigger refuses them
+/// for everyone else) and chained with the ledger key (<see cref="LedgerChain"/>); appends take one advisory lock, so
+/// the chain is one total order across every rewards instance. After each append that commits, the new head is
+/// anchored outside the database (<see cref="LedgerAnchorLog"/>). `account_balances` is kept in the same transaction.
+/// A unique index on (window, credited account, reason) makes every credit happen at most once. `payouts`,
+/// `payout_voters` and `payout_voter_chunks` hold a window's payout request and the counted voters it pays, until it is paid.
 /// </summary>
-public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options) : IAsyncDisposable
+public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, LedgerKey key, LedgerAnchorLog anchors, IHostEnvironment environment, ILogger<PostgresPointsLedger> log) : IAsyncDisposable
 {
     private const long ChainLock = 4242100;
     private const int InsertBatch = 5_000;
-
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS ledger_entries (
-          seq bigint PRIMARY KEY,
-          entry_id uuid NOT NULL UNIQUE,
-          window_id text NOT NULL,
-          debit_account text NOT NULL,
-          credit_account text NOT NULL,
-          amount bigint NOT NULL CHECK (amount > 0),
-          reason text NOT NULL,
-          created_at timestamptz NOT NULL,
-          prev_hash bytea NOT NULL,
-          hash bytea NOT NULL);
-        CREATE UNIQUE INDEX IF NOT EXISTS ledger_entries_once ON ledger_entries (window_id, credit_account, reason);
-        CREATE INDEX IF NOT EXISTS ledger_entries_debit ON ledger_entries (debit_account, seq);
-        CREATE INDEX IF NOT EXISTS ledger_entries_credit ON ledger_entries (credit_account, seq);
-        CREATE OR REPLACE FUNCTION ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN RAISE EXCEPTION 'ledger_entries is append-only: % refused', TG_OP; END $$;
-        CREATE OR REPLACE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
-          FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
-        CREATE TABLE IF NOT EXISTS account_balances (account text PRIMARY KEY, balance bigint NOT NULL);
-        CREATE TABLE IF NOT EXISTS payouts (
-          window_id text PRIMARY KEY,
-          request text NOT NULL,
-          requested_at timestamptz NOT NULL DEFAULT now(),
-          paid text NULL,
-          paid_at timestamptz NULL);
-        CREATE TABLE IF NOT EXISTS payout_voters (
-          window_id text NOT NULL,
-          account_id text NOT NULL,
-          candidate_id text NOT NULL,
-          votes bigint NOT NULL,
-          PRIMARY KEY (window_id, account_id, candidate_id));
-        CREATE TABLE IF NOT EXISTS payout_voter_chunks (
-          window_id text NOT NULL,
-          chunk_index int NOT NULL,
-          PRIMARY KEY (window_id, chunk_index));
-        """;
 
     private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);
 
     public NpgsqlDataSource DataSource => _db;
 
+    /// <summary>
+    /// Checks the role rewards connects as: one that could rewrite the ledger (superuser, owner, UPDATE, DELETE,
+    /// TRUNCATE, TRIGGER) stops start-up outside Development; in Development it is warned about and, being
+    /// privileged, creates the schema itself. A restricted role needs the schema migrated first. Then anchors the head.
+    /// </summary>
     public async Task InitializeAsync(CancellationToken ct)
     {
-        await using var conn = await _db.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await Exec(conn, tx, "SELECT pg_advisory_xact_lock(4242101)", ct);
-        await Exec(conn, tx, Schema, ct);
-        await tx.CommitAsync(ct);
+        await using (var conn = await _db.OpenConnectionAsync(ct))
+        {
+            var access = await LedgerSchema.CheckAsync(conn, ct);
+            if (access.Dangerous is { } dangerous)
+            {
+                var problem = $"rewards connects to PostgreSQL as '{access.Role}', which {dangerous}: it could rewrite the points ledger. " +
+                    $"Run `FanVote.Rewards migrate` with {LedgerSchema.AdminSetting} (the admin) and {LedgerSchema.Setting} (the restricted role it creates), " +
+                    $"and give rewards only {LedgerSchema.Setting}.";
+                if (!environment.IsDevelopment())
+                {
+                    throw new InvalidOperationException(problem);
+                }
+
+                RewardsLog.PrivilegedLedgerRole(log, access.Role, dangerous);
+                if (!access.SchemaReady)
+                {
+                    await LedgerSchema.ApplyTablesAsync(conn, ct);
+                }
+            }
+            else if (!access.SchemaReady)
+            {
+                throw new InvalidOperationException(
+                    $"the points ledger's schema is missing or from before the keyed chain, and '{access.Role}' may not create it: run `FanVote.Rewards migrate` with {LedgerSchema.AdminSetting} and {LedgerSchema.Setting} first");
+            }
+        }
+
+        if (anchors.Path is null)
+        {
+            if (!environment.IsDevelopment())
+            {
+                throw new InvalidOperationException($"set {LedgerAnchors.Setting} to the file where rewards appends the ledger's heads (outside the database): without anchors a truncated ledger verifies");
+            }
+
+            RewardsLog.NoAnchors(log, LedgerAnchors.Setting);
+        }
+
+        await AnchorHeadAsync(ct);
+    }
+
+    /// <summary>The current head of the chain (0 and the genesis hash when empty).</summary>
+    public async Task<(long Seq, byte[] Hash)> HeadAsync(CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1");
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? (r.GetInt64(0), (byte[])r[1]) : (0, LedgerChain.Genesis);
+    }
+
+    /// <summary>Anchors the current head (if this instance has not anchored it or a later one). Returns the head's seq.</summary>
+    public async Task<long> AnchorHeadAsync(CancellationToken ct)
+    {
+        var (seq, hash) = await HeadAsync(ct);
+        await anchors.AnchorAsync(seq, hash, ct);
+        return seq;
+    }
+
+    private async Task AnchorAfterCommitAsync(long seq, byte[] hash, CancellationToken ct)
+    {
+        try
+        {
+            await anchors.AnchorAsync(seq, hash, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The entries are committed; the periodic anchoring retries. Verify meanwhile checks the last anchor written.
+            RewardsLog.AnchorFailed(log, e, seq);
+        }
     }
 
     /// <summary>Keeps the first payout request of a window; returns the stored paid report if the window is paid already.</summary>
@@ -193,6 +223,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options) : IAs
 
         await Exec(conn, tx, "DELETE FROM payout_voters WHERE window_id = $1", windowId, ct);
         await tx.CommitAsync(ct);
+        await AnchorAfterCommitAsync(headSeq, headHash, ct);
         return new PayAttempt(paid, true, here, request.VoterChunks, false);
     }
 
@@ -203,9 +234,14 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options) : IAs
         await using var conn = await _db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         var fan = Accounts.Fan(r.AccountId);
-        var (appended, _, _) = await AppendAsync(conn, tx, r.WindowId,
+        var (appended, headSeq, headHash) = await AppendAsync(conn, tx, r.WindowId,
             [new NewEntry(PayoutPlan.EntryId(r.WindowId, fan, r.Reason), r.WindowId, Accounts.Issuance, fan, r.Points, r.Reason, now)], ct);
         await tx.CommitAsync(ct);
+        if (appended > 0)
+        {
+            await AnchorAfterCommitAsync(headSeq, headHash, ct);
+        }
+
         return appended > 0;
     }
 
@@ -247,7 +283,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options) : IAs
     /// Appends under the chain lock: drops entries whose (window, credited account, reason) exists already, chains
     /// the rest after the current head, inserts them and moves the balances. Returns how many were appended and the head.
     /// </summary>
-    private static async Task<(int Appended, long HeadSeq, byte[] HeadHash)> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, IReadOnlyList<NewEntry> entries, CancellationToken ct)
+    private async Task<(int Appended, long HeadSeq, byte[] HeadHash)> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, IReadOnlyList<NewEntry> entries, CancellationToken ct)
     {
         await Exec(conn, tx, $"SELECT pg_advisory_xact_lock({ChainLock})", ct);
         var (headSeq, headHash) = (0L, LedgerChain.Genesis);
@@ -271,12 +307,12 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options) : IAs
             }
         }
 
-        var chained = LedgerChain.Append(headSeq, headHash, entries.Where(e => !done.Contains((e.Credit, e.Reason))));
+        var chained = LedgerChain.Append(key, headSeq, headHash, entries.Where(e => !done.Contains((e.Credit, e.Reason))));
         foreach (var batch in chained.Chunk(InsertBatch))
         {
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO ledger_entries (seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash)
-                SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[], $9::bytea[], $10::bytea[])
+                INSERT INTO ledger_entries (seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash, chain)
+                SELECT *, $11::smallint FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::timestamptz[], $9::bytea[], $10::bytea[])
                 """, conn, tx);
             insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.Seq).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.EntryId).ToArray() });
@@ -288,6 +324,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options) : IAs
             insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.CreatedAt.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
             insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.PrevHash).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter { Value = batch.Select(e => e.Hash).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (short)LedgerChain.Version, NpgsqlDbType = NpgsqlDbType.Smallint });
             await insert.ExecuteNonQueryAsync(ct);
         }
 

@@ -1,0 +1,207 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace FanVote.Rewards.Adapters;
+
+/// <summary>What the connection rewards runs with may do to the ledger, and whether the schema is there.</summary>
+public sealed record LedgerAccess(string Role, bool SchemaReady, string? Dangerous);
+
+/// <summary>
+/// The points ledger's schema and its database role. <see cref="MigrateAsync"/> runs with an admin connection
+/// (FANVOTE_PG_ADMIN_CONNECTION; `FanVote.Rewards migrate`, `./fanvote up`, an init container): it creates the tables,
+/// the append-only triggers, and the role named in the rewards connection (FANVOTE_REWARDS_PG_CONNECTION) with that
+/// connection's password. The role owns nothing and may only read and append the ledger: SELECT and INSERT on
+/// `ledger_entries`; on `account_balances` also UPDATE of `balance`; on `payouts` UPDATE of `paid`/`paid_at`; the
+/// scratch tables of voters waiting for a payout also DELETE. Not being owner nor superuser, it can neither alter the
+/// tables nor disable their triggers, nor change `session_replication_role`.
+/// </summary>
+public static partial class LedgerSchema
+{
+    /// <summary>The admin connection (owner of the tables, may create roles); only the migrate step has it.</summary>
+    public const string AdminSetting = "FANVOTE_PG_ADMIN_CONNECTION";
+
+    /// <summary>The connection rewards runs with: the restricted role.</summary>
+    public const string Setting = "FANVOTE_REWARDS_PG_CONNECTION";
+
+    private const string Tables = """
+        CREATE TABLE IF NOT EXISTS ledger_entries (
+          seq bigint PRIMARY KEY,
+          entry_id uuid NOT NULL UNIQUE,
+          window_id text NOT NULL,
+          debit_account text NOT NULL,
+          credit_account text NOT NULL,
+          amount bigint NOT NULL CHECK (amount > 0),
+          reason text NOT NULL,
+          created_at timestamptz NOT NULL,
+          prev_hash bytea NOT NULL,
+          hash bytea NOT NULL,
+          chain smallint NOT NULL);
+        -- Ledgers from before the keyed chain: their rows stay format 1 (the verifier reports them), new rows are 2.
+        ALTER TABLE ledger_entries ADD COLUMN IF NOT EXISTS chain smallint NOT NULL DEFAULT 1;
+        ALTER TABLE ledger_entries ALTER COLUMN chain DROP DEFAULT;
+        CREATE UNIQUE INDEX IF NOT EXISTS ledger_entries_once ON ledger_entries (window_id, credit_account, reason);
+        CREATE INDEX IF NOT EXISTS ledger_entries_debit ON ledger_entries (debit_account, seq);
+        CREATE INDEX IF NOT EXISTS ledger_entries_credit ON ledger_entries (credit_account, seq);
+        CREATE OR REPLACE FUNCTION ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN RAISE EXCEPTION 'ledger_entries is append-only: % refused', TG_OP; END $$;
+        CREATE OR REPLACE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+          FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+        CREATE OR REPLACE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+          FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
+        CREATE TABLE IF NOT EXISTS account_balances (account text PRIMARY KEY, balance bigint NOT NULL);
+        CREATE TABLE IF NOT EXISTS payouts (
+          window_id text PRIMARY KEY,
+          request text NOT NULL,
+          requested_at timestamptz NOT NULL DEFAULT now(),
+          paid text NULL,
+          paid_at timestamptz NULL);
+        CREATE TABLE IF NOT EXISTS payout_voters (
+          window_id text NOT NULL,
+          account_id text NOT NULL,
+          candidate_id text NOT NULL,
+          votes bigint NOT NULL,
+          PRIMARY KEY (window_id, account_id, candidate_id));
+        CREATE TABLE IF NOT EXISTS payout_voter_chunks (
+          window_id text NOT NULL,
+          chunk_index int NOT NULL,
+          PRIMARY KEY (window_id, chunk_index));
+        """;
+
+    /// <summary>Creates or updates the schema and the restricted role of <paramref name="rewardsConnection"/> (its Username and Password).</summary>
+    public static async Task MigrateAsync(string adminConnection, string rewardsConnection, CancellationToken ct)
+    {
+        var admin = new NpgsqlConnectionStringBuilder(adminConnection);
+        var rewards = new NpgsqlConnectionStringBuilder(rewardsConnection);
+        var role = rewards.Username ?? "";
+        if (!RoleName().IsMatch(role))
+        {
+            throw new InvalidOperationException($"{Setting} must name the restricted role (Username=) in lower case letters, digits and '_' (e.g. fanvote_rewards), not '{role}'");
+        }
+
+        if (string.IsNullOrEmpty(rewards.Password))
+        {
+            throw new InvalidOperationException($"{Setting} must carry the restricted role's password (Password=): the migrate step sets it");
+        }
+
+        if (!string.IsNullOrEmpty(rewards.Database) && !string.IsNullOrEmpty(admin.Database) && rewards.Database != admin.Database)
+        {
+            throw new InvalidOperationException($"{AdminSetting} is for database '{admin.Database}' but {Setting} for '{rewards.Database}': both must name the ledger's database");
+        }
+
+        await using var conn = new NpgsqlConnection(adminConnection);
+        await conn.OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Exec(conn, tx, "SELECT pg_advisory_xact_lock(4242101)", ct);
+        if (await Scalar<string>(conn, tx, "SELECT current_user::text", ct) == role)
+        {
+            throw new InvalidOperationException($"{Setting} and {AdminSetting} connect as the same role '{role}': rewards must run as a role of its own that owns nothing");
+        }
+
+        var exists = await Scalar<bool>(conn, tx, $"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}')", ct);
+        var password = rewards.Password.Replace("'", "''", StringComparison.Ordinal);
+        await Exec(conn, tx, $"""
+            {(exists ? "ALTER" : "CREATE")} ROLE "{role}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD '{password}'
+            """, ct);
+
+        // Whatever it was given before (membership in roles that may write, say) it loses.
+        var memberOf = new List<string>();
+        await using (var cmd = new NpgsqlCommand($"SELECT r.rolname::text FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = '{role}'", conn, tx))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                memberOf.Add(r.GetString(0));
+            }
+        }
+
+        foreach (var other in memberOf)
+        {
+            await Exec(conn, tx, $"REVOKE \"{other.Replace("\"", "\"\"", StringComparison.Ordinal)}\" FROM \"{role}\"", ct);
+        }
+
+        await Exec(conn, tx, Tables, ct);
+        await Exec(conn, tx, $"""
+            GRANT CONNECT ON DATABASE "{(await Scalar<string>(conn, tx, "SELECT current_database()::text", ct)).Replace("\"", "\"\"", StringComparison.Ordinal)}" TO "{role}";
+            GRANT USAGE ON SCHEMA public TO "{role}";
+            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks FROM PUBLIC, "{role}";
+            GRANT SELECT, INSERT ON ledger_entries TO "{role}";
+            GRANT SELECT, INSERT ON account_balances TO "{role}";
+            GRANT UPDATE (balance) ON account_balances TO "{role}";
+            GRANT SELECT, INSERT ON payouts TO "{role}";
+            GRANT UPDATE (paid, paid_at) ON payouts TO "{role}";
+            GRANT SELECT, INSERT, DELETE ON payout_voters, payout_voter_chunks TO "{role}";
+            """, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Creates the tables with <paramref name="conn"/> itself: only for a development database rewards connects to as its owner.</summary>
+    public static async Task ApplyTablesAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(conn);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Exec(conn, tx, "SELECT pg_advisory_xact_lock(4242101)", ct);
+        await Exec(conn, tx, Tables, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Who <paramref name="conn"/> is, whether the schema is migrated, and what it may do that it must not (null: nothing).</summary>
+    public static async Task<LedgerAccess> CheckAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(conn);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT current_user::text, r.rolsuper, r.rolbypassrls,
+                   to_regclass('ledger_entries') IS NOT NULL,
+                   EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ledger_entries') AND attname = 'chain' AND NOT attisdropped)
+            FROM pg_roles r WHERE r.rolname = current_user
+            """, conn);
+        string role;
+        bool super, exists, ready;
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            await r.ReadAsync(ct);
+            (role, super, exists, ready) = (r.GetString(0), r.GetBoolean(1) || r.GetBoolean(2), r.GetBoolean(3), r.GetBoolean(4));
+        }
+
+        var can = new List<string>();
+        if (super)
+        {
+            can.Add("is a superuser");
+        }
+
+        if (exists)
+        {
+            await using var priv = new NpgsqlCommand("""
+                SELECT pg_has_role(c.relowner, 'USAGE'), has_table_privilege(c.oid, 'UPDATE'), has_table_privilege(c.oid, 'DELETE'),
+                       has_table_privilege(c.oid, 'TRUNCATE'), has_table_privilege(c.oid, 'TRIGGER')
+                FROM pg_class c WHERE c.oid = to_regclass('ledger_entries')
+                """, conn);
+            await using var r = await priv.ExecuteReaderAsync(ct);
+            await r.ReadAsync(ct);
+            string[] what = ["owns ledger_entries", "may UPDATE ledger_entries", "may DELETE from ledger_entries", "may TRUNCATE ledger_entries", "may create triggers on ledger_entries"];
+            for (var i = 0; i < what.Length; i++)
+            {
+                if (r.GetBoolean(i) && !super)
+                {
+                    can.Add(what[i]);
+                }
+            }
+        }
+
+        return new LedgerAccess(role, ready, can.Count == 0 ? null : string.Join(", ", can));
+    }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    private static partial Regex RoleName();
+
+    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<T> Scalar<T>(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        return (T)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+}
