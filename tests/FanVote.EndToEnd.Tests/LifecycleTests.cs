@@ -346,7 +346,7 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         Assert.DoesNotContain(credits, c => c.Account == accounts[0] || c.Account == accounts[1] || c.Account == accounts[2]);
 
         var rows = await LedgerRowsAsync(db);
-        var report = LedgerVerifier.Verify(rows, await StoredBalancesAsync(db));
+        var report = LedgerVerifier.Verify(new LedgerKey(TestKeys.LedgerKey), rows, await StoredBalancesAsync(db));
         Assert.True(report.Intact, string.Join("\n", report.Findings.Select(f => f.Message)));
         Assert.Equal(0, LedgerChain.Balances(rows).GetValueOrDefault(FanVote.Rewards.Core.Accounts.Pool(window)));
     }

@@ -64,6 +64,15 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     /// <summary>A private PostgreSQL server for the ledger (a test that kills the database); null: the shared test server.</summary>
     public PostgresServer? DatabaseServer { get; init; }
 
+    /// <summary>The restricted role rewards connects as (<c>lifecycle</c>), one per rig: roles are server-wide.</summary>
+    public string RewardsRole { get; private set; } = "";
+
+    /// <summary>FANVOTE_REWARDS_PG_CONNECTION of rewards (<c>lifecycle</c>).</summary>
+    public string RewardsConnection { get; private set; } = "";
+
+    /// <summary>FANVOTE_LEDGER_ANCHORS of rewards (<c>lifecycle</c>): where it appends the ledger's heads.</summary>
+    public string LedgerAnchors { get; private set; } = "";
+
     public RedisServer Redis { get; private set; } = null!;
 
     public PostgresDatabase Db { get; private set; } = null!;
@@ -129,8 +138,18 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
 
         if (lifecycle)
         {
+            // As `./fanvote up` runs it: the migrate step (admin connection) makes the schema and a role that can only
+            // insert and read the points ledger; rewards connects as that role and anchors the ledger's heads to a file.
+            RewardsRole = "fanvote_rewards_" + Db.Name.ToLowerInvariant().Replace('-', '_')[^12..];
+            RewardsConnection = new NpgsqlConnectionStringBuilder(Db.ConnectionString)
+            {
+                Username = RewardsRole,
+                Password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
+            }.ConnectionString;
+            LedgerAnchors = Path.Combine(_resources.Path, "ledger-anchors.jsonl");
+            await MigrateRewardsAsync();
             Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
-                appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
+                appEnv: new Dictionary<string, string?> { ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection, ["FANVOTE_LEDGER_ANCHORS"] = LedgerAnchors }, redisHost: Redis.Address);
             var fraudSidecarEnv = TestKeys.SidecarEnvironment(AppIds.Fraud);
             fraudSidecarEnv["FANVOTE_REDIS_HOST"] = Redis.Address;
             FraudSidecar = new SidecarHost(AppIds.Fraud, _resources.Path, env: fraudSidecarEnv);
@@ -145,6 +164,21 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         }
 
         IngressHttp.BaseAddress = new Uri(Ingress.BaseUrl);
+    }
+
+    private async Task MigrateRewardsAsync()
+    {
+        await using var migrate = ManagedProcess.Dotnet("rewards-migrate", TestEnvironment.ProjectDll("FanVote.Rewards"), ["migrate"], new Dictionary<string, string?>
+        {
+            ["FANVOTE_PG_ADMIN_CONNECTION"] = Db.ConnectionString,
+            ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection,
+        }).Start();
+        var exit = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(120));
+        await Task.Delay(100); // let the output readers drain
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"FanVote.Rewards migrate exited with {exit}:\n{migrate.Output}");
+        }
     }
 
     public Task CreateWindowAsync(string windowId, string[] candidates, int votesPerAccount) =>
@@ -222,6 +256,20 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
             if (d is not null)
             {
                 await d.DisposeAsync();
+            }
+        }
+
+        if (RewardsRole.Length > 0 && Db is not null)
+        {
+            try
+            {
+                await using var admin = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(Db.ConnectionString) { Database = "postgres" }.ConnectionString);
+                await using var drop = admin.CreateCommand($"DROP ROLE IF EXISTS \"{RewardsRole}\"");
+                await drop.ExecuteNonQueryAsync();
+            }
+            catch (Exception e) when (e is NpgsqlException)
+            {
+                // The server may be gone already (a test that killed it): the role goes with it.
             }
         }
 

@@ -327,6 +327,76 @@ public sealed class AttackSuiteTests(AttackRig rig)
         await rig.AssertUnchangedAsync();
     }
 
+    [Fact]
+    public async Task Row16_PointsLedger_RewardsRoleCannotRewriteIt_AndARewriteWithoutTheKeyFailsVerify()
+    {
+        Assert.Equal(0, (await LedgerVerifyAsync()).Exit);
+
+        // The role rewards connects as: insert and read only, not the owner, cannot switch the trigger off.
+        await using (var asRewards = NpgsqlDataSource.Create(Pipeline.RewardsConnection))
+        {
+            foreach (var sql in new[]
+            {
+                "UPDATE ledger_entries SET amount = 999999 WHERE seq = 1",
+                "DELETE FROM ledger_entries WHERE seq = 1",
+                "TRUNCATE ledger_entries",
+                "ALTER TABLE ledger_entries DISABLE TRIGGER ALL",
+            })
+            {
+                await using var cmd = asRewards.CreateCommand(sql);
+                var e = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync(Ct));
+                Assert.True(e.SqlState is PostgresErrorCodes.InsufficientPrivilege, $"{sql}: {e.SqlState} {e.MessageText}");
+            }
+        }
+
+        // The database's superuser can: a row's amount raised and its hash replaced (without the ledger key no hash it
+        // can compute is the keyed one); verify names it. The row is put back afterwards for the other attacks.
+        await using var admin = NpgsqlDataSource.Create(Pipeline.Db.ConnectionString);
+        long seq;
+        long amount;
+        string hash;
+        await using (var first = admin.CreateCommand("SELECT seq, amount, encode(hash, 'hex') FROM ledger_entries ORDER BY seq LIMIT 1"))
+        await using (var r = await first.ExecuteReaderAsync(Ct))
+        {
+            Assert.True(await r.ReadAsync(Ct), "the closed window's payout wrote ledger rows");
+            (seq, amount, hash) = (r.GetInt64(0), r.GetInt64(1), r.GetString(2));
+        }
+
+        await ExecAsync(admin, $"ALTER TABLE ledger_entries DISABLE TRIGGER USER; UPDATE ledger_entries SET amount = amount + 1000000, hash = sha256(hash) WHERE seq = {seq}; ALTER TABLE ledger_entries ENABLE TRIGGER USER");
+        (int Exit, string Output) tampered;
+        try
+        {
+            tampered = await LedgerVerifyAsync();
+        }
+        finally
+        {
+            await ExecAsync(admin, $"ALTER TABLE ledger_entries DISABLE TRIGGER USER; UPDATE ledger_entries SET amount = {amount}, hash = decode('{hash}', 'hex') WHERE seq = {seq}; ALTER TABLE ledger_entries ENABLE TRIGGER USER");
+        }
+
+        Assert.True(tampered.Exit == 1, "ledger verify must fail on a rewritten row: " + tampered.Output);
+        Assert.Contains("FAILED", tampered.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task ExecAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        await cmd.ExecuteNonQueryAsync(Ct);
+    }
+
+    /// <summary>`./fanvote ledger verify` as an auditor runs it: the ledger key and the anchor file, read access to the database.</summary>
+    private async Task<(int Exit, string Output)> LedgerVerifyAsync()
+    {
+        await using var cli = ManagedProcess.Dotnet("cli", TestEnvironment.ProjectDll("FanVote.Cli"), ["ledger", "verify"], new Dictionary<string, string?>
+        {
+            ["FANVOTE_REWARDS_PG_CONNECTION"] = Pipeline.RewardsConnection,
+            ["FANVOTE_LEDGER_KEY"] = Convert.ToBase64String(TestKeys.LedgerKey),
+            ["FANVOTE_LEDGER_ANCHORS"] = Pipeline.LedgerAnchors,
+        }).Start();
+        var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        await Task.Delay(100); // let the output readers drain
+        return (exit, cli.Output);
+    }
+
     private static string Event<T>(T e) => JsonSerializer.Serialize(e, FanVoteJson.Options);
 
     private static async Task<HttpStatusCode> PostAsync(string url, string body, params (string Name, string Value)[] headers)
