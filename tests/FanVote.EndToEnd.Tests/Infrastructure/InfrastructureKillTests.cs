@@ -21,6 +21,9 @@ public sealed class InfrastructureKillTests(ITestOutputHelper output) : IAsyncLi
     private const int Accounts = 2_000;
     private const int PerAccount = 5;
 
+    /// <summary>Fans voting at once: each has at most one vote in flight.</summary>
+    private const int Concurrency = 96;
+
     /// <summary>Votes settled before the kill: the burst is well under way and keeps going through the outage.</summary>
     private const int KillAfter = 3_000;
 
@@ -74,7 +77,7 @@ public sealed class InfrastructureKillTests(ITestOutputHelper output) : IAsyncLi
 
         var reached = new TaskCompletionSource();
         var sw = Stopwatch.StartNew();
-        var voting = crowd.VoteAsync(tokens, concurrency: 96, perVoteDeadline: TimeSpan.FromMinutes(4), progress: done =>
+        var voting = crowd.VoteAsync(tokens, concurrency: Concurrency, perVoteDeadline: TimeSpan.FromMinutes(4), progress: done =>
         {
             if (done == KillAfter)
             {
@@ -91,6 +94,7 @@ public sealed class InfrastructureKillTests(ITestOutputHelper output) : IAsyncLi
         var down = Stopwatch.StartNew();
         await Task.Delay(2000, TestContext.Current.CancellationToken);
         var acceptedWhileDown = crowd.Accepted.Count - killedAt;
+        var burstRunningAtRestart = !voting.IsCompleted;
         await restart();
         var downFor = down.Elapsed;
         await voting;
@@ -124,9 +128,14 @@ public sealed class InfrastructureKillTests(ITestOutputHelper output) : IAsyncLi
         // The outage met the burst, or the test showed nothing: with Redis down ingress cannot take votes (503s); with the
         // ledger down ingress goes on taking them while the tally cannot store them.
         Assert.True(persistedAtKill < crowd.Votes, $"every vote was persisted before {what} was killed");
+        Assert.True(burstRunningAtRestart, $"the burst was over before {what} came back: the outage did not meet it");
         if (what == "Redis")
         {
-            Assert.True(crowd.Unavailable > 0, "no vote was answered 503 while Redis was down: the outage did not meet the burst");
+            // With Redis down nothing new can be accepted. Ingress either answers 503 (the client library gave up) or holds
+            // the request until Redis is back (the client library queued the command); both are right for the fan. Only
+            // answers already on their way when Redis died may arrive as 202s: at most one per concurrent fan.
+            Assert.True(crowd.Unavailable > 0 || acceptedWhileDown < Concurrency,
+                $"{acceptedWhileDown} votes were accepted and {crowd.Unavailable} answered 503 in the 2 s Redis was down: the outage did not meet the burst");
         }
         else
         {
