@@ -32,6 +32,10 @@ public static class IngressExtensions
             var o = sp.GetRequiredService<IOptions<IngressOptions>>().Value;
             var cfg = ConfigurationOptions.Parse(o.Redis);
             cfg.AbortOnConnectFail = false;
+            // While Redis is down a command fails at once (the fan gets 503 + Retry-After and retries with the same
+            // Idempotency-Key) instead of waiting in the client's backlog for the sync timeout: at the peak, requests
+            // held for seconds would pile up connections and memory in front of a store that is not there.
+            cfg.BacklogPolicy = BacklogPolicy.FailFast;
             if (o.RedisPassword.Length > 0)
             {
                 cfg.Password = o.RedisPassword;
