@@ -65,7 +65,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     public PostgresServer? DatabaseServer { get; init; }
 
     /// <summary>The restricted role rewards connects as (<c>lifecycle</c>), one per rig: roles are server-wide.</summary>
-    public string RewardsRole { get; private set; } = "";
+    private RewardsLedgerRole? _rewardsRole;
 
     /// <summary>FANVOTE_REWARDS_PG_CONNECTION of rewards (<c>lifecycle</c>).</summary>
     public string RewardsConnection { get; private set; } = "";
@@ -140,14 +140,9 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         {
             // As `./fanvote up` runs it: the migrate step (admin connection) makes the schema and a role that can only
             // insert and read the points ledger; rewards connects as that role and anchors the ledger's heads to a file.
-            RewardsRole = "fanvote_rewards_" + Db.Name.ToLowerInvariant().Replace('-', '_')[^12..];
-            RewardsConnection = new NpgsqlConnectionStringBuilder(Db.ConnectionString)
-            {
-                Username = RewardsRole,
-                Password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
-            }.ConnectionString;
+            _rewardsRole = await RewardsLedgerRole.MigrateAsync(Db);
+            RewardsConnection = _rewardsRole.ConnectionString;
             LedgerAnchors = Path.Combine(_resources.Path, "ledger-anchors.jsonl");
-            await MigrateRewardsAsync();
             Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
                 appEnv: new Dictionary<string, string?> { ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection, ["FANVOTE_LEDGER_ANCHORS"] = LedgerAnchors }, redisHost: Redis.Address);
             var fraudSidecarEnv = TestKeys.SidecarEnvironment(AppIds.Fraud);
@@ -164,21 +159,6 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         }
 
         IngressHttp.BaseAddress = new Uri(Ingress.BaseUrl);
-    }
-
-    private async Task MigrateRewardsAsync()
-    {
-        await using var migrate = ManagedProcess.Dotnet("rewards-migrate", TestEnvironment.ProjectDll("FanVote.Rewards"), ["migrate"], new Dictionary<string, string?>
-        {
-            ["FANVOTE_PG_ADMIN_CONNECTION"] = Db.ConnectionString,
-            ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection,
-        }).Start();
-        var exit = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(120));
-        await Task.Delay(100); // let the output readers drain
-        if (exit != 0)
-        {
-            throw new InvalidOperationException($"FanVote.Rewards migrate exited with {exit}:\n{migrate.Output}");
-        }
     }
 
     public Task CreateWindowAsync(string windowId, string[] candidates, int votesPerAccount) =>
@@ -259,18 +239,9 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
             }
         }
 
-        if (RewardsRole.Length > 0 && Db is not null)
+        if (_rewardsRole is not null)
         {
-            try
-            {
-                await using var admin = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(Db.ConnectionString) { Database = "postgres" }.ConnectionString);
-                await using var drop = admin.CreateCommand($"DROP ROLE IF EXISTS \"{RewardsRole}\"");
-                await drop.ExecuteNonQueryAsync();
-            }
-            catch (Exception e) when (e is NpgsqlException)
-            {
-                // The server may be gone already (a test that killed it): the role goes with it.
-            }
+            await _rewardsRole.DisposeAsync();
         }
 
         _resources.Dispose();

@@ -31,6 +31,8 @@ public sealed class RewardsRig : IAsyncLifetime
 
     public string Role { get; private set; } = "";
 
+    private RewardsLedgerRole? _role;
+
     /// <summary>FANVOTE_LEDGER_ANCHORS: where rewards appends the ledger's heads.</summary>
     public string AnchorFile { get; private set; } = "";
 
@@ -55,14 +57,10 @@ public sealed class RewardsRig : IAsyncLifetime
     {
         Redis = await RedisServer.StartAsync();
         Db = await PostgresDatabase.CreateAsync("rewards");
-        Role = "fanvote_rewards_" + Db.Name.ToLowerInvariant().Replace('-', '_')[^12..];
-        RewardsConnection = new NpgsqlConnectionStringBuilder(Db.ConnectionString)
-        {
-            Username = Role,
-            Password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)),
-        }.ConnectionString;
+        _role = await RewardsLedgerRole.MigrateAsync(Db);
+        Role = _role.Name;
+        RewardsConnection = _role.ConnectionString;
         AnchorFile = Path.Combine(_dir, "ledger-anchors.jsonl");
-        await MigrateAsync();
         Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
             appEnv: new Dictionary<string, string?>
             {
@@ -78,22 +76,6 @@ public sealed class RewardsRig : IAsyncLifetime
         await Task.WhenAll(Rewards.StartAsync(), Publisher.StartAsync());
         Client = Publisher.Client(FanVoteJson.Options);
         Orchestrator = await _others.AsAsync(AppIds.Orchestrator);
-    }
-
-    /// <summary>The migrate step, as `./fanvote up` runs it: the admin connection creates the schema and this rig's role.</summary>
-    public async Task MigrateAsync()
-    {
-        await using var migrate = ManagedProcess.Dotnet("rewards-migrate", TestEnvironment.ProjectDll("FanVote.Rewards"), ["migrate"], new Dictionary<string, string?>
-        {
-            ["FANVOTE_PG_ADMIN_CONNECTION"] = Db.ConnectionString,
-            ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection,
-        }).Start();
-        var exit = await migrate.WaitForExitAsync(TimeSpan.FromSeconds(120));
-        await Task.Delay(100); // let the output readers drain
-        if (exit != 0)
-        {
-            throw new InvalidOperationException($"FanVote.Rewards migrate exited with {exit}:\n{migrate.Output}");
-        }
     }
 
     /// <summary>Voters "acc-0".. with the given counted votes for candidates x and y, and the request the orchestrator would send for them.</summary>
@@ -167,11 +149,9 @@ public sealed class RewardsRig : IAsyncLifetime
             }
         }
 
-        if (Role.Length > 0)
+        if (_role is not null)
         {
-            await using var admin = NpgsqlDataSource.Create(TestEnvironment.Postgres);
-            await using var drop = admin.CreateCommand($"DROP ROLE IF EXISTS \"{Role}\"");
-            await drop.ExecuteNonQueryAsync();
+            await _role.DisposeAsync();
         }
 
         _resources.Dispose();

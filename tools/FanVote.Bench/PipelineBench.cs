@@ -109,14 +109,25 @@ public static partial class PipelineBench
 
         await DrainAsync(runDir, cpu, pg, redis, ingress, script, window, seconds);
         await VisibleLatencyAsync(ingress, results, tokens, window, args.Number("samples", 100));
-        await PrintRefusalsAsync(ingress);
+        // /metrics answers only the app's own token (as Prometheus scrapes it: Authorization: Bearer).
+        await PrintRefusalsAsync(ingress, secrets.GetValueOrDefault("FANVOTE_APP_TOKEN_INGRESS", ""));
         return 0;
     }
 
     /// <summary>What the non-2xx answers were, from ingress's own counters (bench fans vote far faster than real ones, so a few get challenged).</summary>
-    private static async Task PrintRefusalsAsync(string ingress)
+    private static async Task PrintRefusalsAsync(string ingress, string appToken)
     {
-        var text = await Http.GetStringAsync(new Uri($"{ingress}/metrics"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{ingress}/metrics");
+        request.Headers.Authorization = new("Bearer", appToken);
+        using var response = await Http.SendAsync(request);
+        if (!response.IsSuccessStatusCode)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"votes refused by ingress: not known (GET /metrics answered {(int)response.StatusCode}; is FANVOTE_APP_TOKEN_INGRESS in secrets.env?)");
+            return;
+        }
+
+        var text = await response.Content.ReadAsStringAsync();
         var refused = text.Split('\n')
             .Where(l => l.StartsWith("fanvote_ingress_votes_refused", StringComparison.Ordinal))
             .Select(l => (Reason: RefusalReason().Match(l).Groups[1].Value, Count: double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)))
@@ -200,8 +211,11 @@ public static partial class PipelineBench
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
+            // Caught up = nothing pending and the group's last delivered id is the stream's last id. (XINFO's `lag` is
+            // not used: it turns null once the stream trimmer has removed entries, which would wait out the timeout.)
+            var last = (await db.StreamInfoAsync(stream)).LastGeneratedId;
             var info = (await db.StreamGroupInfoAsync(stream)).FirstOrDefault(g => g.Name == group);
-            if (info.Name is null || (info.PendingMessageCount == 0 && info.Lag == 0))
+            if (info.Name is null || (info.PendingMessageCount == 0 && info.LastDeliveredId == last))
             {
                 return;
             }
