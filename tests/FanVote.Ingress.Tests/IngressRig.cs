@@ -46,6 +46,7 @@ public class IngressRig : IAsyncLifetime
         ["Ingress__SignIn__GuestPerIpPerMinute"] = "100000",
         ["Ingress__SignIn__GuestPerIpPerDay"] = "100000",
         ["Ingress__SignIn__GuestPerPrefixPerMinute"] = "100000",
+        ["Ingress__VerdictSweepInterval"] = "00:00:01",
     };
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };

@@ -94,12 +94,49 @@ public sealed class RiskVerdictTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, n.StatusCode);
     }
 
-    private async Task<RiskVerdictIssued> PublishAsync(string kind, string subject, RiskAction action)
+    [Fact]
+    public async Task LapsedVerdict_IsForgotten_InMemoryAndInIngressRedis()
+    {
+        var window = "risk-" + Guid.NewGuid().ToString("N")[..6];
+        await _rig.ScheduleAsync(window, DateTimeOffset.UtcNow.AddSeconds(-1), DateTimeOffset.UtcNow.AddHours(1), votesPerAccount: 50);
+        var token = await _rig.GuestAsync("brief-phone");
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_rig.Data.Address);
+        var db = redis.GetDatabase();
+        var lasting = await PublishAsync(RiskSubjects.Device, "other-phone", RiskAction.Block);
+
+        // Long enough to be seen on a loaded machine before it lapses.
+        await PublishAsync(RiskSubjects.Device, "brief-phone", RiskAction.Challenge, DateTimeOffset.UtcNow.AddSeconds(20));
+        await WaitForChallengeAsync(window, token, "brief-phone");
+        Assert.True(await db.HashExistsAsync("ingress:verdicts", "device:brief-phone"), "the verdict was not stored in ingress's Redis");
+
+        // Lapsed: votes pass again, and the sweep removes it from the hash and its expiry index; the lasting one stays.
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        var seen = "";
+        while (true)
+        {
+            using var r = await VoteAsync(window, token, "brief-phone");
+            var stored = await db.HashExistsAsync("ingress:verdicts", "device:brief-phone");
+            var indexed = await db.SortedSetScoreAsync("ingress:verdicts:expiry", "device:brief-phone") is not null;
+            seen = $"vote {(int)r.StatusCode}, in the hash {stored}, in the index {indexed}";
+            if (r.StatusCode == HttpStatusCode.Accepted && !stored && !indexed)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the lapsed verdict was not forgotten within 2 minutes: {seen}");
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+        }
+
+        Assert.True(await db.HashExistsAsync("ingress:verdicts", "device:other-phone"), "a verdict still in force was pruned");
+        Assert.Equal(lasting.ExpiresAt.ToUnixTimeMilliseconds(), (long?)await db.SortedSetScoreAsync("ingress:verdicts:expiry", "device:other-phone"));
+    }
+
+    private async Task<RiskVerdictIssued> PublishAsync(string kind, string subject, RiskAction action, DateTimeOffset? expiresAt = null)
     {
         var v = new RiskVerdictIssued
         {
             EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, SubjectKind = kind, Subject = subject, Score = 9.5, ReasonCodes = ["device-farm"],
-            Action = action, ModelVersion = "test", ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(30),
+            Action = action, ModelVersion = "test", ExpiresAt = expiresAt ?? DateTimeOffset.UtcNow.AddMinutes(30),
         };
         await _rig.Fraud.PublishEventAsync(ComponentNames.VoteBus, Topics.RiskVerdicts, v);
         return v;

@@ -65,6 +65,9 @@ public sealed class IngressOptions
     /// </summary>
     public TimeSpan RepublishAfterClose { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>How often lapsed risk verdicts and passed challenges are forgotten, in memory and in ingress's Redis.</summary>
+    public TimeSpan VerdictSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>A vote waits at most this long for the broker's acknowledgement before the fan gets 503.</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

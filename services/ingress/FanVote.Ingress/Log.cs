@@ -22,4 +22,10 @@ internal static partial class IngressLog
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "loaded {Count} risk verdicts from Redis")]
     public static partial void VerdictsLoaded(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "pruned {Count} lapsed risk verdicts and passed challenges from Redis")]
+    public static partial void VerdictsPruned(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "could not prune lapsed risk verdicts ({Error}); trying again at the next sweep")]
+    public static partial void VerdictsPruneFailed(ILogger logger, string error);
 }

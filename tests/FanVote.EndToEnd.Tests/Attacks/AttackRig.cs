@@ -65,9 +65,13 @@ public sealed class AttackRig : IAsyncLifetime
         await Pipeline.CreateWindowAsync(Open, Candidates, 5, now.AddSeconds(-1), now.AddHours(1));
         await Pipeline.CreateWindowAsync(Voting, Candidates, 1000, now.AddSeconds(-1), now.AddHours(1));
         var opensAt = DateTimeOffset.UtcNow.AddSeconds(3);
-        await Pipeline.CreateWindowAsync(Closed, Candidates, 5, opensAt, opensAt.AddSeconds(15));
-        await WaitAsync(async () => (await VoteAsync(Fans[0], Open, "aurora")).Status == HttpStatusCode.Accepted, "ingress opens the open window", 60);
-        await WaitAsync(async () => (await VoteAsync(Fans[0], Closed, "aurora")).Status == HttpStatusCode.Accepted, "ingress opens the window that will close", 60);
+        await Pipeline.CreateWindowAsync(Closed, Candidates, 5, opensAt, opensAt.AddSeconds(30)); // 12 votes go in first, on a loaded machine too
+        // One Idempotency-Key per vote, however many tries: a try answered 503 may still have reached the broker, and a
+        // fresh key would then count the same tap twice.
+        var openKey = Guid.NewGuid().ToString("N");
+        var closedKey = Guid.NewGuid().ToString("N");
+        await WaitAsync(async () => (await VoteAsync(Fans[0], Open, "aurora", openKey)).Status == HttpStatusCode.Accepted, "ingress opens the open window", 120);
+        await WaitAsync(async () => (await VoteAsync(Fans[0], Closed, "aurora", closedKey)).Status == HttpStatusCode.Accepted, "ingress opens the window that will close", 120);
         foreach (var (fan, i) in Fans.Select((f, i) => (f, i)))
         {
             await CastAsync(fan, Closed, Candidates[i % 3]);
@@ -77,9 +81,9 @@ public sealed class AttackRig : IAsyncLifetime
 
         // Closed runs its course: close, drain, audit (signed), certified, paid out, completed.
         await WaitAsync(async () => await PhaseAsync(Closed) == "Completed", $"window {Closed} completes (phase now {await PhaseAsync(Closed)})", 240);
-        await WaitAsync(async () => (await Pipeline.Http.GetAsync(new Uri($"{Pipeline.Results.BaseUrl}/v1/windows/{Closed}/certified"))).StatusCode == HttpStatusCode.OK, "results serves the certified result", 60);
-        await WaitAsync(async () => await Pipeline.LedgerCountAsync(Open) == 1 + Fans.Count, "the open window's votes are in the ledger", 60);
-        await WaitAsync(async () => (await LiveCountsAsync(Open)).Contains("\"total\":7", StringComparison.Ordinal), $"results shows the open window's 7 votes ({await LiveCountsAsync(Open)})", 60);
+        await WaitAsync(async () => (await Pipeline.Http.GetAsync(new Uri($"{Pipeline.Results.BaseUrl}/v1/windows/{Closed}/certified"))).StatusCode == HttpStatusCode.OK, "results serves the certified result", 120);
+        await WaitAsync(async () => await Pipeline.LedgerCountAsync(Open) == 1 + Fans.Count, $"the open window's votes are in the ledger ({await Pipeline.LedgerCountAsync(Open)} of {1 + Fans.Count})", 180);
+        await WaitAsync(async () => (await LiveCountsAsync(Open)).Contains("\"total\":7", StringComparison.Ordinal), $"results shows the open window's 7 votes ({await LiveCountsAsync(Open)})", 180);
         Baseline = await SnapshotAsync();
     }
 

@@ -10,26 +10,46 @@ namespace FanVote.Ingress.Risk;
 /// Verdicts and passed challenges in ingress's own Redis, and their fan-out to every ingress instance. Instances of one
 /// app id share one consumer group on `risk-verdicts`, so each verdict reaches only one of them: that one stores it and
 /// publishes it on a Redis channel every instance listens to (itself included); a passed challenge travels the same way.
-/// A restarted instance loads what is stored before it takes traffic. None of this is on the vote path.
+/// A restarted instance loads what is stored before it takes traffic. None of this is on the vote path. Each hash has
+/// a sorted set beside it (field → when it lapses), and <see cref="PruneAsync"/> removes lapsed fields from both, so
+/// the hashes hold what is in force, not every verdict ever issued.
 /// </summary>
 public sealed class RedisVerdictStore(IConnectionMultiplexer redis, VerdictCache cache, TimeProvider time)
 {
     private const string VerdictsKey = "ingress:verdicts";
     private const string PassedKey = "ingress:verdicts:passed";
+    private const string VerdictsExpiryKey = "ingress:verdicts:expiry";
+    private const string PassedExpiryKey = "ingress:verdicts:passed:expiry";
+
+    /// <summary>Removes up to ARGV[2] fields lapsed by ARGV[1] (ms) from hash KEYS[1] and its index KEYS[2].</summary>
+    private const string PruneScript = """
+        local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+        if #due > 0 then
+          redis.call('HDEL', KEYS[1], unpack(due))
+          redis.call('ZREM', KEYS[2], unpack(due))
+        end
+        return #due
+        """;
     private static readonly RedisChannel Channel = RedisChannel.Literal("ingress:verdicts");
 
     public async Task SaveAsync(CachedVerdict v)
     {
         ArgumentNullException.ThrowIfNull(v);
         var db = redis.GetDatabase();
+        var field = Field(v.SubjectKind, v.Subject);
+        var tx = db.CreateTransaction();
         if (v.Action == RiskAction.Clear)
         {
-            await db.HashDeleteAsync(VerdictsKey, Field(v.SubjectKind, v.Subject));
+            _ = tx.HashDeleteAsync(VerdictsKey, field);
+            _ = tx.SortedSetRemoveAsync(VerdictsExpiryKey, field);
         }
         else
         {
-            await db.HashSetAsync(VerdictsKey, Field(v.SubjectKind, v.Subject), JsonSerializer.Serialize(v, FanVoteJson.Options));
+            _ = tx.HashSetAsync(VerdictsKey, field, JsonSerializer.Serialize(v, FanVoteJson.Options));
+            _ = tx.SortedSetAddAsync(VerdictsExpiryKey, field, v.ExpiresAt.ToUnixTimeMilliseconds());
         }
+
+        await tx.ExecuteAsync();
 
         await db.PublishAsync(Channel, JsonSerializer.Serialize(new Message("verdict", v), FanVoteJson.Options));
     }
@@ -38,8 +58,12 @@ public sealed class RedisVerdictStore(IConnectionMultiplexer redis, VerdictCache
     {
         ArgumentNullException.ThrowIfNull(v);
         var db = redis.GetDatabase();
-        await db.HashSetAsync(PassedKey, v.ChallengeId.ToString(), v.ExpiresAt.ToUnixTimeMilliseconds());
-        await db.HashDeleteAsync(VerdictsKey, Field(v.SubjectKind, v.Subject));
+        var tx = db.CreateTransaction();
+        _ = tx.HashSetAsync(PassedKey, v.ChallengeId.ToString(), v.ExpiresAt.ToUnixTimeMilliseconds());
+        _ = tx.SortedSetAddAsync(PassedExpiryKey, v.ChallengeId.ToString(), v.ExpiresAt.ToUnixTimeMilliseconds());
+        _ = tx.HashDeleteAsync(VerdictsKey, Field(v.SubjectKind, v.Subject));
+        _ = tx.SortedSetRemoveAsync(VerdictsExpiryKey, Field(v.SubjectKind, v.Subject));
+        await tx.ExecuteAsync();
         await db.PublishAsync(Channel, JsonSerializer.Serialize(new Message("passed", v), FanVoteJson.Options));
     }
 
@@ -59,6 +83,7 @@ public sealed class RedisVerdictStore(IConnectionMultiplexer redis, VerdictCache
             else if (Guid.TryParse((string?)e.Name, out var id))
             {
                 cache.Pass("", "", id, until);
+                await db.SortedSetAddAsync(PassedExpiryKey, e.Name, (long)e.Value); // an index written before it existed
             }
         }
 
@@ -69,6 +94,7 @@ public sealed class RedisVerdictStore(IConnectionMultiplexer redis, VerdictCache
             if (v is not null && cache.Apply(v, now))
             {
                 loaded++;
+                await db.SortedSetAddAsync(VerdictsExpiryKey, e.Name, v.ExpiresAt.ToUnixTimeMilliseconds());
             }
             else
             {
@@ -77,6 +103,26 @@ public sealed class RedisVerdictStore(IConnectionMultiplexer redis, VerdictCache
         }
 
         return loaded;
+    }
+
+    /// <summary>Removes verdicts and passed challenges lapsed by <paramref name="now"/> from Redis; returns how many.</summary>
+    public async Task<long> PruneAsync(DateTimeOffset now)
+    {
+        var db = redis.GetDatabase();
+        var ms = now.ToUnixTimeMilliseconds();
+        long removed = 0;
+        foreach (var (hash, index) in new[] { (VerdictsKey, VerdictsExpiryKey), (PassedKey, PassedExpiryKey) })
+        {
+            long batch;
+            do
+            {
+                batch = (long)await db.ScriptEvaluateAsync(PruneScript, [hash, index], [ms, 1000]);
+                removed += batch;
+            }
+            while (batch == 1000);
+        }
+
+        return removed;
     }
 
     private void Receive(RedisValue message)

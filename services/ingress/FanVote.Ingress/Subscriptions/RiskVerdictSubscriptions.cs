@@ -3,6 +3,8 @@ using FanVote.Contracts;
 using FanVote.Contracts.Events;
 using FanVote.Ingress.Core;
 using FanVote.Ingress.Risk;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace FanVote.Ingress;
 
@@ -30,8 +32,9 @@ public static class RiskVerdictSubscriptions
     }
 }
 
-/// <summary>Loads stored verdicts before traffic, then forgets lapsed ones once a minute.</summary>
-public sealed class VerdictsStartup(RedisVerdictStore store, VerdictCache cache, TimeProvider time, ILogger<VerdictsStartup> log) : BackgroundService
+/// <summary>Loads stored verdicts before traffic, then forgets lapsed ones (in memory and in Redis) every
+/// <c>Ingress:VerdictSweepInterval</c> (a minute by default).</summary>
+public sealed class VerdictsStartup(RedisVerdictStore store, VerdictCache cache, TimeProvider time, IOptions<IngressOptions> options, ILogger<VerdictsStartup> log) : BackgroundService
 {
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -42,10 +45,23 @@ public sealed class VerdictsStartup(RedisVerdictStore store, VerdictCache cache,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
+        using var timer = new PeriodicTimer(options.Value.VerdictSweepInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            cache.Sweep(time.GetUtcNow());
+            var now = time.GetUtcNow();
+            cache.Sweep(now);
+            try
+            {
+                var pruned = await store.PruneAsync(now);
+                if (pruned > 0)
+                {
+                    IngressLog.VerdictsPruned(log, pruned);
+                }
+            }
+            catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+            {
+                IngressLog.VerdictsPruneFailed(log, e.GetType().Name); // tried again at the next tick
+            }
         }
     }
 }
