@@ -100,13 +100,15 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         foreach (var (fan, minGap) in _legitRefusals)
         {
             var seen = await GapsAsync(window, fan.SignInDevice);
-            (seen.Any(g => g < minGap / 2) ? bunched : wronged).Add($"{fan.SignInDevice} ({fan.Ip}; gaps at ingress {string.Join(' ', seen.Select(g => g.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))} ms)");
+            (seen.Any(g => g < minGap / 2) ? bunched : wronged).Add($"{fan.SignInDevice} ({fan.Ip}; gaps at ingress {Ms(seen)} ms)");
         }
 
         var smeared = new HashSet<int>();
+        var botGaps = new List<List<double>>();
         for (var b = 0; b < bots.Length; b++)
         {
             var seen = await GapsAsync(window, bots[b].SignInDevice);
+            botGaps.Add(seen);
             if (botResults[b].ChallengeId is null && seen.Count(g => Math.Abs(g - 500) > 50) * 3 > seen.Count)
             {
                 smeared.Add(b);
@@ -119,8 +121,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
             output.WriteLine($"  bunched: {line}");
         }
 
-        var gaps = await GapsAsync(window, bots[0].SignInDevice);
-        output.WriteLine($"bot 0 as ingress timed it: gaps {string.Join(' ', gaps.Select(g => g.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))} ms");
+        output.WriteLine($"bot 0 as ingress timed it: gaps {Ms(botGaps[0])} ms");
         foreach (var line in _rig.Fraud!.App.Output.Split('\n').Where(l => l.Contains("verdict", StringComparison.Ordinal)).Take(40))
         {
             output.WriteLine(line);
@@ -455,6 +456,9 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     /// <summary>Gaps between a device's accepted votes as ingress stamped them (what the fraud service sees).</summary>
+    private static string Ms(IEnumerable<double> gaps) =>
+        string.Join(' ', gaps.Select(g => g.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)));
+
     private async Task<List<double>> GapsAsync(string window, string device)
     {
         await using var db = NpgsqlDataSource.Create(_rig.Db.ConnectionString);

@@ -68,7 +68,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     private RewardsLedgerRole? _rewardsRole;
 
     /// <summary>FANVOTE_REWARDS_PG_CONNECTION of rewards (<c>lifecycle</c>).</summary>
-    public string RewardsConnection { get; private set; } = "";
+    public string RewardsConnection => _rewardsRole?.ConnectionString ?? "";
 
     /// <summary>FANVOTE_LEDGER_ANCHORS of rewards (<c>lifecycle</c>): where it appends the ledger's heads.</summary>
     public string LedgerAnchors { get; private set; } = "";
@@ -141,7 +141,6 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
             // As `./fanvote up` runs it: the migrate step (admin connection) makes the schema and a role that can only
             // insert and read the points ledger; rewards connects as that role and anchors the ledger's heads to a file.
             _rewardsRole = await RewardsLedgerRole.MigrateAsync(Db);
-            RewardsConnection = _rewardsRole.ConnectionString;
             LedgerAnchors = Path.Combine(_resources.Path, "ledger-anchors.jsonl");
             Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
                 appEnv: new Dictionary<string, string?> { ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection, ["FANVOTE_LEDGER_ANCHORS"] = LedgerAnchors }, redisHost: Redis.Address);

@@ -27,9 +27,9 @@ public sealed class RewardsRig : IAsyncLifetime
     public ServiceHost Rewards { get; private set; } = null!;
 
     /// <summary>The restricted role rewards connects as (FANVOTE_REWARDS_PG_CONNECTION): one per rig, roles are cluster-wide.</summary>
-    public string RewardsConnection { get; private set; } = "";
+    public string RewardsConnection => _role?.ConnectionString ?? "";
 
-    public string Role { get; private set; } = "";
+    public string Role => _role?.Name ?? "";
 
     private RewardsLedgerRole? _role;
 
@@ -58,8 +58,6 @@ public sealed class RewardsRig : IAsyncLifetime
         Redis = await RedisServer.StartAsync();
         Db = await PostgresDatabase.CreateAsync("rewards");
         _role = await RewardsLedgerRole.MigrateAsync(Db);
-        Role = _role.Name;
-        RewardsConnection = _role.ConnectionString;
         AnchorFile = Path.Combine(_dir, "ledger-anchors.jsonl");
         Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
             appEnv: new Dictionary<string, string?>

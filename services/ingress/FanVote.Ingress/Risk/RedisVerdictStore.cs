@@ -40,8 +40,7 @@ public sealed class RedisVerdictStore(IConnectionMultiplexer redis, VerdictCache
         var tx = db.CreateTransaction();
         if (v.Action == RiskAction.Clear)
         {
-            _ = tx.HashDeleteAsync(VerdictsKey, field);
-            _ = tx.SortedSetRemoveAsync(VerdictsExpiryKey, field);
+            Forget(tx, field);
         }
         else
         {
@@ -58,11 +57,12 @@ public sealed class RedisVerdictStore(IConnectionMultiplexer redis, VerdictCache
     {
         ArgumentNullException.ThrowIfNull(v);
         var db = redis.GetDatabase();
+        var challenge = v.ChallengeId.ToString();
+        var until = v.ExpiresAt.ToUnixTimeMilliseconds();
         var tx = db.CreateTransaction();
-        _ = tx.HashSetAsync(PassedKey, v.ChallengeId.ToString(), v.ExpiresAt.ToUnixTimeMilliseconds());
-        _ = tx.SortedSetAddAsync(PassedExpiryKey, v.ChallengeId.ToString(), v.ExpiresAt.ToUnixTimeMilliseconds());
-        _ = tx.HashDeleteAsync(VerdictsKey, Field(v.SubjectKind, v.Subject));
-        _ = tx.SortedSetRemoveAsync(VerdictsExpiryKey, Field(v.SubjectKind, v.Subject));
+        _ = tx.HashSetAsync(PassedKey, challenge, until);
+        _ = tx.SortedSetAddAsync(PassedExpiryKey, challenge, until);
+        Forget(tx, Field(v.SubjectKind, v.Subject));
         await tx.ExecuteAsync();
         await db.PublishAsync(Channel, JsonSerializer.Serialize(new Message("passed", v), FanVoteJson.Options));
     }
@@ -144,6 +144,13 @@ public sealed class RedisVerdictStore(IConnectionMultiplexer redis, VerdictCache
     }
 
     private static string Field(string kind, string subject) => $"{kind}:{subject}";
+
+    /// <summary>Removes a verdict and its expiry together (inside <paramref name="tx"/>).</summary>
+    private static void Forget(ITransaction tx, string field)
+    {
+        _ = tx.HashDeleteAsync(VerdictsKey, field);
+        _ = tx.SortedSetRemoveAsync(VerdictsExpiryKey, field);
+    }
 
     private sealed record Message(string Kind, CachedVerdict Verdict);
 }
