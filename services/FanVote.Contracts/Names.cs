@@ -18,7 +18,7 @@ public static class AppIds
     /// <summary>The points ledger.</summary>
     public const string Rewards = "rewards";
 
-    /// <summary>Hosts the window actors and the operator API.</summary>
+    /// <summary>Runs the window workflows (one Dapr workflow per window) and the operator API.</summary>
     public const string Orchestrator = "orchestrator";
 
     /// <summary>Every app id, in the order the launcher starts them.</summary>

@@ -50,7 +50,6 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     /// <summary>Lifecycle waits for tests: a window goes from its close to Completed in a few seconds.</summary>
     public static Dictionary<string, string?> FastLifecycle { get; } = new()
     {
-        ["Orchestrator__Heartbeat"] = "00:00:01",
         ["Orchestrator__Lifecycle__AcceptSettle"] = "00:00:01",
         ["Orchestrator__Lifecycle__FlagGrace"] = "00:00:05",
         ["Orchestrator__Lifecycle__PollInitial"] = "00:00:00.300",

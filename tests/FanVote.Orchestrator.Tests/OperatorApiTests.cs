@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using FanVote.Contracts;
+using FanVote.Contracts.Events;
 
 namespace FanVote.Orchestrator.Tests;
 
@@ -133,6 +134,31 @@ public sealed class OperatorApiTests(OrchestratorRig rig) : IClassFixture<Orches
 
         Assert.Equal(HttpStatusCode.Conflict, r.StatusCode);
         Assert.Contains("stepByStep", await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Report_ForAnUnknownWindow_IsTakenAndDropped_ForAWindowNotAskingIt_ChangesNothing()
+    {
+        var id = NewId();
+        using var created = await rig.CreateAsync(Window(id, 60, 120));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var before = await rig.GetAsync(id);
+
+        async Task<HttpStatusCode> ReportAsync(string window)
+        {
+            var report = new AcceptedVotesReported { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = 1, Accepted = 999 };
+            using var r = await rig.Service.Internal.PostAsync(new Uri("/window-reports/accepted", UriKind.Relative),
+                new StringContent(JsonSerializer.Serialize(report, FanVoteJson.Options), System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+            return r.StatusCode;
+        }
+
+        // Unknown: 200, so pub/sub does not redeliver it for ever. A Scheduled window asked nobody for counts: recorded as nothing.
+        Assert.Equal(HttpStatusCode.OK, await ReportAsync(NewId()));
+        Assert.Equal(HttpStatusCode.OK, await ReportAsync(id));
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        using var after = await rig.GetAsync(id);
+        Assert.Equal(before!.RootElement.GetProperty("steps").GetRawText(), after!.RootElement.GetProperty("steps").GetRawText());
+        Assert.Equal("Scheduled", after.RootElement.GetProperty("phase").GetString());
     }
 
     [Fact]

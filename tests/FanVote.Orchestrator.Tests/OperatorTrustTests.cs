@@ -1,15 +1,18 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
+using Dapr.Workflow;
+using Dapr.Workflow.Registration;
 using FanVote.Contracts;
 using FanVote.Testing;
+using Grpc.Core;
 
 namespace FanVote.Orchestrator.Tests;
 
 /// <summary>
-/// Nobody without the right secret reaches a window: the actor routes and the report subscriptions need the app token
-/// (sidecar only), the sidecar's actor API needs the Dapr API token, the operator API the operator key (wrong keys
-/// throttled); and even with the tokens the actor refuses a definition the operator API would refuse.
+/// Nobody without the right secret reaches a window: the app's sidecar-only routes (report subscriptions) need the app
+/// token (the app has no /actors routes any more), the sidecar's actor API and its workflow API (TaskHubSidecarService) need the Dapr API
+/// token, the operator API the operator key (wrong keys throttled); and even with the API token a window workflow started
+/// with a definition the operator API would refuse fails at once and announces nothing.
 /// </summary>
 public sealed class OperatorTrustTests(OrchestratorRig rig) : IClassFixture<OrchestratorRig>
 {
@@ -17,37 +20,67 @@ public sealed class OperatorTrustTests(OrchestratorRig rig) : IClassFixture<Orch
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private static string Invalid(string window) =>
-        $$"""{"definition":{"windowId":"{{window}}","title":"x","candidates":["only-one"],"opensAt":"{{DateTimeOffset.UtcNow:O}}","closesAt":"{{DateTimeOffset.UtcNow.AddYears(10):O}}","votesPerAccount":2000000000},"stepByStep":false}""";
+    private static object Invalid(string window) => new
+    {
+        definition = new
+        {
+            windowId = window, title = "x", candidates = new[] { "only-one" }, opensAt = DateTimeOffset.UtcNow, closesAt = DateTimeOffset.UtcNow.AddYears(10),
+            votesPerAccount = 2_000_000_000,
+        },
+        stepByStep = false,
+        timings = new { },
+    };
+
+    private DaprWorkflowClient WorkflowClient(string? apiToken)
+    {
+        var builder = new DaprWorkflowClientBuilder().UseGrpcEndpoint(rig.Service.Sidecar.GrpcEndpoint);
+        if (apiToken is not null)
+        {
+            builder.UseDaprApiToken(apiToken);
+        }
+
+        return builder.Build();
+    }
 
     [Fact]
-    public async Task ActorRoutes_WithoutTheAppToken_Are401_AndNoWindowExists()
+    public async Task SidecarOnlyRoutesAndTheWorkflowApi_WithoutTheirTokens_AreRefused_AndNoWindowExists()
     {
-        var w = "actor-" + Guid.NewGuid().ToString("N")[..6];
-        using var direct = await rig.Http.PutAsync(new Uri($"/actors/WindowActor/{w}/method/CreateAsync", UriKind.Relative), Json(Invalid(w)), Ct);
-        using var read = await rig.Http.PutAsync(new Uri("/actors/WindowActor/demo/method/GetAsync", UriKind.Relative), Json("null"), Ct);
-        using var sidecarNoToken = await rig.Http.PutAsync(new Uri($"{rig.Service.Sidecar.HttpEndpoint}/v1.0/actors/WindowActor/{w}/method/CreateAsync"), Json(Invalid(w)), Ct);
+        var w = "wf-" + Guid.NewGuid().ToString("N")[..6];
+        using var actorRoute = await rig.Http.PutAsync(new Uri($"/actors/WindowActor/{w}/method/CreateAsync", UriKind.Relative), Json("{}"), Ct);
+        using var sidecarActorsNoToken = await rig.Http.PutAsync(new Uri($"{rig.Service.Sidecar.HttpEndpoint}/v1.0/actors/WindowActor/{w}/method/CreateAsync"), Json("{}"), Ct);
         using var report = await rig.Http.PostAsync(new Uri("/window-reports/audited", UriKind.Relative), Json("{\"data\":{\"windowId\":\"" + w + "\"}}"), Ct);
+        await using var stranger = WorkflowClient(apiToken: null);
+        var start = await Assert.ThrowsAsync<RpcException>(() => stranger.ScheduleNewWorkflowAsync("WindowLifecycleWorkflow", w, Invalid(w), null, Ct));
+        var go = await Assert.ThrowsAsync<RpcException>(() => stranger.RaiseEventAsync(w, "continue", new { phase = "Scheduled" }, Ct));
+        var read = await Assert.ThrowsAsync<RpcException>(() => stranger.GetWorkflowStateAsync(w, true, Ct));
 
-        Assert.Equal((HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized),
-            (direct.StatusCode, read.StatusCode, sidecarNoToken.StatusCode, report.StatusCode));
+        // The app hosts no actors any more: /actors/... is no route at all (404), not a refused one.
+        Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized),
+            (actorRoute.StatusCode, sidecarActorsNoToken.StatusCode, report.StatusCode));
+        Assert.Equal((StatusCode.Unauthenticated, StatusCode.Unauthenticated, StatusCode.Unauthenticated), (start.StatusCode, go.StatusCode, read.StatusCode));
         Assert.Null(await rig.GetAsync(w));
         Assert.DoesNotContain(await rig.WindowEventsAsync(), e => e.WindowId == w);
     }
 
     [Fact]
-    public async Task Actor_WithTheTokens_StillRefusesAnInvalidDefinition_AndAnnouncesNothing()
+    public async Task Workflow_StartedWithTheApiTokenButAnInvalidDefinition_FailsAndAnnouncesNothing()
     {
-        var w = "actor-" + Guid.NewGuid().ToString("N")[..6];
-        using var request = new HttpRequestMessage(HttpMethod.Put, $"{rig.Service.Sidecar.HttpEndpoint}/v1.0/actors/WindowActor/{w}/method/CreateAsync") { Content = Json(Invalid(w)) };
-        request.Headers.Add("dapr-api-token", TestKeys.DaprApiToken);
-        using var r = await rig.Http.SendAsync(request, Ct);
+        var w = "wf-" + Guid.NewGuid().ToString("N")[..6];
+        await using var insider = WorkflowClient(TestKeys.DaprApiToken);
 
-        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
-        var answer = await r.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct);
-        Assert.True(answer.GetProperty("invalid").TryGetProperty("candidates", out _));
-        Assert.True(answer.GetProperty("invalid").TryGetProperty("votesPerAccount", out _));
+        await insider.ScheduleNewWorkflowAsync("WindowLifecycleWorkflow", w, Invalid(w), null, Ct);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        var done = await insider.WaitForWorkflowCompletionAsync(w, true, timeout.Token);
+
+        Assert.Equal(WorkflowRuntimeStatus.Failed, done.RuntimeStatus);
+        Assert.Contains("invalid window definition", done.FailureDetails?.ErrorMessage, StringComparison.Ordinal);
         Assert.Null(await rig.GetAsync(w));
+        using var create = await rig.CreateAsync(new
+        {
+            windowId = w, title = "x", candidates = new[] { "a", "b" }, opensAt = DateTimeOffset.UtcNow.AddMinutes(1), closesAt = DateTimeOffset.UtcNow.AddMinutes(2), votesPerAccount = 1,
+        });
+        Assert.Equal(HttpStatusCode.Conflict, create.StatusCode); // the id is taken: never scheduled over
         Assert.DoesNotContain(await rig.WindowEventsAsync(), e => e.WindowId == w);
     }
 

@@ -3,52 +3,6 @@ using FanVote.Contracts.Events;
 
 namespace FanVote.Workflows.Tests;
 
-/// <summary>A clock the test moves by hand.</summary>
-internal sealed class ManualTime(DateTimeOffset start) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = start;
-
-    public override DateTimeOffset GetUtcNow() => Now;
-}
-
-/// <summary>Records every call the lifecycle makes to the outside; can be told to fail the next calls.</summary>
-internal sealed class RecordingPorts : IWindowAnnouncements, IWindowRequests
-{
-    public List<string> Calls { get; } = [];
-
-    public int FailNext { get; set; }
-
-    public Task ScheduledAsync(WindowDefinition definition, DateTimeOffset at, CancellationToken cancellationToken) => Record($"scheduled {definition.WindowId}");
-
-    public Task OpenedAsync(WindowDefinition definition, DateTimeOffset at, CancellationToken cancellationToken) => Record($"opened {definition.WindowId}");
-
-    public Task ClosedAsync(string windowId, DateTimeOffset at, CancellationToken cancellationToken) => Record($"closed {windowId}");
-
-    public Task CertifiedAsync(CertifiedResult result, DateTimeOffset at, CancellationToken cancellationToken) => Record($"certified {result.WindowId} {result.Digest}");
-
-    public Task CompletedAsync(string windowId, string digest, DateTimeOffset at, CancellationToken cancellationToken) => Record($"completed {windowId}");
-
-    public Task CountsAsync(string windowId, long seq, DateTimeOffset at, CancellationToken cancellationToken) => Record($"counts? {windowId} #{seq}");
-
-    public Task AuditAsync(AuditRequest request, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Record($"audit? {request.WindowId} #{request.Seq} accepted {request.Accepted} unconfirmed {request.Unconfirmed.Count} nonce {request.Nonce}");
-
-    public Task PayoutAsync(string windowId, long seq, PayoutRules rules, CertifiedResult certified, DateTimeOffset at, CancellationToken cancellationToken) =>
-        Record($"payout? {windowId} #{seq} {rules.PointsPerVote}/{rules.WinnerBonus}");
-
-    private Task Record(string call)
-    {
-        if (FailNext > 0)
-        {
-            FailNext--;
-            throw new HttpRequestException("sidecar unreachable");
-        }
-
-        Calls.Add(call);
-        return Task.CompletedTask;
-    }
-}
-
 internal static class Certified
 {
     /// <summary>The auditor's key of these tests (tally's signing key in production).</summary>

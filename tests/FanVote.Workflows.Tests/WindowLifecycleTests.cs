@@ -3,32 +3,20 @@ using FanVote.Contracts.Events;
 
 namespace FanVote.Workflows.Tests;
 
-public sealed class WindowWorkflowTests
+/// <summary>
+/// The lifecycle's pure parts, as the window workflow (FanVote.Orchestrator/Lifecycle) folds them: transitions, the
+/// drain rule, the checks on services' reports, failures and step-by-step holds. The workflow itself runs on a Dapr
+/// workflow runtime and is tested in FanVote.Orchestrator.Tests and the end-to-end lifecycle tests.
+/// </summary>
+public sealed class WindowLifecycleTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 22, 20, 0, 0, TimeSpan.Zero);
     private static readonly WindowDefinition Def = new("final-1", "Grand final", ["a", "b", "c"], T0.AddMinutes(5), T0.AddMinutes(65), 10);
+    private static readonly DateTimeOffset Settled = Def.ClosesAt.AddSeconds(30);
     private static readonly LifecycleTimings Timings = new()
     {
         AcceptSettle = TimeSpan.FromSeconds(30), FlagGrace = TimeSpan.FromSeconds(60), PollInitial = TimeSpan.FromSeconds(1), PollMax = TimeSpan.FromSeconds(8),
     };
-
-    private readonly ManualTime _time = new(T0);
-    private readonly RecordingPorts _ports = new();
-    private readonly WindowWorkflow _workflow;
-
-    public WindowWorkflowTests()
-    {
-        _workflow = new WindowWorkflow(
-            new OpenWindowActivity(_ports, _time), new CloseWindowActivity(_ports, _time), new AwaitPersistenceActivity(_ports, Timings, _time),
-            new AuditWindowActivity(_ports, _ports, Timings, _time), new PayRewardsActivity(_ports, Timings, _time), new CompleteWindowActivity(_ports, _time),
-            Timings, _time);
-    }
-
-    private async Task<WorkflowStep> StepAt(WindowState s, DateTimeOffset at)
-    {
-        _time.Now = at;
-        return await _workflow.StepAsync(s, CancellationToken.None);
-    }
 
     private static AcceptedVotesReported Accepted(long seq, long n, DateTimeOffset at, params Guid[] unconfirmed) =>
         new() { EventId = Guid.NewGuid(), OccurredAt = at, WindowId = Def.WindowId, Seq = seq, Accepted = n, Unconfirmed = unconfirmed };
@@ -38,150 +26,127 @@ public sealed class WindowWorkflowTests
     private static PersistedVotesReported Persisted(long seq, long n, DateTimeOffset at) =>
         new() { EventId = Guid.NewGuid(), OccurredAt = at, WindowId = Def.WindowId, Seq = seq, Persisted = n };
 
-    private async Task<WindowState> ClosedWindowAsync()
+    /// <summary>A request of the step under way (as the workflow makes one before waiting for its answers).</summary>
+    private static WindowState Ask(WindowState s, DateTimeOffset now) => WindowLifecycle.Wait(s, "asked", now + Timings.Poll(s.Progress.Attempts + 1), now);
+
+    private static WindowState ClosedWindow(bool stepByStep = false)
     {
-        var s = WindowLifecycle.Create(Def, T0);
-        s = (await StepAt(s, Def.OpensAt)).State;
-        return (await StepAt(s, Def.ClosesAt)).State;
+        var s = WindowLifecycle.Create(Def, T0, stepByStep);
+        s = WindowLifecycle.Complete(s, WindowPhase.Open, "opened", Def.OpensAt, Def.OpensAt);
+        return WindowLifecycle.Complete(s, WindowPhase.Closed, "closed", Def.ClosesAt, Def.ClosesAt);
     }
 
-    private async Task<WindowState> DrainedWindowAsync(long accepted, long persisted)
+    private static WindowState Drained(WindowState s, DateTimeOffset at)
     {
-        var s = await ClosedWindowAsync();
-        var settled = Def.ClosesAt.AddSeconds(30);
-        s = (await StepAt(s, settled)).State;
-        s = WindowLifecycle.Record(s, Accepted(1, accepted, settled), settled);
-        s = WindowLifecycle.Record(s, Persisted(1, persisted, settled), settled);
-        s = (await StepAt(s, settled.AddSeconds(1))).State;
-        s = WindowLifecycle.Record(s, Persisted(2, persisted, settled.AddSeconds(1)), settled.AddSeconds(1));
-        s = (await StepAt(s, settled.AddSeconds(2))).State;
-        Assert.Equal(WindowPhase.Drained, s.Phase);
-        return s;
+        var drained = Drain.Decide(s.Reports, Settled, at);
+        Assert.NotNull(drained);
+        return WindowLifecycle.Complete(s with { Drained = drained }, WindowPhase.Drained, WindowLifecycle.Describe(drained), at, at);
+    }
+
+    private static WindowState DrainedWindow(long accepted, long persisted, params Guid[] unconfirmed)
+    {
+        var s = Ask(ClosedWindow(), Settled);
+        s = WindowLifecycle.Record(s, Accepted(1, accepted, Settled, unconfirmed), Settled);
+        s = WindowLifecycle.Record(s, Persisted(1, persisted, Settled), Settled);
+        Assert.Null(Drain.Decide(s.Reports, Settled, Settled)); // one persisted count: not yet known to be quiet
+        s = Ask(s, Settled.AddSeconds(1));
+        s = WindowLifecycle.Record(s, Persisted(2, persisted, Settled.AddSeconds(1)), Settled.AddSeconds(1));
+        return Drained(s, Settled.AddSeconds(2));
     }
 
     [Fact]
-    public async Task Lifecycle_ScheduledToCompleted_EachFactOnce_EachStepTimedAndDescribed()
+    public void Lifecycle_ScheduledToCompleted_EachStepRecordedWithItsTimeAndOutcome()
     {
-        var s = WindowLifecycle.Create(Def, T0);
-
-        var early = await StepAt(s, T0.AddMinutes(1));
-        Assert.Equal(WindowPhase.Scheduled, early.State.Phase);
-        Assert.Equal(Def.OpensAt, early.WakeAt);
-
-        s = await DrainedWindowAsync(1200, 1200);
+        var s = DrainedWindow(1200, 1200);
         var flagsIn = s.Drained!.At.AddSeconds(60);
-        var waiting = await StepAt(s, s.Drained.At.AddSeconds(5));
-        Assert.Equal(flagsIn, waiting.WakeAt);
-        Assert.Contains("fraud flags", waiting.State.Progress.Waiting, StringComparison.Ordinal);
-
-        s = (await StepAt(waiting.State, flagsIn)).State;
+        s = Ask(s, flagsIn);
         var certified = Certified.For(s, 1200, 1200, 700, 480, 0);
         s = WindowLifecycle.Record(s, Audited(certified, flagsIn), flagsIn, Certified.Auditor);
-        s = (await StepAt(s, flagsIn.AddSeconds(1))).State;
-        Assert.Equal(WindowPhase.Audited, s.Phase);
-        Assert.Equal(certified, s.Certified);
-
-        s = (await StepAt(s, flagsIn.AddSeconds(1))).State;
+        Assert.Equal(certified, s.AuditReport);
+        s = WindowLifecycle.Complete(s with { Certified = s.AuditReport }, WindowPhase.Audited, "audited", flagsIn, flagsIn);
+        s = Ask(s, flagsIn);
         s = WindowLifecycle.Record(s, new RewardsPaid
         {
             EventId = Guid.NewGuid(), OccurredAt = flagsIn, WindowId = Def.WindowId, Accounts = 3, Points = 11930, Entries = 5,
             LedgerHeadSeq = 5, LedgerHeadHash = new string('f', 64), VotersDigest = certified.VotersDigest,
         }, flagsIn.AddSeconds(2));
-        s = (await StepAt(s, flagsIn.AddSeconds(2))).State;
-        var last = await StepAt(s, flagsIn.AddSeconds(3));
+        Assert.Equal(11930, s.PaidReport!.Points);
+        s = WindowLifecycle.Complete(s, WindowPhase.PaidOut, "paid", flagsIn.AddSeconds(2), null);
+        s = WindowLifecycle.Complete(s, WindowPhase.Completed, "completed", flagsIn.AddSeconds(3), null);
 
-        Assert.Equal(WindowPhase.Completed, last.State.Phase);
-        Assert.Null(last.WakeAt);
         Assert.Equal(
             [WindowPhase.Scheduled, WindowPhase.Open, WindowPhase.Closed, WindowPhase.Drained, WindowPhase.Audited, WindowPhase.PaidOut, WindowPhase.Completed],
-            last.State.History.Select(h => h.Phase));
-        Assert.StartsWith("paid: 11930 points to 3 accounts", last.State.History[^2].Outcome, StringComparison.Ordinal);
-        var facts = _ports.Calls.Where(c => !c.Contains('?', StringComparison.Ordinal)).ToList();
-        Assert.Equal(["opened final-1", "closed final-1", $"certified final-1 {certified.Digest}", "completed final-1"], facts);
-        Assert.Contains("payout? final-1 #1 10/50", _ports.Calls);
-        Assert.Null((await StepAt(last.State, flagsIn.AddHours(1))).WakeAt);
+            s.History.Select(h => h.Phase));
+        Assert.Equal("drained: 1200 accepted = 1200 persisted", s.History[3].Outcome);
+        Assert.Null(s.Progress.NextAttemptAt);
+        Assert.False(s.Held);
     }
 
     [Fact]
-    public async Task Open_ThenWaitsForTheCloseTime_AndClosesAtIt()
+    public void Create_KeepsTheNonceItIsGiven_ElseDrawsAFreshOne()
     {
-        var s = (await StepAt(WindowLifecycle.Create(Def, T0), Def.OpensAt)).State;
-
-        var open = await StepAt(s, Def.OpensAt.AddMinutes(1));
-        var closed = await StepAt(open.State, Def.ClosesAt);
-
-        Assert.Equal(WindowPhase.Open, open.State.Phase);
-        Assert.Equal(Def.ClosesAt, open.WakeAt);
-        Assert.Equal(WindowPhase.Closed, closed.State.Phase);
-        Assert.Equal(["opened final-1", "closed final-1"], _ports.Calls);
+        Assert.Equal("n-1", WindowLifecycle.Create(Def, T0, auditNonce: "n-1").AuditNonce);
+        var a = WindowLifecycle.Create(Def, T0).AuditNonce;
+        Assert.Equal(32, a.Length);
+        Assert.NotEqual(a, WindowLifecycle.Create(Def, T0).AuditNonce);
     }
 
     [Fact]
-    public async Task Drain_BeforeTheSettleTime_NeitherAsksNorFinishes_CountsTakenEarlierDoNotCount()
+    public void Drain_CountsTakenBeforeTheSettleTimeDoNotCount()
     {
-        var s = await ClosedWindowAsync();
-        var settled = Def.ClosesAt.AddSeconds(30);
+        var s = Ask(ClosedWindow(), Settled);
+        s = WindowLifecycle.Record(s, Accepted(1, 10, Settled.AddSeconds(-1)), Settled);
+        s = WindowLifecycle.Record(s, Persisted(1, 10, Settled.AddSeconds(-1)), Settled);
+        s = Ask(s, Settled);
+        s = WindowLifecycle.Record(s, Persisted(2, 10, Settled.AddSeconds(-1)), Settled);
 
-        var early = await StepAt(s, Def.ClosesAt.AddSeconds(10));
-        Assert.Equal(settled, early.WakeAt);
-        Assert.DoesNotContain(_ports.Calls, c => c.StartsWith("counts?", StringComparison.Ordinal));
-
-        s = (await StepAt(early.State, settled)).State;
-        s = WindowLifecycle.Record(s, Accepted(1, 10, settled.AddSeconds(-1)), settled);
-        s = WindowLifecycle.Record(s, Persisted(1, 10, settled.AddSeconds(-1)), settled);
-        s = WindowLifecycle.Record(s, Persisted(2, 10, settled.AddSeconds(-1)), settled);
-        var step = await StepAt(s, settled.AddSeconds(1));
-
-        Assert.Equal(WindowPhase.Closed, step.State.Phase);
-        Assert.Contains("counts? final-1 #2", _ports.Calls);
+        Assert.Null(Drain.Decide(s.Reports, Settled, Settled.AddSeconds(1)));
+        Assert.Equal("waiting for the ledger: accepted ?, persisted ?", Drain.Describe(s.Reports, Settled));
     }
 
     [Fact]
-    public async Task Drain_PersistedBehindOrStillMoving_KeepsAskingWithGrowingWaits()
+    public void Drain_PersistedBehindOrStillMoving_IsNotDone_QuietAndComplete_Is()
     {
-        var s = await ClosedWindowAsync();
-        var t = Def.ClosesAt.AddSeconds(30);
-        s = (await StepAt(s, t)).State;
+        var t = Settled;
+        var s = Ask(ClosedWindow(), t);
         s = WindowLifecycle.Record(s, Accepted(1, 100, t), t);
         s = WindowLifecycle.Record(s, Persisted(1, 90, t), t);
+        s = Ask(s, t);
         s = WindowLifecycle.Record(s, Persisted(2, 90, t), t);
-        var behind = await StepAt(s, t.AddSeconds(1));
-        Assert.Equal(WindowPhase.Closed, behind.State.Phase);
-        Assert.Equal(t.AddSeconds(1 + 2), behind.WakeAt);
-        Assert.Contains("accepted 100, persisted 90", behind.State.Progress.Waiting, StringComparison.Ordinal);
+        Assert.Null(Drain.Decide(s.Reports, Settled, t.AddSeconds(1)));
+        Assert.Equal("waiting for the ledger: accepted 100, persisted 90", Drain.Describe(s.Reports, Settled));
 
-        s = WindowLifecycle.Record(behind.State, Persisted(3, 100, t.AddSeconds(2)), t.AddSeconds(2));
-        var moving = await StepAt(s, t.AddSeconds(3));
-        Assert.Equal(WindowPhase.Closed, moving.State.Phase);
+        s = Ask(s, t.AddSeconds(2));
+        s = WindowLifecycle.Record(s, Persisted(3, 100, t.AddSeconds(2)), t.AddSeconds(2));
+        Assert.Null(Drain.Decide(s.Reports, Settled, t.AddSeconds(3)));
 
-        s = WindowLifecycle.Record(moving.State, Persisted(4, 100, t.AddSeconds(4)), t.AddSeconds(4));
-        var done = await StepAt(s, t.AddSeconds(5));
-        Assert.Equal(WindowPhase.Drained, done.State.Phase);
-        Assert.Equal((100L, 100L, t.AddSeconds(5)), (done.State.Drained!.Accepted, done.State.Drained.Persisted, done.State.Drained.At));
-        Assert.Empty(done.State.Drained.Unconfirmed!);
-        Assert.Equal("drained: 100 accepted = 100 persisted", done.State.History[^1].Outcome);
+        s = Ask(s, t.AddSeconds(4));
+        s = WindowLifecycle.Record(s, Persisted(4, 100, t.AddSeconds(4)), t.AddSeconds(4));
+        var done = Drain.Decide(s.Reports, Settled, t.AddSeconds(5));
+        Assert.Equal((100L, 100L, t.AddSeconds(5)), (done!.Accepted, done.Persisted, done.At));
+        Assert.Empty(done.Unconfirmed!);
     }
 
     [Fact]
-    public async Task Drain_MorePersistedThanAcceptedOnceQuiet_IsDrainedAndSaysWhy()
+    public void Drain_MorePersistedThanAcceptedOnceQuiet_IsDrainedAndSaysWhy()
     {
-        var s = await DrainedWindowAsync(accepted: 50, persisted: 52);
+        var s = DrainedWindow(accepted: 50, persisted: 52);
 
         Assert.Equal((50L, 52L), (s.Drained!.Accepted, s.Drained.Persisted));
         Assert.Contains("2 reached the broker without their 202", s.History[^1].Outcome, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Record_StaleDuplicateOrOutOfPhaseReports_ChangeNothing()
+    public void Record_StaleDuplicateOrOutOfPhaseReports_ChangeNothing()
     {
         var s = WindowLifecycle.Create(Def, T0);
         Assert.Same(s, WindowLifecycle.Record(s, Accepted(1, 5, T0), T0));
 
-        s = await ClosedWindowAsync();
+        s = ClosedWindow();
         var t = Def.ClosesAt.AddSeconds(40);
         for (var i = 0; i < 3; i++)
         {
-            s = (await StepAt(s, t.AddSeconds(i * 10))).State; // three count requests: #1, #2, #3
+            s = Ask(s, t.AddSeconds(i * 10)); // three count requests: #1, #2, #3
         }
 
         s = WindowLifecycle.Record(s, Accepted(3, 5, t), t);
@@ -191,11 +156,10 @@ public sealed class WindowWorkflowTests
     }
 
     [Fact]
-    public async Task Record_AReportForARequestNotMadeYet_IsIgnored_SoAForgedHugeSeqCannotBlockTheRealOnes()
+    public void Record_AReportForARequestNotMadeYet_IsIgnored_SoAForgedHugeSeqCannotBlockTheRealOnes()
     {
-        var s = await ClosedWindowAsync();
         var t = Def.ClosesAt.AddSeconds(40);
-        s = (await StepAt(s, t)).State; // count request #1
+        var s = Ask(ClosedWindow(), t); // count request #1
 
         Assert.Same(s, WindowLifecycle.Record(s, Accepted(long.MaxValue / 2, 999_999, t), t));
         Assert.Same(s, WindowLifecycle.Record(s, Persisted(5, 999_999, t), t));
@@ -203,11 +167,11 @@ public sealed class WindowWorkflowTests
     }
 
     [Fact]
-    public async Task Audit_AnswerWithBadDigestOrOtherNumbers_IsRefusedAndAskedAgain()
+    public void Audit_AnswerWithBadDigestOrOtherNumbers_IsRefused_AndTheRightOneStillAccepted()
     {
-        var s = await DrainedWindowAsync(1200, 1200);
+        var s = DrainedWindow(1200, 1200);
         var at = s.Drained!.At.AddSeconds(61);
-        s = (await StepAt(s, at)).State;
+        s = Ask(s, at);
         var good = Certified.For(s, 1200, 1200, 700, 480, 0);
 
         var forged = WindowLifecycle.Record(s, Audited(good with { Total = 1181 }, at), at, Certified.Auditor);
@@ -217,17 +181,15 @@ public sealed class WindowWorkflowTests
         Assert.Contains("digest", forged.Progress.LastError, StringComparison.Ordinal);
         Assert.Null(wrongDrain.AuditReport);
         Assert.Contains("drain established 1200 / 1200", wrongDrain.Progress.LastError, StringComparison.Ordinal);
-        var again = await StepAt(forged, forged.Progress.NextAttemptAt!.Value);
-        Assert.Equal(WindowPhase.Drained, again.State.Phase);
-        Assert.Contains($"audit? final-1 #2 accepted 1200 unconfirmed 0 nonce {s.AuditNonce}", _ports.Calls);
+        Assert.Equal(good, WindowLifecycle.Record(forged, Audited(good, at), at, Certified.Auditor).AuditReport);
     }
 
     [Fact]
-    public async Task Audit_NotTheAuditorsOrNotForThisRequest_IsRefused_WhateverItsDigest()
+    public void Audit_NotTheAuditorsOrNotForThisRequest_IsRefused_WhateverItsDigest()
     {
-        var s = await DrainedWindowAsync(1200, 1200);
+        var s = DrainedWindow(1200, 1200);
         var at = s.Drained!.At.AddSeconds(61);
-        s = (await StepAt(s, at)).State;
+        s = Ask(s, at);
         var good = Certified.For(s, 1200, 1200, 700, 480, 0);
         using var forger = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         var unsigned = good with { Signature = null, SigningKeyId = null };
@@ -248,20 +210,12 @@ public sealed class WindowWorkflowTests
     }
 
     [Fact]
-    public async Task Audit_MorePersistedThanAccepted_IsAcceptedOnlyWhenIngresssUnconfirmedVotesExplainIt()
+    public void Audit_MorePersistedThanAccepted_IsAcceptedOnlyWhenIngresssUnconfirmedVotesExplainIt()
     {
-        var s = await ClosedWindowAsync();
-        var settled = Def.ClosesAt.AddSeconds(30);
-        s = (await StepAt(s, settled)).State;
-        s = WindowLifecycle.Record(s, Accepted(1, 50, settled, Guid.NewGuid(), Guid.NewGuid()), settled);
-        s = WindowLifecycle.Record(s, Persisted(1, 52, settled), settled);
-        s = (await StepAt(s, settled.AddSeconds(1))).State;
-        s = WindowLifecycle.Record(s, Persisted(2, 52, settled.AddSeconds(1)), settled.AddSeconds(1));
-        s = (await StepAt(s, settled.AddSeconds(2))).State;
+        var s = DrainedWindow(50, 52, Guid.NewGuid(), Guid.NewGuid());
         Assert.Equal(2, s.Drained!.Unconfirmed!.Count);
         var at = s.Drained.At.AddSeconds(61);
-        s = (await StepAt(s, at)).State;
-        Assert.Contains($"audit? final-1 #1 accepted 50 unconfirmed 2 nonce {s.AuditNonce}", _ports.Calls);
+        s = Ask(s, at);
 
         var unexplained = WindowLifecycle.Record(s, Audited(Certified.For(Def, s.AuditNonce, 50, 52, 1, 30, 20, 2), at), at, Certified.Auditor);
         var explained = WindowLifecycle.Record(s, Audited(Certified.For(Def, s.AuditNonce, 50, 52, 2, 30, 20, 2), at), at, Certified.Auditor);
@@ -272,52 +226,51 @@ public sealed class WindowWorkflowTests
     }
 
     [Fact]
-    public async Task Step_PortFails_RetriesWithBackoff_ThenSucceeds()
+    public void Payout_ReportForOtherVoters_IsRefused()
     {
-        var s = WindowLifecycle.Create(Def, T0);
-        _ports.FailNext = 2;
+        var s = DrainedWindow(1200, 1200);
+        var certified = Certified.For(s, 1200, 1200, 700, 480, 0);
+        s = WindowLifecycle.Complete(s with { AuditReport = certified, Certified = certified }, WindowPhase.Audited, "audited", T0.AddHours(2), null);
+        var other = new RewardsPaid
+        {
+            EventId = Guid.NewGuid(), OccurredAt = T0.AddHours(2), WindowId = Def.WindowId, Accounts = 3, Points = 1, Entries = 1,
+            LedgerHeadSeq = 1, LedgerHeadHash = new string('f', 64), VotersDigest = new string('0', 64),
+        };
 
-        var first = await StepAt(s, Def.OpensAt);
-        var second = await StepAt(first.State, first.WakeAt!.Value);
-        var third = await StepAt(second.State, second.WakeAt!.Value);
+        var refused = WindowLifecycle.Record(s, other, T0.AddHours(2));
 
-        Assert.Equal(Def.OpensAt.AddSeconds(1), first.WakeAt);
-        Assert.Equal(first.WakeAt!.Value.AddSeconds(2), second.WakeAt);
-        Assert.Contains("sidecar unreachable", second.State.Progress.LastError, StringComparison.Ordinal);
-        Assert.Equal(WindowPhase.Open, third.State.Phase);
-        Assert.Equal(["opened final-1"], _ports.Calls);
+        Assert.Null(refused.PaidReport);
+        Assert.Contains("other voters", refused.Progress.LastError, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Step_RunAgainFromTheStateBeforeItsSave_RepeatsTheSameFactOnly()
+    public void Fail_EachFailureIsRecorded_AndWaitsTwiceAsLong()
     {
-        // A crash after the effect and before the save: the driver runs the same step from the old state.
         var s = WindowLifecycle.Create(Def, T0);
 
-        var once = await StepAt(s, Def.OpensAt);
-        var again = await StepAt(s, Def.OpensAt.AddSeconds(3));
+        var first = WindowLifecycle.Fail(s, "sidecar unreachable", Def.OpensAt, Timings);
+        var second = WindowLifecycle.Fail(first, "sidecar unreachable again", first.Progress.NextAttemptAt!.Value, Timings);
 
-        Assert.Equal(once.State.Phase, again.State.Phase);
-        Assert.Equal(["opened final-1", "opened final-1"], _ports.Calls);
+        Assert.Equal(Def.OpensAt.AddSeconds(1), first.Progress.NextAttemptAt);
+        Assert.Equal(first.Progress.NextAttemptAt!.Value.AddSeconds(2), second.Progress.NextAttemptAt);
+        Assert.Equal((2, "sidecar unreachable again"), (second.Progress.Failures, second.Progress.LastError));
+        Assert.Equal(WindowPhase.Scheduled, second.Phase);
     }
 
     [Fact]
-    public async Task StepByStep_EachStepWaitsForAGo_AndRunsOnceAfterIt()
+    public void StepByStep_HeldInEachPhaseUntilReleased_PlainWindowsNeverHeld()
     {
         var s = WindowLifecycle.Create(Def, T0, stepByStep: true);
+        Assert.True(s.Held);
 
-        var held = await StepAt(s, Def.OpensAt);
-        Assert.True(held.State.Held);
-        Assert.Null(held.WakeAt);
-        Assert.Empty(_ports.Calls);
-
-        var opened = await StepAt(WindowLifecycle.Release(held.State), Def.OpensAt);
-        Assert.Equal(WindowPhase.Open, opened.State.Phase);
-        Assert.True(opened.State.Held);
-        Assert.Null((await StepAt(opened.State, Def.ClosesAt)).WakeAt);
-        Assert.Equal(["opened final-1"], _ports.Calls);
+        var released = WindowLifecycle.Release(s);
+        Assert.False(released.Held);
+        var opened = WindowLifecycle.Complete(released, WindowPhase.Open, "opened", Def.OpensAt, Def.OpensAt);
+        Assert.True(opened.Held);
+        Assert.True(WindowLifecycle.Complete(WindowLifecycle.Release(ClosedWindow(stepByStep: true)), WindowPhase.Drained, "drained", Def.ClosesAt, null).Held);
 
         var plain = WindowLifecycle.Create(Def, T0);
+        Assert.False(plain.Held);
         Assert.Same(plain, WindowLifecycle.Release(plain));
     }
 

@@ -10,4 +10,7 @@ internal static partial class OrchestratorLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "window {WindowId}: the step out of {Phase} failed ({Failures} in a row), retrying with backoff: {Error}")]
     public static partial void StepFailed(ILogger logger, string windowId, FanVote.Workflows.WindowPhase phase, int failures, string error);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "a window report for {WindowId} was dropped: no such window")]
+    public static partial void ReportDropped(ILogger logger, string windowId);
 }

@@ -1,6 +1,7 @@
+using Dapr.Workflow;
 using FanVote.Contracts;
-using FanVote.Orchestrator.Actors;
 using FanVote.Orchestrator.Adapters;
+using FanVote.Orchestrator.Lifecycle;
 using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
 using Microsoft.Extensions.Options;
@@ -9,14 +10,14 @@ namespace FanVote.Orchestrator;
 
 public static class OrchestratorExtensions
 {
+    /// <summary>
+    /// The lifecycle's waits are in "Orchestrator:Lifecycle" (<see cref="LifecycleTimings"/>, e.g.
+    /// Orchestrator__Lifecycle__FlagGrace=00:00:30); a window keeps the ones in force when it was created. Windows run as
+    /// Dapr workflows: the worker pulls its work from the sidecar's gRPC port (DAPR_GRPC_PORT, DAPR_API_TOKEN).
+    /// </summary>
     public static WebApplicationBuilder AddOrchestrator(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<OrchestratorOptions>()
-            .BindConfiguration("Orchestrator")
-            .ValidateDataAnnotations()
-            .Validate(o => o.Heartbeat >= TimeSpan.FromMilliseconds(500), "Orchestrator:Heartbeat must be at least 500 ms.")
-            .ValidateOnStart();
         builder.Services.AddOptions<LifecycleTimings>().BindConfiguration("Orchestrator:Lifecycle");
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<LifecycleTimings>>().Value);
         builder.AddOperatorKey();
@@ -24,19 +25,10 @@ public static class OrchestratorExtensions
         builder.Services.ResolveOnStart<AuditorKey>();
         builder.Services.AddSingleton<IWindowAnnouncements, DaprWindowAnnouncements>();
         builder.Services.AddSingleton<IWindowRequests, DaprWindowRequests>();
-        builder.Services.AddSingleton<OpenWindowActivity>();
-        builder.Services.AddSingleton<CloseWindowActivity>();
-        builder.Services.AddSingleton<AwaitPersistenceActivity>();
-        builder.Services.AddSingleton<AuditWindowActivity>();
-        builder.Services.AddSingleton<PayRewardsActivity>();
-        builder.Services.AddSingleton<CompleteWindowActivity>();
-        builder.Services.AddSingleton<WindowWorkflow>();
-        builder.Services.AddActors(o =>
-        {
-            o.Actors.RegisterActor<WindowActor>();
-            o.JsonSerializerOptions = FanVoteJson.Options;
-            o.ActorIdleTimeout = TimeSpan.FromMinutes(30);
-        });
+        builder.Services.AddSingleton<WindowLocks>();
+
+        // Workflows and activities of this assembly are registered by Dapr.Workflow's source generator.
+        builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, _) => { }).WithJsonSerializer(FanVoteJson.Options);
         return builder;
     }
 }

@@ -8,7 +8,6 @@ builder.AddOrchestrator();
 var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();
-app.MapActorsHandlers();
 app.MapWindowReportSubscriptions();
 app.MapOperatorApi();
 app.MapFanVoteDefaultEndpoints();

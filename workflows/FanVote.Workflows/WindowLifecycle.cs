@@ -7,10 +7,9 @@ using FanVote.Contracts.Events;
 namespace FanVote.Workflows;
 
 /// <summary>
-/// Where a window is: the last step it completed. Each phase but the last has one activity that leads out of it
-/// (Scheduled → <see cref="OpenWindowActivity"/>, Open → <see cref="CloseWindowActivity"/>, Closed →
-/// <see cref="AwaitPersistenceActivity"/>, Drained → <see cref="AuditWindowActivity"/>, Audited →
-/// <see cref="PayRewardsActivity"/>, PaidOut → <see cref="CompleteWindowActivity"/>).
+/// Where a window is: the last step it completed. Each phase but the last has one step that leads out of it
+/// (Scheduled → open, Open → close, Closed → drain, Drained → audit, Audited → payout, PaidOut → complete); the
+/// orchestrator's window workflow runs them.
 /// </summary>
 [JsonConverter(typeof(JsonStringEnumConverter<WindowPhase>))]
 public enum WindowPhase
@@ -83,21 +82,27 @@ public sealed record WindowState(
 
 /// <summary>
 /// The lifecycle's pure transitions: (state, what happened, now) → new state. Nothing here does I/O; the
-/// activities do, and <see cref="WindowWorkflow"/> feeds their results in. Reports from services are recorded
+/// workflow's activities do, and the workflow feeds their results and the services' reports in. Reports from services are recorded
 /// with <see cref="Record(WindowState, AcceptedVotesReported)"/> and its overloads; a report that does not apply
 /// to the current step (late, duplicate, another phase) leaves the state as it was.
 /// </summary>
 public static class WindowLifecycle
 {
-    public static WindowState Create(WindowDefinition definition, DateTimeOffset now, bool stepByStep = false)
+    /// <summary>
+    /// A new window. The audit nonce is made once, with the window, and kept with it: every audit request of the window
+    /// carries the same one (tally keeps the first audit), and only an audit answering it is accepted. Workflow code
+    /// passes the nonce an activity made (it must not draw random numbers itself: replays would differ).
+    /// </summary>
+    public static WindowState Create(WindowDefinition definition, DateTimeOffset now, bool stepByStep = false, string? auditNonce = null)
     {
         ArgumentNullException.ThrowIfNull(definition);
-        // The audit nonce is made once, with the window, and saved with it: every audit request of the window carries
-        // the same one (tally keeps the first audit), and only an audit answering it is accepted.
         return new WindowState(definition, WindowPhase.Scheduled, [new StepRecord(WindowPhase.Scheduled, now, "created")],
             StepProgress.Due(definition.OpensAt), DrainReports.None, StepByStep: stepByStep,
-            AuditNonce: Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            AuditNonce: auditNonce ?? NewAuditNonce());
     }
+
+    /// <summary>A fresh audit nonce (128 random bits, hex).</summary>
+    public static string NewAuditNonce() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>An operator's go for a held window: its next step may start. Unchanged when it is not held.</summary>
     public static WindowState Release(WindowState s)

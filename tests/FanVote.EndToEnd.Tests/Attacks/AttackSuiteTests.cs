@@ -139,20 +139,35 @@ public sealed class AttackSuiteTests(AttackRig rig)
     }
 
     [Fact]
-    public async Task Row07_ActorCalls_WithoutTheOperatorKey_RefusedOnTheAppAndOnAnySidecar_NoWindowCreated()
+    public async Task Row07_WorkflowAndActorCalls_WithoutTheTokens_RefusedOnTheAppAndOnAnySidecar_NoWindowCreated()
     {
-        var id = "atk-actor-" + Guid.NewGuid().ToString("N")[..6];
+        var id = "atk-wf-" + Guid.NewGuid().ToString("N")[..6];
         var definition = JsonSerializer.Serialize(new { windowId = id, title = "x", candidates = new[] { "a" }, opensAt = DateTimeOffset.UtcNow, closesAt = DateTimeOffset.UtcNow.AddDays(-1), votesPerAccount = 0, stepByStep = false });
+        var run = new
+        {
+            definition = new { windowId = id, title = "x", candidates = new[] { "a", "b" }, opensAt = DateTimeOffset.UtcNow, closesAt = DateTimeOffset.UtcNow.AddHours(1), votesPerAccount = 1 },
+            stepByStep = false, timings = new { },
+        };
 
+        // Windows are workflows now: the app has no actor routes at all, and the sidecars' workflow API wants the API token.
         var app = await SendAsync(HttpMethod.Put, $"{Pipeline.Orchestrator.BaseUrl}/actors/WindowActor/{id}/method/CreateAsync", definition);
-        var ownSidecar = await SendAsync(HttpMethod.Put, $"{Pipeline.Orchestrator.Sidecar.HttpEndpoint}/v1.0/actors/WindowActor/{id}/method/CreateAsync", definition);
-        var otherSidecar = await SendAsync(HttpMethod.Put, $"{Pipeline.Ingress.Sidecar.HttpEndpoint}/v1.0/actors/WindowActor/{rig.Open}/method/GetAsync", "");
+        var ownSidecarActors = await SendAsync(HttpMethod.Put, $"{Pipeline.Orchestrator.Sidecar.HttpEndpoint}/v1.0/actors/WindowActor/{id}/method/CreateAsync", definition);
+        var otherSidecarActors = await SendAsync(HttpMethod.Put, $"{Pipeline.Ingress.Sidecar.HttpEndpoint}/v1.0/actors/WindowActor/{rig.Open}/method/GetAsync", "");
         var read = await SendAsync(HttpMethod.Get, $"{Pipeline.Orchestrator.BaseUrl}/v1/windows/{rig.Open}", null);
+        var workflowCalls = new List<Grpc.Core.StatusCode>();
+        foreach (var sidecar in new[] { Pipeline.Orchestrator.Sidecar, Pipeline.Ingress.Sidecar })
+        {
+            await using var stranger = new Dapr.Workflow.Registration.DaprWorkflowClientBuilder().UseGrpcEndpoint(sidecar.GrpcEndpoint).Build();
+            workflowCalls.Add((await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => stranger.ScheduleNewWorkflowAsync("WindowLifecycleWorkflow", id, run, null, Ct))).StatusCode);
+            workflowCalls.Add((await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => stranger.RaiseEventAsync(rig.Open, "continue", new { phase = "Open" }, Ct))).StatusCode);
+            workflowCalls.Add((await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => stranger.TerminateWorkflowAsync(rig.Open, null, Ct))).StatusCode);
+        }
 
-        Assert.Equal(HttpStatusCode.Unauthorized, app);
-        Assert.Equal(HttpStatusCode.Unauthorized, ownSidecar);
-        Assert.Equal(HttpStatusCode.Unauthorized, otherSidecar);
+        Assert.Equal(HttpStatusCode.NotFound, app);
+        Assert.Equal(HttpStatusCode.Unauthorized, ownSidecarActors);
+        Assert.Equal(HttpStatusCode.Unauthorized, otherSidecarActors);
         Assert.Equal(HttpStatusCode.Unauthorized, read);
+        Assert.All(workflowCalls, c => Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, c));
         using var status = await rig.OperatorAsync(HttpMethod.Get, $"/v1/windows/{id}");
         Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
         await rig.AssertUnchangedAsync();

@@ -1,18 +1,18 @@
-using Dapr.Actors;
-using Dapr.Actors.Client;
-using FanVote.Contracts;
+using Dapr.Workflow;
 using FanVote.Contracts.Events;
-using FanVote.Orchestrator.Actors;
+using FanVote.Orchestrator.Lifecycle;
 using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace FanVote.Orchestrator;
 
 /// <summary>
 /// The operator API, for operators only (the operator key in X-Operator-Key, checked by the shared operator scheme): create a window, read its status (each step with time
-/// and outcome, the step under way), its audit report and its certified result.
+/// and outcome, the step under way), its audit report and its certified result. Each window is a workflow instance
+/// (<see cref="WindowLifecycleWorkflow"/>, instance id = window id) on <see cref="DaprWorkflowClient"/>: the status is
+/// its custom status, a step-by-step window's go is its "continue" event.
 /// </summary>
 public static class OperatorApi
 {
@@ -27,13 +27,15 @@ public static class OperatorApi
         windows.MapPost("", CreateAsync).WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(64 * 1024));
         windows.MapGet("/{windowId:id}", GetAsync);
         windows.MapPost("/{windowId:id}/continue", ContinueAsync);
-        windows.MapGet("/{windowId:id}/audit", async (string windowId) => await FromCertifiedAsync(windowId, s => AuditReport.From(s.Certified!)));
-        windows.MapGet("/{windowId:id}/certified", async (string windowId) => await FromCertifiedAsync(windowId, s => s.Certified!));
+        windows.MapGet("/{windowId:id}/audit", async (string windowId, DaprWorkflowClient workflows, CancellationToken ct) =>
+            await FromCertifiedAsync(windowId, workflows, s => AuditReport.From(s.Certified!), ct));
+        windows.MapGet("/{windowId:id}/certified", async (string windowId, DaprWorkflowClient workflows, CancellationToken ct) =>
+            await FromCertifiedAsync(windowId, workflows, s => s.Certified!, ct));
         return app;
     }
 
     private static async Task<Results<Created<WindowStatus>, Ok<WindowStatus>, ProblemHttpResult, ValidationProblem>> CreateAsync(
-        CreateWindowRequest body, TimeProvider time, IConfiguration config)
+        CreateWindowRequest body, TimeProvider time, DaprWorkflowClient workflows, LifecycleTimings timings, WindowLocks locks, ILoggerFactory logs, CancellationToken ct)
     {
         var definition = new WindowDefinition(
             body.WindowId ?? "", body.Title ?? "", body.Candidates ?? [],
@@ -49,58 +51,93 @@ public static class OperatorApi
             return TypedResults.ValidationProblem(errors, detail: "The window definition has mistakes; fix the fields listed in 'errors' and send it again.");
         }
 
-        var result = await Proxy(definition.WindowId).InvokeMethodAsync<CreateWindow, CreateResult>(
-            nameof(IWindowActor.CreateAsync), new CreateWindow(definition, body.StepByStep ?? false));
-        if (result.Invalid is { Count: > 0 } invalid)
+        var run = new WindowRun(definition, body.StepByStep ?? false, timings);
+        using (await locks.AcquireAsync(definition.WindowId, ct))
         {
-            return TypedResults.ValidationProblem(invalid, detail: "The window definition has mistakes; fix the fields listed in 'errors' and send it again.");
-        }
+            // Never schedule over an existing instance: Dapr would restart a finished window under the same id.
+            var existing = await workflows.GetWorkflowStateAsync(definition.WindowId, getInputsAndOutputs: true, ct);
+            var created = false;
+            if (!existing.Exists)
+            {
+                try
+                {
+                    await workflows.ScheduleNewWorkflowAsync(nameof(WindowLifecycleWorkflow), definition.WindowId, run, startTime: null, ct);
+                    created = true;
+                    var log = logs.CreateLogger(typeof(OperatorApi));
+                    OrchestratorLog.WindowCreated(log, definition.WindowId, definition.OpensAt, definition.ClosesAt);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
+                {
+                    // Created meanwhile (another replica): judged as an existing window below.
+                }
 
-        if (result.Conflict)
-        {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Window already exists",
-                detail: $"A window with id '{definition.WindowId}' already exists with a different definition. Choose another id, or send exactly the same definition to get its status.");
-        }
+                existing = await workflows.GetWorkflowStateAsync(definition.WindowId, getInputsAndOutputs: true, ct);
+            }
 
-        return result.Created
-            ? TypedResults.Created($"/v1/windows/{definition.WindowId}", result.Status!)
-            : TypedResults.Ok(result.Status!);
+            if (!created)
+            {
+                var theirs = existing.WorkflowName == nameof(WindowLifecycleWorkflow) ? existing.ReadInputAs<WindowRun>() : null;
+                if (theirs is null || !theirs.Definition.SameAs(definition) || theirs.StepByStep != run.StepByStep)
+                {
+                    return TypedResults.Problem(
+                        statusCode: StatusCodes.Status409Conflict,
+                        title: "Window already exists",
+                        detail: $"A window with id '{definition.WindowId}' already exists with a different definition. Choose another id, or send exactly the same definition to get its status.");
+                }
+            }
+
+            var status = StatusOf(existing) ?? WindowStatus.From(WindowLifecycle.Create(definition, time.GetUtcNow(), run.StepByStep, auditNonce: ""));
+            return created
+                ? TypedResults.Created($"/v1/windows/{definition.WindowId}", status)
+                : TypedResults.Ok(status);
+        }
     }
 
-    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> GetAsync(string windowId)
+    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> GetAsync(string windowId, DaprWorkflowClient workflows, CancellationToken ct)
     {
-        var status = await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.GetAsync));
-        return status is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.")
-            : TypedResults.Ok(status);
+        var status = await ReadAsync(workflows, windowId, ct);
+        return status is null ? Unknown(windowId) : TypedResults.Ok(status);
     }
 
-    /// <summary>Step-by-step windows: the held window starts its next step.</summary>
-    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> ContinueAsync(string windowId)
+    /// <summary>Step-by-step windows: the held window starts its next step (the go is an external event on its workflow).</summary>
+    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> ContinueAsync(string windowId, DaprWorkflowClient workflows, WindowLocks locks, CancellationToken ct)
     {
-        var before = await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.GetAsync));
-        if (before is null)
+        using (await locks.AcquireAsync(windowId, ct))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.");
-        }
+            var before = await ReadAsync(workflows, windowId, ct);
+            if (before is null)
+            {
+                return Unknown(windowId);
+            }
 
-        if (!before.Held)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not waiting",
-                detail: $"Window '{windowId}' is not waiting for a go ({(before.StepByStep ? "its current step is already under way" : "it was not created with stepByStep: true")}); nothing to continue.");
-        }
+            if (!before.Held)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not waiting",
+                    detail: $"Window '{windowId}' is not waiting for a go ({(before.StepByStep ? "its current step is already under way" : "it was not created with stepByStep: true")}); nothing to continue.");
+            }
 
-        return TypedResults.Ok((await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.ContinueAsync)))!);
+            await workflows.RaiseEventAsync(windowId, WindowLifecycleWorkflow.ContinueEvent, new WindowGo(Enum.Parse<WindowPhase>(before.Phase)), ct);
+
+            // Answer once the workflow has taken the go (so a second continue is judged on the released window); if the
+            // worker is slow to take it (restarting), answer with what is known: the go is stored and will be taken.
+            var after = before;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (after is { Held: true } && after.Phase == before.Phase && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, ct);
+                after = await ReadAsync(workflows, windowId, ct) ?? before;
+            }
+
+            return TypedResults.Ok(after);
+        }
     }
 
-    private static async Task<Results<Ok<T>, ProblemHttpResult>> FromCertifiedAsync<T>(string windowId, Func<WindowStatus, T> pick)
+    private static async Task<Results<Ok<T>, ProblemHttpResult>> FromCertifiedAsync<T>(string windowId, DaprWorkflowClient workflows, Func<WindowStatus, T> pick, CancellationToken ct)
     {
-        var status = await Proxy(windowId).InvokeMethodAsync<WindowStatus?>(nameof(IWindowActor.GetAsync));
+        var status = await ReadAsync(workflows, windowId, ct);
         if (status is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.");
+            return Unknown(windowId);
         }
 
         return status.Certified is null
@@ -109,6 +146,15 @@ public static class OperatorApi
             : TypedResults.Ok(pick(status));
     }
 
-    private static ActorProxy Proxy(string windowId) =>
-        ActorProxy.Create(new ActorId(windowId), nameof(WindowActor), new ActorProxyOptions { JsonSerializerOptions = FanVoteJson.Options });
+    private static ProblemHttpResult Unknown(string windowId) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.");
+
+    /// <summary>The window's status from its workflow (custom status, or the output once completed); null when there is no such window.</summary>
+    private static async Task<WindowStatus?> ReadAsync(DaprWorkflowClient workflows, string windowId, CancellationToken ct) =>
+        StatusOf(await workflows.GetWorkflowStateAsync(windowId, getInputsAndOutputs: true, ct));
+
+    private static WindowStatus? StatusOf(WorkflowState state) =>
+        !state.Exists || state.WorkflowName != nameof(WindowLifecycleWorkflow)
+            ? null
+            : state.ReadCustomStatusAs<WindowStatus>() ?? (state.RuntimeStatus == WorkflowRuntimeStatus.Completed ? state.ReadOutputAs<WindowStatus>() : null);
 }

@@ -1,8 +1,7 @@
-using Dapr.Actors;
 using FanVote.Contracts.Events;
 using FanVote.Workflows;
 
-namespace FanVote.Orchestrator.Actors;
+namespace FanVote.Orchestrator.Lifecycle;
 
 /// <summary>The step under way: which activity, how often it ran, what it waits for, its last error, when it runs next.</summary>
 public sealed record CurrentStep(string Activity, int Attempts, int Failures, string? Waiting, string? LastError, DateTimeOffset? LastAttemptAt, DateTimeOffset? NextAttemptAt);
@@ -26,7 +25,10 @@ public sealed record AuditReport(
     }
 }
 
-/// <summary>What the operator API sees of a window: its definition, phase, each step with time and outcome, and the results so far.</summary>
+/// <summary>
+/// What the operator API sees of a window: its definition, phase, each step with time and outcome, and the results so far.
+/// The window's workflow publishes it as its custom status after every change (and returns it when it completes).
+/// </summary>
 public sealed record WindowStatus(
     string WindowId,
     string Title,
@@ -58,29 +60,4 @@ public sealed record WindowStatus(
         return new(d.WindowId, d.Title, d.Candidates, d.OpensAt, d.ClosesAt, d.VotesPerAccount, d.PayoutRules, s.Phase.ToString(), s.StepByStep, s.Held, s.History,
             current, s.Drained, s.Certified is null ? null : AuditReport.From(s.Certified), s.Certified, s.Paid);
     }
-}
-
-/// <summary>What the operator asks for: the window, and whether each step waits for their go.</summary>
-public sealed record CreateWindow(WindowDefinition Definition, bool StepByStep);
-
-/// <summary>The result of a create: the window, and whether this call created it.</summary>
-public sealed record CreateResult(WindowStatus? Status, bool Created, bool Conflict, IReadOnlyDictionary<string, string[]>? Invalid = null);
-
-/// <summary>One actor per window (actor id = window id). Called with JSON (non-remoting) proxies.</summary>
-public interface IWindowActor : IActor
-{
-    Task<CreateResult> CreateAsync(CreateWindow request);
-
-    Task<WindowStatus?> GetAsync();
-
-    /// <summary>Lets a held (step-by-step) window start its next step; null when there is no such window.</summary>
-    Task<WindowStatus?> ContinueAsync();
-
-    Task ReportAcceptedAsync(AcceptedVotesReported report);
-
-    Task ReportPersistedAsync(PersistedVotesReported report);
-
-    Task ReportAuditedAsync(WindowAudited report);
-
-    Task ReportPaidAsync(RewardsPaid report);
 }
