@@ -8,11 +8,12 @@ return args.FirstOrDefault() switch
     "streams" => await StreamsBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
     "fraud" => await FraudBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
     "soak" => await SoakBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
+    "trust" => await TrustBench.RunAsync(BenchArgs.Parse(args.Skip(1))),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: FanVote.Bench sidecar --sidecar DLL --redis HOST:PORT [...] | bare --port N | pipeline --run-dir DIR --pg CONN --operator-key K | streams --results DLL --sidecar DLL --resources DIR --redis HOST:PORT [--streams 1000,5000,10000] | fraud --models DIR --sidecar DLL --fraud DLL --redis HOST:PORT --resources DIR | soak --sidecar DLL --redis HOST:PORT [--votes 2000000] [--rate 20000] [--groups 1] [--trim-interval 2s]");
+    Console.Error.WriteLine("usage: FanVote.Bench sidecar --sidecar DLL --redis HOST:PORT [...] | bare --port N | pipeline --run-dir DIR --pg CONN --operator-key K | streams --results DLL --sidecar DLL --resources DIR --redis HOST:PORT [--streams 1000,5000,10000] | fraud --models DIR --sidecar DLL --fraud DLL --redis HOST:PORT --resources DIR | soak --sidecar DLL --redis HOST:PORT [--votes 2000000] [--rate 20000] [--groups 1] [--trim-interval 2s] | trust [--ops 200000]");
     return 2;
 }

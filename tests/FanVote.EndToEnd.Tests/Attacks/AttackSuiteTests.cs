@@ -18,8 +18,9 @@ namespace FanVote.EndToEnd.Tests.Attacks;
 /// no secret (every port is reachable) and, where a row says so, by an insider holding the sidecars' API token. Each
 /// test asserts the refusal and then that nothing changed: the counts of a closed and an open window, the certified
 /// result as the orchestrator and results serve it, the live results, every balance and the ledger, and the audits
-/// (<see cref="AttackRig.AssertUnchangedAsync"/>). How each was shown to catch its attack with the protection switched
-/// off is in the note.
+/// (<see cref="AttackRig.AssertUnchangedAsync"/>). tests/mutations/run-attacks.sh shows each row catching its attack:
+/// it switches one protection off at a time (tests/mutations/attacks/*.patch), rebuilds and requires the rows that
+/// patch names to fail.
 /// </summary>
 [Collection(AttackSystem.Name)]
 public sealed class AttackSuiteTests(AttackRig rig)
