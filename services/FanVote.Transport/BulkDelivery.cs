@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace FanVote.Transport;
 
-/// <summary>What a subscriber answers for one entry of a bulk delivery (dapr-subset.md §4.3).</summary>
+/// <summary>What a subscriber answers for one entry of a bulk delivery (docs/dapr-subset.md §4.3).</summary>
 public enum BulkStatus
 {
     /// <summary>Done with it: the sidecar acknowledges the entry.</summary>

@@ -1,6 +1,6 @@
 namespace FanVote.Launcher.Tests;
 
-/// <summary>dapr-subset.md §8.4 / §10 row 7: dapr.yaml loads with the Dapr CLI's precedence rules.</summary>
+/// <summary>docs/dapr-subset.md §8.4 / §10 row 7: dapr.yaml loads with the Dapr CLI's precedence rules.</summary>
 public sealed class RunFileTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("fv-runfile-").FullName;

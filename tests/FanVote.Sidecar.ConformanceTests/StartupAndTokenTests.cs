@@ -6,7 +6,7 @@ using Grpc.Core;
 
 namespace FanVote.Sidecar.ConformanceTests;
 
-/// <summary>dapr-subset.md §10 rows 1 and 7: listeners, readiness, API tokens, start-up errors.</summary>
+/// <summary>docs/dapr-subset.md §10 rows 1 and 7: listeners, readiness, API tokens, start-up errors.</summary>
 [Trait("Category", "Conformance")]
 public sealed class StartupAndTokenTests
 {

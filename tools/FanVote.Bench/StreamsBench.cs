@@ -117,7 +117,7 @@ public static class StreamsBench
             }
 
             Console.WriteLine();
-            Console.WriteLine("aim (ARCHITECTURE.md): 10,000 open streams on one results instance; accept → visible p99 under 1 s");
+            Console.WriteLine("aim (docs/architecture.md): 10,000 open streams on one results instance; accept → visible p99 under 1 s");
             return 0;
         }
         finally

@@ -3,7 +3,7 @@ using FanVote.Contracts;
 
 namespace FanVote.Components.Tests.Checks;
 
-/// <summary>Rules for each folder of components/ (dapr-subset.md §8, style.md §5.6, components/README.md).</summary>
+/// <summary>Rules for each folder of components/ (docs/dapr-subset.md §8, components/README.md).</summary>
 public static partial class RegionRules
 {
     private static readonly HashSet<string> KafkaAuthTypes = new(StringComparer.OrdinalIgnoreCase) { "none", "password", "mtls", "oidc", "certificate", "awsiam" };

@@ -6,7 +6,7 @@ namespace FanVote.Components.Tests.Checks;
 public static class SourceRules
 {
     /// <summary>
-    /// Redis Streams acknowledges a message once its retries are exhausted (dapr-subset.md §6.1): without a
+    /// Redis Streams acknowledges a message once its retries are exhausted (docs/dapr-subset.md §6.1): without a
     /// dead-letter topic that vote is gone. Applies to subscriptions in code and declarative ones in components/.
     /// </summary>
     public static IEnumerable<Finding> DeadLetters(RepoTree repo)

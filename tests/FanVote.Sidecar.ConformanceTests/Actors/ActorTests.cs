@@ -7,7 +7,7 @@ using FanVote.Sidecar.TestActors;
 
 namespace FanVote.Sidecar.ConformanceTests.Actors;
 
-/// <summary>dapr-subset.md §10 row 6, through the real Dapr.Actors proxies.</summary>
+/// <summary>docs/dapr-subset.md §10 row 6, through the real Dapr.Actors proxies.</summary>
 [Trait("Category", "Conformance")]
 public sealed class ActorTests(ActorRig rig) : IClassFixture<ActorRig>
 {

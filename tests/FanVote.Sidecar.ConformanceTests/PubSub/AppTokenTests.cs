@@ -12,7 +12,7 @@ public sealed class AppTokenRig : PubSubRig
     protected override void Configure(FanVote.Testing.ResourceFolder resources) => resources.With("bus.yaml", RedisComponent("bus"));
 }
 
-/// <summary>dapr-subset.md §9: with APP_API_TOKEN set, every sidecar→app call carries it as dapr-api-token.</summary>
+/// <summary>docs/dapr-subset.md §9: with APP_API_TOKEN set, every sidecar→app call carries it as dapr-api-token.</summary>
 [Trait("Category", "Conformance")]
 public sealed class AppTokenTests(AppTokenRig rig) : IClassFixture<AppTokenRig>
 {

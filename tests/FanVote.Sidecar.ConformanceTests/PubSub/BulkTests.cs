@@ -39,7 +39,7 @@ public sealed class BulkRig : PubSubRig
                 """);
 }
 
-/// <summary>dapr-subset.md §10 row 5: bulk publish (§2.1, §2.3, §12) and bulk subscribe (§4.3).</summary>
+/// <summary>docs/dapr-subset.md §10 row 5: bulk publish (§2.1, §2.3, §12) and bulk subscribe (§4.3).</summary>
 [Trait("Category", "Conformance")]
 public sealed class BulkTests(BulkRig rig) : IClassFixture<BulkRig>
 {

@@ -46,7 +46,7 @@ public sealed class DeliveryRig : PubSubRig
                 """);
 }
 
-/// <summary>dapr-subset.md §10 row 4: the app-answer table (§4.2), dead-lettering, redelivery and routing.</summary>
+/// <summary>docs/dapr-subset.md §10 row 4: the app-answer table (§4.2), dead-lettering, redelivery and routing.</summary>
 [Trait("Category", "Conformance")]
 public sealed class DeliveryOutcomeTests(DeliveryRig rig) : IClassFixture<DeliveryRig>
 {

@@ -35,7 +35,7 @@ public sealed class EnvelopeRig : PubSubRig
                 """);
 }
 
-/// <summary>dapr-subset.md §10 row 3: what the subscriber receives and what is stored, for each publish flavour (§5).</summary>
+/// <summary>docs/dapr-subset.md §10 row 3: what the subscriber receives and what is stored, for each publish flavour (§5).</summary>
 [Trait("Category", "Conformance")]
 public sealed partial class PublishEnvelopeTests(EnvelopeRig rig) : IClassFixture<EnvelopeRig>
 {

@@ -10,7 +10,7 @@ public sealed class KillRig : PubSubRig
         resources.With("bus.yaml", RedisComponent("bus", Meta("processingTimeout", "3000") + Meta("redeliverInterval", "300")));
 }
 
-/// <summary>dapr-subset.md §10 row 4, "sidecar killed with pending entries (redelivered after restart)" (§6.1).</summary>
+/// <summary>docs/dapr-subset.md §10 row 4, "sidecar killed with pending entries (redelivered after restart)" (§6.1).</summary>
 [Trait("Category", "Conformance")]
 public sealed class RedeliveryAfterKillTests(KillRig rig) : IClassFixture<KillRig>
 {

@@ -7,7 +7,7 @@ using FanVote.Testing;
 namespace FanVote.Sidecar.ConformanceTests.State;
 
 /// <summary>
-/// The plain HTTP state API (dapr-subset.md §12), exactly as the foundation issue asks: a sidecar with a
+/// The plain HTTP state API (docs/dapr-subset.md §12), exactly as the foundation issue asks: a sidecar with a
 /// state.redis and a pubsub.redis component answers healthz 204, saves and reads over HTTP, 409 on a stale etag.
 /// </summary>
 [Trait("Category", "Conformance")]

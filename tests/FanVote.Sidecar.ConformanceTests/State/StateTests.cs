@@ -7,7 +7,7 @@ using StackExchange.Redis;
 
 namespace FanVote.Sidecar.ConformanceTests.State;
 
-/// <summary>dapr-subset.md §10 row 2 on every store, through the real DaprClient.</summary>
+/// <summary>docs/dapr-subset.md §10 row 2 on every store, through the real DaprClient.</summary>
 [Trait("Category", "Conformance")]
 public sealed class StateTests(StateFixture fx) : IClassFixture<StateFixture>
 {

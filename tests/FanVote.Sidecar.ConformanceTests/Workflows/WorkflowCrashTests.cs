@@ -13,7 +13,7 @@ public enum Victim
 }
 
 /// <summary>
-/// Durability (dapr-workflow.md §4.6–4.7): SIGKILL of the app, the sidecar or both at every step of a multi-step
+/// Durability (docs/workflow-engine.md §4.6–4.7): SIGKILL of the app, the sidecar or both at every step of a multi-step
 /// workflow; each activity's effect happens at least once and each completion is recorded once; timers survive a
 /// sidecar restart. Each test has its own rig (it kills processes).
 /// </summary>

@@ -19,7 +19,7 @@ public sealed class WorkflowRpcFixture : IAsyncLifetime
 
 /// <summary>
 /// Every TaskHubSidecarService RPC Dapr.Workflow 1.19 uses, driven through the real SDK (DaprWorkflowClient in the
-/// test, the SDK's worker in the TestWorkflows app) against the local sidecar (dapr-workflow.md §2.2, §4.5).
+/// test, the SDK's worker in the TestWorkflows app) against the local sidecar (docs/workflow-engine.md §2.2, §4.5).
 /// </summary>
 [Trait("Category", "Conformance")]
 public sealed class WorkflowRpcTests(WorkflowRpcFixture fixture) : IClassFixture<WorkflowRpcFixture>

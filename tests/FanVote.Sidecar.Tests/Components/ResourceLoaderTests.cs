@@ -12,7 +12,7 @@ public sealed class ResourceLoaderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    // The examples of dapr-subset.md §8.1–8.3, as one would write them in components/.
+    // The examples of docs/dapr-subset.md §8.1–8.3, as one would write them in components/.
     private const string ComponentsYaml = """
         apiVersion: dapr.io/v1alpha1
         kind: Component

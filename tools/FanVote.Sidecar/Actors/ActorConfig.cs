@@ -3,7 +3,7 @@ using FanVote.Sidecar.Configuration;
 
 namespace FanVote.Sidecar.Actors;
 
-/// <summary>Per-type settings from the app's `GET /dapr/config` (dapr-subset.md §4.4).</summary>
+/// <summary>Per-type settings from the app's `GET /dapr/config` (docs/dapr-subset.md §4.4).</summary>
 public sealed record ActorTypeConfig(string Type, TimeSpan IdleTimeout, bool Reentrancy, int MaxStackDepth);
 
 /// <summary>What `GET /dapr/config` says; defaults as daprd's (idle 60 min, drain 2 s... reentrancy off, depth 32).</summary>

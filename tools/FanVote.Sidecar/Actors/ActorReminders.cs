@@ -24,7 +24,7 @@ public sealed record ReminderRecord(
 }
 
 /// <summary>
-/// Persistent reminders (dapr-subset.md §7). All reminders of this app live in one key of the actor state store,
+/// Persistent reminders (docs/dapr-subset.md §7). All reminders of this app live in one key of the actor state store,
 /// `&lt;appId&gt;||reminders`, written on every change, so they survive a sidecar kill. A scheduler loop fires due ones
 /// inside the actor's turn; a failed callback is retried 3 more times 1 s apart, then that tick is skipped (a
 /// one-shot reminder is then deleted). After a restart, overdue reminders fire once at once (catch-up).

@@ -22,14 +22,14 @@ public sealed class ActiveActor(string type, string id, DateTimeOffset now)
     public void Touch(DateTimeOffset now) => LastUsed = now;
 }
 
-/// <summary>A timer as registered; the strings are echoed unchanged to the app (dapr-subset.md §4.4).</summary>
+/// <summary>A timer as registered; the strings are echoed unchanged to the app (docs/dapr-subset.md §4.4).</summary>
 public sealed record ActorTimer(string Name, string Callback, string? DataJson, string DueTime, string Period, string Ttl, CancellationTokenSource Stop);
 
 /// <summary>The answer of an actor call, relayed to the caller as is.</summary>
 public sealed record ActorCallResult(int Status, byte[] Body, string? ContentType, IReadOnlyList<KeyValuePair<string, string>> Headers);
 
 /// <summary>
-/// The hosting side of the actor runtime (dapr-subset.md §7): which types this app hosts, which actors are
+/// The hosting side of the actor runtime (docs/dapr-subset.md §7): which types this app hosts, which actors are
 /// active, turn-based calls into the app, timers, and idle deactivation.
 /// </summary>
 public sealed class ActorRuntime(AppChannel channel, SidecarMetadata metadata, TimeProvider time, ILogger<ActorRuntime> log)

@@ -7,7 +7,7 @@ using FanVote.Sidecar.State;
 
 namespace FanVote.Sidecar.Actors;
 
-/// <summary>DI and the HTTP actor API that Dapr.Actors uses (dapr-subset.md §3.2): all of it is HTTP.</summary>
+/// <summary>DI and the HTTP actor API that Dapr.Actors uses (docs/dapr-subset.md §3.2): all of it is HTTP.</summary>
 public static class ActorServices
 {
     private static readonly HttpClient Forwarder = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })

@@ -6,7 +6,7 @@ using Grpc.Core;
 
 namespace FanVote.Sidecar.Api;
 
-/// <summary>State methods with daprd's status codes (dapr-subset.md §2.3): ABORTED on etag mismatch (the SDK's
+/// <summary>State methods with daprd's status codes (docs/dapr-subset.md §2.3): ABORTED on etag mismatch (the SDK's
 /// Try* methods return false), INVALID_ARGUMENT on a malformed etag, INTERNAL for any transaction failure.</summary>
 public partial class DaprGrpcService
 {

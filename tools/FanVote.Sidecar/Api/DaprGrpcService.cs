@@ -7,7 +7,7 @@ namespace FanVote.Sidecar.Api;
 
 /// <summary>
 /// The `dapr.proto.runtime.v1.Dapr` service, hand-bound because Dapr.Protos ships no server base class
-/// (dapr-subset.md §2.6). Grpc.AspNetCore finds each handler by name: public virtual, (TReq, ServerCallContext).
+/// (docs/dapr-subset.md §2.6). Grpc.AspNetCore finds each handler by name: public virtual, (TReq, ServerCallContext).
 /// Methods not listed here answer UNIMPLEMENTED, which the SDK's capability probe expects.
 /// State methods live in DaprGrpcService.State.cs, pub/sub in DaprGrpcService.PubSub.cs.
 /// </summary>

@@ -33,7 +33,7 @@ public static class UnofferedApis
         var api = NotOffered.FirstOrDefault(n => path.StartsWith(n.Prefix, StringComparison.Ordinal) || path + "/" == n.Prefix);
         var result = api.Name is { } name
             ? HttpErrors.Error(StatusCodes.Status501NotImplemented, "ERR_API_UNIMPLEMENTED",
-                $"{name} is not offered by the FanVote local sidecar (it serves state, pub/sub, actors, workflows over gRPC, metadata and health; see dapr-subset.md): run daprd for {name}")
+                $"{name} is not offered by the FanVote local sidecar (it serves state, pub/sub, actors, workflows over gRPC, metadata and health; see docs/dapr-subset.md): run daprd for {name}")
             : HttpErrors.Error(StatusCodes.Status404NotFound, "ERR_NOT_FOUND",
                 $"{ctx.Request.Method} {path} is not a Dapr API route of the FanVote local sidecar");
         await result.ExecuteAsync(ctx);

@@ -18,7 +18,7 @@ public sealed record PublishContext(string AppId, string PubsubName, string Topi
 }
 
 /// <summary>
-/// The CloudEvent envelope daprd builds on publish (dapr-subset.md §5) and the helpers delivery needs (§4.2):
+/// The CloudEvent envelope daprd builds on publish (docs/dapr-subset.md §5) and the helpers delivery needs (§4.2):
 /// raw-payload wrapping, expiration and route-matching input.
 /// </summary>
 public static class CloudEvents

@@ -11,7 +11,7 @@ public readonly record struct OutgoingMessage(ReadOnlyMemory<byte> Data, IReadOn
 /// <summary>
 /// One pub/sub component. The handler's outcome decides acknowledgement the way the Dapr component does:
 /// returning (success or a failure result) acks; an exception caused by cancellation leaves the message
-/// pending for redelivery (dapr-subset.md §6.1).
+/// pending for redelivery (docs/dapr-subset.md §6.1).
 /// </summary>
 public interface IPubSub : IAsyncDisposable
 {

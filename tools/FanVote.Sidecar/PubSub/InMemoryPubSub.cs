@@ -5,7 +5,7 @@ using FanVote.Sidecar.Components;
 namespace FanVote.Sidecar.PubSub;
 
 /// <summary>
-/// <c>pubsub.in-memory</c> (dapr-subset.md §6.3): a bus inside this sidecar process only. Each subscription
+/// <c>pubsub.in-memory</c> (docs/dapr-subset.md §6.3): a bus inside this sidecar process only. Each subscription
 /// gets every message published to its topic, delivered asynchronously and one at a time; a failed or
 /// cancelled handler is only logged — there is no redelivery.
 /// </summary>

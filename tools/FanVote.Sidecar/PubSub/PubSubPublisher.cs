@@ -14,7 +14,7 @@ public enum PublishError
     Failed,
 }
 
-/// <summary>A publish that failed; <see cref="Error"/> decides the gRPC/HTTP status (dapr-subset.md §2.3, §12).</summary>
+/// <summary>A publish that failed; <see cref="Error"/> decides the gRPC/HTTP status (docs/dapr-subset.md §2.3, §12).</summary>
 public sealed class PublishException(PublishError error, string errorCode, string message, Exception? inner = null) : Exception(message, inner)
 {
     public PublishError Error { get; } = error;

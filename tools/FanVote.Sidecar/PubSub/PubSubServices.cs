@@ -6,7 +6,7 @@ using FanVote.Sidecar.Resiliency;
 
 namespace FanVote.Sidecar.PubSub;
 
-/// <summary>DI registration and the plain HTTP publish API (dapr-subset.md §12).</summary>
+/// <summary>DI registration and the plain HTTP publish API (docs/dapr-subset.md §12).</summary>
 public static class PubSubServices
 {
     public static IServiceCollection AddSidecarPubSub(this IServiceCollection services)

@@ -9,7 +9,7 @@ using StackExchange.Redis;
 namespace FanVote.Sidecar.PubSub;
 
 /// <summary>
-/// <c>pubsub.redis</c> on Redis Streams, reproducing components-contrib 1.17+ (dapr-subset.md §6.1): XADD with
+/// <c>pubsub.redis</c> on Redis Streams, reproducing components-contrib 1.17+ (docs/dapr-subset.md §6.1): XADD with
 /// <c>data</c> + <c>metadata</c>, one consumer group per consumerID created at 0 with MKSTREAM, a read loop
 /// feeding a <c>queueDepth</c> queue served by <c>concurrency</c> workers, XACK after the handler returns
 /// (success or failure), pending when it was cancelled or exceeded <c>processingTimeout</c>, and a redelivery

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace FanVote.Sidecar.PubSub;
 
 /// <summary>
-/// The subset of CEL the local sidecar evaluates in routing rules (dapr-subset.md §4.1):
+/// The subset of CEL the local sidecar evaluates in routing rules (docs/dapr-subset.md §4.1):
 /// <c>==</c>, <c>!=</c>, <c>&amp;&amp;</c>, <c>||</c>, parentheses, string literals ('…' or "…"), numbers,
 /// <c>true</c>/<c>false</c>, and paths <c>event.&lt;field&gt;[.&lt;field&gt;…]</c> into the CloudEvent.
 /// Anything else (functions, <c>in</c>, <c>&lt;</c>, macros, …) is rejected when the subscription is loaded so

@@ -16,7 +16,7 @@ public sealed class DeliveryException(string message, int? httpStatusCode = null
 }
 
 /// <summary>
-/// Delivers the messages of one subscription to the app exactly as daprd does (dapr-subset.md §4.2, §4.3):
+/// Delivers the messages of one subscription to the app exactly as daprd does (docs/dapr-subset.md §4.2, §4.3):
 /// envelope checks, routing, the app-answer table, inbound resiliency, dead-lettering. The returned task
 /// completes normally whenever the broker should ack (success, drop, dead-lettered, or lost after the policy
 /// gave up); it throws only when <c>cancellationToken</c> fires, so the component leaves the message pending.

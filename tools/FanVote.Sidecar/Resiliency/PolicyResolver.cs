@@ -37,7 +37,7 @@ public sealed record ResolvedPolicy(RetryPolicySpec? Retry, TimeSpan? Timeout, C
 }
 
 /// <summary>
-/// Picks the policies for a target the way daprd does (dapr-subset.md §8.2): the target's own entry first,
+/// Picks the policies for a target the way daprd does (docs/dapr-subset.md §8.2): the target's own entry first,
 /// then the default-policy names from most to least specific. Several Resiliency documents are searched in
 /// load order; the first one that answers wins.
 /// </summary>

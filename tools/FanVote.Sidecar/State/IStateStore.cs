@@ -4,7 +4,7 @@ namespace FanVote.Sidecar.State;
 
 /// <summary>
 /// One state component. Keys arrive already prefixed (`appid||key`); etag and first-write semantics are
-/// each store's own, exactly as the Dapr component of the same type has them (dapr-subset.md §6.4–6.7).
+/// each store's own, exactly as the Dapr component of the same type has them (docs/dapr-subset.md §6.4–6.7).
 /// </summary>
 public interface IStateStore : IAsyncDisposable
 {

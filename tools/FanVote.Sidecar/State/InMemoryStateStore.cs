@@ -3,7 +3,7 @@ using FanVote.Sidecar.Components;
 namespace FanVote.Sidecar.State;
 
 /// <summary>
-/// `state.in-memory` (dapr-subset.md §6.7): per process; etag = random UUID per write; an etag on a missing key
+/// `state.in-memory` (docs/dapr-subset.md §6.7): per process; etag = random UUID per write; an etag on a missing key
 /// and FIRST_WRITE without etag on an existing key are mismatches; transactions check every etag, then apply.
 /// </summary>
 public sealed class InMemoryStateStore(ComponentSpec spec, TimeProvider? time = null) : IStateStore

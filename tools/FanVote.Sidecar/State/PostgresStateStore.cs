@@ -10,7 +10,7 @@ using NpgsqlTypes;
 namespace FanVote.Sidecar.State;
 
 /// <summary>
-/// `state.postgresql` v1 and v2 with components-contrib's tables and etag rules (dapr-subset.md §6.6).
+/// `state.postgresql` v1 and v2 with components-contrib's tables and etag rules (docs/dapr-subset.md §6.6).
 /// v1: `tableName` (default `state`), jsonb value (bytes from gRPC stored base64 with isbinary=true), etag = xmin.
 /// v2: `&lt;tablePrefix&gt;state`, bytea value, etag = a UUID regenerated on every write.
 /// Both: an etag on a missing row is a mismatch, expired rows are invisible and collected every

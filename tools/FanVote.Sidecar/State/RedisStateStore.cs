@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace FanVote.Sidecar.State;
 
 /// <summary>
-/// `state.redis` with components-contrib's layout and etag rules (dapr-subset.md §6.5): a hash per key with
+/// `state.redis` with components-contrib's layout and etag rules (docs/dapr-subset.md §6.5): a hash per key with
 /// `data`, `version` (the etag, HINCRBY per write) and `first-write`; writes and deletes are Lua scripts so
 /// the etag check and the write are atomic. Transactions check every etag before applying anything (stricter
 /// than contrib's MULTI, which has no rollback), in one script.

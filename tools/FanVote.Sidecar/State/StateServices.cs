@@ -4,7 +4,7 @@ using FanVote.Sidecar.Api;
 
 namespace FanVote.Sidecar.State;
 
-/// <summary>The plain HTTP state API (dapr-subset.md §12), for services that do not use the .NET SDK.</summary>
+/// <summary>The plain HTTP state API (docs/dapr-subset.md §12), for services that do not use the .NET SDK.</summary>
 public static class StateServices
 {
     public static IServiceCollection AddSidecarState(this IServiceCollection services) =>

@@ -3,7 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 
 namespace FanVote.Sidecar.Workflows;
 
-/// <summary>Applying a worker's answer to a turn (dapr-workflow.md §4.4, durabletask-go's applier).</summary>
+/// <summary>Applying a worker's answer to a turn (docs/workflow-engine.md §4.4, durabletask-go's applier).</summary>
 public sealed partial class WorkflowEngine
 {
     private const string NotSupportedError = "FanVote.LocalSidecar.NotSupported";

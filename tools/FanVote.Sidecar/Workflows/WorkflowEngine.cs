@@ -27,7 +27,7 @@ public sealed class PendingActivity(string instanceId, string executionId, Activ
 }
 
 /// <summary>
-/// The workflow engine of the local sidecar (dapr-workflow.md §4): instances persisted in the actor state store,
+/// The workflow engine of the local sidecar (docs/workflow-engine.md §4): instances persisted in the actor state store,
 /// one turn in flight per instance, activities at least once, durable timers derived from history, external events
 /// buffered in the inbox, child workflows, continue-as-new, terminate/suspend/resume/purge, and recovery after a
 /// crash of the app, the sidecar or both. Cross-instance messages go through a persisted outbox and are

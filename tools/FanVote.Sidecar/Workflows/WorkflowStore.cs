@@ -6,7 +6,7 @@ using Google.Protobuf;
 
 namespace FanVote.Sidecar.Workflows;
 
-/// <summary>What is persisted for one instance: daprd's workflow actor state (dapr-workflow.md §4.3) plus an outbox.</summary>
+/// <summary>What is persisted for one instance: daprd's workflow actor state (docs/workflow-engine.md §4.3) plus an outbox.</summary>
 public sealed record InstanceRecord(
     IReadOnlyList<HistoryEvent> History,
     IReadOnlyList<HistoryEvent> Inbox,
