@@ -103,6 +103,35 @@ public sealed class FraudServiceTests : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
     }
 
+    [Fact]
+    public async Task VoteStampedYearsAhead_IsScoredAtNowPlusSkew_AndTheSubjectsTrackedAreKept()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var fans = Enumerable.Range(0, 200).Select(i =>
+            Vote($"early-{i}", $"early-phone-{i}", $"198.51.{i % 50}.{i % 200 + 1}", now.AddMilliseconds(i * 10), now.AddDays(-200))).ToList();
+        await PublishAsync(fans);
+        await WaitForMetricAsync(l => l.StartsWith("fanvote_fraud_votes_scored_total{", StringComparison.Ordinal) && l.EndsWith(" 200", StringComparison.Ordinal));
+        var before = await TrackedAccountsAsync();
+        Assert.True(before >= 200, $"{before} accounts tracked after 200 fans voted");
+
+        // Sweeps run on event time: unclamped, this one vote would forget every subject and stop the sweeps for ten years.
+        await PublishAsync([Vote("forger", "forger-phone", "203.0.113.9", now.AddYears(10), now.AddDays(-100))]);
+        await WaitForMetricAsync(l => l.StartsWith("fanvote_fraud_votes_scored_total{", StringComparison.Ordinal) && l.EndsWith(" 201", StringComparison.Ordinal));
+
+        var after = await TrackedAccountsAsync();
+        Assert.True(after > before, $"{after} accounts tracked after the forged vote, {before} before: the fans' state was forgotten");
+        var metrics = await _fraud.Internal.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        Assert.Contains(metrics.Split('\n'), l => l.StartsWith("fanvote_fraud_votes_time_clamped_total{", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal));
+    }
+
+    private async Task<int> TrackedAccountsAsync()
+    {
+        var metrics = await _fraud.Internal.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("fanvote_fraud_subjects_tracked{", StringComparison.Ordinal) && l.Contains("kind=\"account\"", StringComparison.Ordinal));
+        Assert.True(line is not null, $"no subjects_tracked gauge for accounts in /metrics:\n{metrics}");
+        return int.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static VoteAccepted Vote(string account, string device, string ip, DateTimeOffset at, DateTimeOffset created)
     {
         return TestVotes.Sealed("w-fraud", account.StartsWith("farm", StringComparison.Ordinal) ? "c1" : "c" + (account.Length % 3), account, device, ip, at, created);

@@ -21,6 +21,7 @@ public sealed class FraudMetrics : IDisposable
         BatchLatency = _meter.CreateHistogram<double>("fanvote.fraud.scoring_latency", unit: "ms", description: "Features + model + decisions for one delivered batch");
         VoteLatency = _meter.CreateHistogram<double>("fanvote.fraud.scoring_latency_per_vote", unit: "us", description: "Batch latency divided by its votes");
         ModelLoads = _meter.CreateCounter<long>("fanvote.fraud.model_loads", unit: "{load}", description: "Model loads, tagged with version and outcome");
+        FutureClamped = _meter.CreateCounter<long>("fanvote.fraud.votes_time_clamped", unit: "{vote}", description: "Votes stamped further ahead of the clock than the allowed skew, scored at now + skew");
         Undeliverable = _meter.CreateCounter<long>("fanvote.fraud.outbox_dropped", unit: "{event}", description: "Flags dropped because the outbox was full");
         _meter.CreateObservableGauge("fanvote.fraud.model_version", () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", _modelVersion)),
             description: "1, tagged with the model version in use");
@@ -43,6 +44,20 @@ public sealed class FraudMetrics : IDisposable
     public Counter<long> ModelLoads { get; }
 
     public Counter<long> Undeliverable { get; }
+
+    public Counter<long> FutureClamped { get; }
+
+    public void ObserveTracked(Func<(int Accounts, int Devices, int Prefixes)> tracked) =>
+        _meter.CreateObservableGauge("fanvote.fraud.subjects_tracked", () =>
+        {
+            var (accounts, devices, prefixes) = tracked();
+            return new[]
+            {
+                new Measurement<int>(accounts, new KeyValuePair<string, object?>("kind", "account")),
+                new Measurement<int>(devices, new KeyValuePair<string, object?>("kind", "device")),
+                new Measurement<int>(prefixes, new KeyValuePair<string, object?>("kind", "ip-prefix")),
+            };
+        }, unit: "{subject}", description: "Subjects whose velocity is tracked, per kind (bounded by MaxSubjectsPerKind)");
 
     public void ObserveOutbox(Func<int> depth) =>
         _meter.CreateObservableGauge("fanvote.fraud.outbox_depth", depth, unit: "{event}", description: "Verdicts and flags waiting for the broker");

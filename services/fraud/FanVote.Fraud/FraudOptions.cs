@@ -46,4 +46,11 @@ public sealed class FraudOptions
     /// <summary>Verdicts and flags waiting for the broker beyond which the oldest flags are dropped (and counted).</summary>
     [Range(100, 10_000_000)]
     public int MaxOutbox { get; set; } = 100_000;
+
+    /// <summary>
+    /// How far ahead of this service's clock a vote's time may be. A later time is taken as now + this: features and
+    /// the sweeps that bound memory run on event time, and one vote stamped years ahead would otherwise forget every
+    /// subject at once and put the next sweep years away (security review M9).
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -20,10 +20,13 @@ public sealed class FraudPipeline : BackgroundService
     private readonly ModelWatcher _models;
     private readonly RiskOutbox _outbox;
     private readonly FraudMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly long _maxAheadMs;
     private readonly RiskOutput _output = new();
+    private (int Accounts, int Devices, int Prefixes) _tracked;
     private float[] _buffer = new float[FeatureSchema.Count * 512];
 
-    public FraudPipeline(IOptions<FraudOptions> options, ModelWatcher models, RiskOutbox outbox, FraudMetrics metrics)
+    public FraudPipeline(IOptions<FraudOptions> options, ModelWatcher models, RiskOutbox outbox, FraudMetrics metrics, TimeProvider time)
     {
         var o = options.Value;
         _features = new VelocityFeatures(new FeatureOptions { MaxSubjectsPerKind = o.MaxSubjectsPerKind });
@@ -40,6 +43,9 @@ public sealed class FraudPipeline : BackgroundService
         _models = models;
         _outbox = outbox;
         _metrics = metrics;
+        _time = time;
+        _maxAheadMs = (long)o.MaxClockSkew.TotalMilliseconds;
+        metrics.ObserveTracked(() => _tracked);
     }
 
     /// <summary>Processes <paramref name="votes"/> (after every batch queued before it).</summary>
@@ -78,6 +84,7 @@ public sealed class FraudPipeline : BackgroundService
         _output.Clear();
         var scored = 0;
         var suspect = 0;
+        var latest = _time.GetUtcNow().ToUnixTimeMilliseconds() + _maxAheadMs;
         for (var i = 0; i < votes.Count; i++)
         {
             var vote = votes[i];
@@ -85,6 +92,12 @@ public sealed class FraudPipeline : BackgroundService
             {
                 _metrics.Duplicates.Add(1);
                 continue;
+            }
+
+            if (vote.AcceptedAtMs > latest)
+            {
+                vote = vote with { AcceptedAtMs = latest };
+                _metrics.FutureClamped.Add(1);
             }
 
             var f = _buffer.AsSpan(scored * FeatureSchema.Count, FeatureSchema.Count);
@@ -103,6 +116,7 @@ public sealed class FraudPipeline : BackgroundService
             scored++;
         }
 
+        _tracked = _features.Tracked;
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         _metrics.Scored.Add(scored);
         _metrics.Suspect.Add(suspect);
