@@ -22,6 +22,44 @@ public sealed class PromtoolTests
     }
 
     [Fact]
+    public async Task LocalScrapeConfig_PassesPromtoolCheckConfig_AndScrapesEveryApp()
+    {
+        var dir = Directory.CreateTempSubdirectory("fanvote-ops-");
+        try
+        {
+            var source = Path.GetDirectoryName(OpsFiles.RulesPath)!;
+            File.Copy(Path.Combine(source, "prometheus.yml"), Path.Combine(dir.FullName, "prometheus.yml"));
+            File.Copy(OpsFiles.RulesPath, Path.Combine(dir.FullName, Path.GetFileName(OpsFiles.RulesPath)));
+            var apps = DaprApps();
+            foreach (var app in apps.Keys)
+            {
+                await File.WriteAllTextAsync(Path.Combine(dir.FullName, app + ".token"), "token", TestContext.Current.CancellationToken);
+            }
+
+            var (code, output) = await Promtool.RunAsync(dir.FullName, "check", "config", "prometheus.yml");
+
+            Assert.True(code == 0, output);
+            var config = File.ReadAllText(Path.Combine(source, "prometheus.yml"));
+            Assert.All(apps, a => Assert.Contains($"- job_name: {a.Key}\n    authorization: {{credentials_file: {a.Key}.token}}\n    static_configs: [{{targets: [\"127.0.0.1:{a.Value}\"]}}]", config, StringComparison.Ordinal));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>App id → app port, from dapr.yaml (what `./fanvote up` runs).</summary>
+    private static Dictionary<string, string> DaprApps()
+    {
+        var yaml = new YamlDotNet.Serialization.DeserializerBuilder().Build()
+            .Deserialize<Dictionary<string, object>>(File.ReadAllText(Path.Combine(FanVote.Testing.TestEnvironment.RepoRoot, "dapr.yaml")));
+        var apps = ((List<object>)yaml["apps"]).Cast<Dictionary<object, object>>()
+            .ToDictionary(a => (string)a["appID"], a => a["appPort"].ToString()!, StringComparer.Ordinal);
+        Assert.NotEmpty(apps);
+        return apps;
+    }
+
+    [Fact]
     public async Task DashboardQueries_ArePromQlThatPromtoolAccepts()
     {
         // promtool checks PromQL only inside rule files: each panel query becomes a recording rule of a scratch file.
