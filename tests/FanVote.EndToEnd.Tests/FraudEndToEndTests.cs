@@ -437,7 +437,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
     private async Task GiveHistoryAsync(Voter[] voters, Random rng)
     {
         var accounts = Accounts;
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(_rig.Redis.Address);
+        await using var mux = await TestRedis.ConnectAsync(_rig.Redis.Address);
         var db = mux.GetDatabase();
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await Task.WhenAll(voters.Select(v =>

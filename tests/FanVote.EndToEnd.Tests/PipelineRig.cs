@@ -214,7 +214,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     /// <summary>How many votes ingress reports as accepted (answered 202) for the window.</summary>
     public async Task<long> IngressAcceptedAsync(string window)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(Redis.Address);
+        await using var mux = await TestRedis.ConnectAsync(Redis.Address);
         return (long)await mux.GetDatabase().StringGetAsync($"ingress:accepted:{window}");
     }
 

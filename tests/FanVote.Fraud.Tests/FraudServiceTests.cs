@@ -153,7 +153,7 @@ public sealed class FraudServiceTests : IAsyncLifetime
     /// <summary>Every event on <paramref name="topic"/> so far (read straight from the Redis stream), once one matches.</summary>
     private async Task<List<T>> WaitForAsync<T>(string topic, Func<T, bool> match, Func<List<T>, bool>? enough = null)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(_redis.Address);
+        await using var mux = await TestRedis.ConnectAsync(_redis.Address);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {

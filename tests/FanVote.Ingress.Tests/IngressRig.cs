@@ -159,7 +159,7 @@ public class IngressRig : IAsyncLifetime
     /// <summary>Vote ids on the `votes` stream for <paramref name="window"/> (with repeats, if any).</summary>
     public async Task<List<Guid>> PublishedAsync(string window)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(Bus.Address);
+        await using var mux = await TestRedis.ConnectAsync(Bus.Address);
         var ids = new List<Guid>();
         foreach (var e in await mux.GetDatabase().StreamRangeAsync(Topics.Votes))
         {

@@ -100,7 +100,7 @@ public sealed class RiskVerdictTests : IAsyncLifetime
         var window = "risk-" + Guid.NewGuid().ToString("N")[..6];
         await _rig.ScheduleAsync(window, DateTimeOffset.UtcNow.AddSeconds(-1), DateTimeOffset.UtcNow.AddHours(1), votesPerAccount: 50);
         var token = await _rig.GuestAsync("brief-phone");
-        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_rig.Data.Address);
+        await using var redis = await TestRedis.ConnectAsync(_rig.Data.Address);
         var db = redis.GetDatabase();
         var lasting = await PublishAsync(RiskSubjects.Device, "other-phone", RiskAction.Block);
 

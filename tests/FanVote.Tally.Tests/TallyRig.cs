@@ -182,7 +182,7 @@ public sealed class TallyRig : IAsyncLifetime
     /// <summary>Every TallyUpdated on the stream for <paramref name="window"/>, in stream order.</summary>
     public async Task<List<TallyUpdated>> SnapshotsAsync(string window)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(Redis.Address);
+        await using var mux = await TestRedis.ConnectAsync(Redis.Address);
         var list = new List<TallyUpdated>();
         foreach (var e in await mux.GetDatabase().StreamRangeAsync(Topics.TallyUpdated))
         {

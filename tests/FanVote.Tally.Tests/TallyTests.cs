@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using FanVote.Contracts;
+using FanVote.Testing;
 
 namespace FanVote.Tally.Tests;
 
@@ -91,7 +92,7 @@ public sealed partial class TallyTests(TallyRig rig, ITestOutputHelper output) :
         await rig.PublishAsync(TallyRig.Votes(window, 3));
         await rig.WaitLedgerAsync(window, 3, TimeSpan.FromSeconds(30));
 
-        await using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(rig.Redis.Address);
+        await using var mux = await TestRedis.ConnectAsync(rig.Redis.Address);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         var dead = 0;
         while (dead == 0 && DateTime.UtcNow < deadline)

@@ -12,7 +12,7 @@ public static class StreamEvents
     /// <summary>(CloudEvent type, data.eventId, data.windowId) of every message on <paramref name="topic"/>.</summary>
     public static async Task<List<(string Type, Guid EventId, string WindowId)>> ReadAsync(string redisAddress, string topic)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(redisAddress);
+        await using var mux = await TestRedis.ConnectAsync(redisAddress);
         var entries = await mux.GetDatabase().StreamRangeAsync(topic);
         var list = new List<(string, Guid, string)>();
         foreach (var e in entries)
@@ -28,7 +28,7 @@ public static class StreamEvents
     /// <summary>The data of every message on <paramref name="topic"/> whose CloudEvent type is <paramref name="type"/> (any type when null).</summary>
     public static async Task<List<T>> DataAsync<T>(string redisAddress, string topic, string? type = null)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(redisAddress);
+        await using var mux = await TestRedis.ConnectAsync(redisAddress);
         var list = new List<T>();
         foreach (var e in await mux.GetDatabase().StreamRangeAsync(topic))
         {

@@ -181,7 +181,7 @@ public sealed class AttackRig : IAsyncLifetime
     /// </summary>
     public async Task DeliveredAsync(string topic, string appId)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(Pipeline.Redis.Address);
+        await using var mux = await TestRedis.ConnectAsync(Pipeline.Redis.Address);
         var db = mux.GetDatabase();
         var seen = "";
         await WaitAsync(async () =>

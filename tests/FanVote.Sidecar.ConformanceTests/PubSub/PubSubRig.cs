@@ -82,7 +82,7 @@ public abstract class PubSubRig : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Configure(_resources);
-        Redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+        Redis = await TestRedis.ConnectAsync(TestEnvironment.Redis);
         var appPort = Ports.Free();
         var env = new Dictionary<string, string?>
         {

@@ -220,7 +220,7 @@ public sealed class StateTests(StateFixture fx) : IClassFixture<StateFixture>
         await fx.Client.SaveStateAsync(StateFixture.Redis, key, new Sample("layout", 5, []), cancellationToken: Ct);
         await fx.Client.SaveStateAsync(StateFixture.Redis, key, new Sample("layout", 6, []), cancellationToken: Ct);
 
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+        await using var mux = await TestRedis.ConnectAsync(TestEnvironment.Redis);
         var hash = (await mux.GetDatabase().HashGetAllAsync($"{fx.AppId}||{key}")).ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
 
         Assert.Contains("\"count\":6", hash["data"], StringComparison.Ordinal);

@@ -61,7 +61,7 @@ public sealed class WorkflowRig : IAsyncDisposable
     private async Task InitAsync(WorkflowStore store, string? apiToken, bool startApp)
     {
         Redis = await RedisServer.StartAsync();
-        _mux = await ConnectionMultiplexer.ConnectAsync(Redis.Address);
+        _mux = await TestRedis.ConnectAsync(Redis.Address);
         string component;
         switch (store)
         {

@@ -15,7 +15,7 @@ public sealed class StreamTrimmerTests : IAsyncLifetime
 
     private IDatabase Db => _mux.GetDatabase();
 
-    public async ValueTask InitializeAsync() => _mux = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+    public async ValueTask InitializeAsync() => _mux = await TestRedis.ConnectAsync(TestEnvironment.Redis);
 
     public async ValueTask DisposeAsync()
     {

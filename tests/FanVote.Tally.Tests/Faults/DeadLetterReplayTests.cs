@@ -17,7 +17,7 @@ public sealed class DeadLetterReplayTests : IAsyncLifetime
 
     private IDatabase Db => _mux.GetDatabase();
 
-    public async ValueTask InitializeAsync() => _mux = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+    public async ValueTask InitializeAsync() => _mux = await TestRedis.ConnectAsync(TestEnvironment.Redis);
 
     public async ValueTask DisposeAsync()
     {

@@ -130,7 +130,7 @@ public sealed class DeliveryFaultTests(ITestOutputHelper output)
     /// <summary>True when the tally's consumer group on `votes` has every entry delivered and acknowledged.</summary>
     private static async Task<bool> DrainedAsync(TallyRig rig)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(rig.Redis.Address);
+        await using var mux = await TestRedis.ConnectAsync(rig.Redis.Address);
         var db = mux.GetDatabase();
         var last = await db.StreamRangeAsync(Topics.Votes, "-", "+", 1, Order.Descending);
         var group = (await db.StreamGroupInfoAsync(Topics.Votes)).Single(g => g.Name == AppIds.Tally);
@@ -198,7 +198,7 @@ public sealed class DeliveryFaultTests(ITestOutputHelper output)
     /// </summary>
     private static async Task<List<Guid>> DeadLetteredAsync(TallyRig rig, string window)
     {
-        await using var mux = await ConnectionMultiplexer.ConnectAsync(rig.Redis.Address);
+        await using var mux = await TestRedis.ConnectAsync(rig.Redis.Address);
         var ids = new List<Guid>();
         foreach (var e in await mux.GetDatabase().StreamRangeAsync(Topics.VotesDeadLetter))
         {
