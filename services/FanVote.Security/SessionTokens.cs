@@ -13,8 +13,11 @@ public enum SessionKind
     Otp,
 }
 
-/// <summary>What a valid token says about its bearer.</summary>
-public sealed record SessionClaims(string AccountId, string DeviceId, SessionKind Kind, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, DateTimeOffset AccountCreatedAt);
+/// <summary>
+/// What a valid token says about its bearer. <paramref name="SessionStartedAt"/> is when the fan signed in: a refreshed
+/// token keeps it, so a session cannot be renewed for ever (ingress refuses a refresh past its maximum session age).
+/// </summary>
+public sealed record SessionClaims(string AccountId, string DeviceId, SessionKind Kind, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, DateTimeOffset AccountCreatedAt, DateTimeOffset SessionStartedAt);
 
 /// <summary>Why a token was refused; each maps to a 401 with a reason the client can act on.</summary>
 public enum TokenError
@@ -61,11 +64,15 @@ public sealed class SessionTokens : IDisposable
     public string Issue(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt) =>
         IssueWithExpiry(accountId, deviceId, kind, accountCreatedAt).Token;
 
-    /// <summary>A new token and when it expires.</summary>
-    public (string Token, DateTimeOffset ExpiresAt) IssueWithExpiry(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt)
+    /// <summary>
+    /// A new token and when it expires. <paramref name="sessionStartedAt"/>: when the session began (a refresh passes the
+    /// old token's); null for a new sign-in (now).
+    /// </summary>
+    public (string Token, DateTimeOffset ExpiresAt) IssueWithExpiry(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt, DateTimeOffset? sessionStartedAt = null)
     {
         var now = _time.GetUtcNow();
-        var payload = new Payload(accountId, deviceId, kind == SessionKind.Otp ? "otp" : "guest", now.ToUnixTimeSeconds(), now.Add(_lifetime).ToUnixTimeSeconds(), accountCreatedAt.ToUnixTimeSeconds());
+        var payload = new Payload(accountId, deviceId, kind == SessionKind.Otp ? "otp" : "guest", now.ToUnixTimeSeconds(), now.Add(_lifetime).ToUnixTimeSeconds(), accountCreatedAt.ToUnixTimeSeconds(),
+            (sessionStartedAt ?? now).ToUnixTimeSeconds());
         var body = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload, TokenJson.Default.Payload));
         var (kid, mac) = _keys[0];
         var signed = $"{Version}.{kid}.{body}";
@@ -166,8 +173,9 @@ public sealed class SessionTokens : IDisposable
             return TokenError.Malformed; // issued in the future: not a token this service made
         }
 
+        // A token made before sessions carried their start (no "sst") counts from when it was issued.
         claims = new SessionClaims(p.Sub, p.Dev, p.Kind == "otp" ? SessionKind.Otp : SessionKind.Guest,
-            DateTimeOffset.FromUnixTimeSeconds(p.Iat), expires, DateTimeOffset.FromUnixTimeSeconds(p.Acr));
+            DateTimeOffset.FromUnixTimeSeconds(p.Iat), expires, DateTimeOffset.FromUnixTimeSeconds(p.Acr), DateTimeOffset.FromUnixTimeSeconds(p.Sst > 0 ? p.Sst : p.Iat));
         return TokenError.None;
     }
 
@@ -188,7 +196,8 @@ public sealed class SessionTokens : IDisposable
         _ => "The session token is not valid. Sign in again to get a new token.",
     };
 
-    internal sealed record Payload(string Sub, string Dev, string Kind, long Iat, long Exp, long Acr);
+    /// <summary>The token's JSON: subject, device, kind, issued, expires, account created, session started (0 when absent).</summary>
+    internal sealed record Payload(string Sub, string Dev, string Kind, long Iat, long Exp, long Acr, long Sst = 0);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

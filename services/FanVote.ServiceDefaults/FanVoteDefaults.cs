@@ -51,14 +51,17 @@ public static class FanVoteDefaults
         {
             // X-Forwarded-For is believed only from the reverse proxies in FANVOTE_TRUSTED_PROXIES (CIDRs, comma-separated),
             // one hop: a client cannot choose the address its limits and fraud features are counted against.
-            o.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            var cidrs = (builder.Configuration[TrustedProxiesSetting] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             o.ForwardLimit = 1;
             o.KnownProxies.Clear();
             o.KnownIPNetworks.Clear();
-            foreach (var cidr in (builder.Configuration[TrustedProxiesSetting] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (var cidr in cidrs)
             {
                 o.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(cidr));
             }
+
+            // With no known proxy at all the middleware would believe every peer's header: none set, none read.
+            o.ForwardedHeaders = cidrs.Length > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
         });
         builder.Services.AddSerilog((services, log) => ConfigureSerilog(log, appId, builder.Configuration["FANVOTE_LOG_FORMAT"]));
         builder.Services.ConfigureHttpJsonOptions(o =>

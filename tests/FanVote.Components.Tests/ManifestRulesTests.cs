@@ -53,6 +53,18 @@ public sealed class ManifestRulesTests : IDisposable
     }
 
     [Fact]
+    public void Manifest_AppReadingForwardedForWithoutTrustedProxies_Reported()
+    {
+        var setting = "        - name: FANVOTE_TRUSTED_PROXIES\n          valueFrom: { secretKeyRef: { name: fanvote-app, key: trusted-proxies, optional: true } }\n";
+        _copy.Edit(M("ingress"), setting, "");
+        _copy.Edit(M("results"), setting, "");
+
+        Expect.Only(ManifestRules.All(_copy.Tree),
+            (Rules.Manifest, M("ingress"), "'ingress' reads X-Forwarded-For (UseForwardedHeaders) but is not given FANVOTE_TRUSTED_PROXIES"),
+            (Rules.Manifest, M("results"), "'results' reads X-Forwarded-For (UseForwardedHeaders) but is not given FANVOTE_TRUSTED_PROXIES"));
+    }
+
+    [Fact]
     public void Manifest_PortThatIsNotDaprYamls_Reported()
     {
         // Consistent inside the file (annotation, container, listen port, Service), only dapr.yaml disagrees.

@@ -101,6 +101,36 @@ public sealed class SessionTokensTests
     }
 
     [Fact]
+    public void SessionStart_IsTheSignInTime_AndARenewedTokenKeepsIt()
+    {
+        var tokens = Tokens(("a", KeyA));
+        var signedIn = tokens.Issue("acc-1", "dev-1", SessionKind.Otp, _time.Now.AddDays(-100));
+        Assert.Equal(TokenError.None, tokens.Validate(signedIn, out var first));
+        Assert.Equal(_time.Now.ToUnixTimeSeconds(), first!.SessionStartedAt.ToUnixTimeSeconds());
+
+        _time.Now = _time.Now.AddHours(11);
+        var (renewed, _) = tokens.IssueWithExpiry("acc-1", "dev-1", SessionKind.Otp, first.AccountCreatedAt, first.SessionStartedAt);
+
+        Assert.Equal(TokenError.None, tokens.Validate(renewed, out var second));
+        Assert.Equal(first.SessionStartedAt, second!.SessionStartedAt);
+        Assert.Equal(_time.Now.ToUnixTimeSeconds(), second.IssuedAt.ToUnixTimeSeconds());
+    }
+
+    [Fact]
+    public void SessionStart_OfATokenMadeBeforeItWasCarried_IsWhenTheTokenWasIssued()
+    {
+        // A token as issued before "sst" existed: signed the same way, without the field.
+        var iat = _time.Now.AddMinutes(-5).ToUnixTimeSeconds();
+        var payload = System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(
+            $$"""{"sub":"acc-1","dev":"dev-1","kind":"guest","iat":{{iat}},"exp":{{iat + 3600}},"acr":{{iat}}}"""));
+        var signed = $"v1.a.{payload}";
+        var token = $"{signed}.{System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.HMACSHA256.HashData(KeyA, Encoding.ASCII.GetBytes(signed)))}";
+
+        Assert.Equal(TokenError.None, Tokens(("a", KeyA)).Validate(token, out var c));
+        Assert.Equal(iat, c!.SessionStartedAt.ToUnixTimeSeconds());
+    }
+
+    [Fact]
     public void Constructor_ShortKey_IsRejected() =>
         Assert.Throws<ArgumentException>(() => Tokens(("a", new byte[8])));
 

@@ -28,7 +28,9 @@ public sealed class DefaultsTests
         builder.Configuration.AddInMemoryCollection(config);
         builder.AddFanVoteDefaults(AppId);
         var app = builder.Build();
+        app.UseForwardedHeaders(); // as ingress and results do
         app.MapFanVoteDefaultEndpoints();
+        app.MapGet("/v1/client-address", (Microsoft.AspNetCore.Http.HttpContext c) => c.Connection.RemoteIpAddress?.ToString() ?? "").AllowAnonymous();
         app.MapGet("/boom", string () => throw new InvalidOperationException("kaputt"));
         app.MapGet("/internal/thing", () => "sidecar only");
         app.MapPost("/v1/public-echo", (Echo e) => e).AllowAnonymous();
@@ -177,6 +179,24 @@ public sealed class DefaultsTests
         Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
         Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(null, "127.0.0.1")]
+    [InlineData("", "127.0.0.1")]
+    [InlineData("10.0.0.0/8, 192.168.0.0/16", "127.0.0.1")]
+    [InlineData("10.0.0.0/8, 127.0.0.1/32", "203.0.113.9")]
+    public async Task ForwardedFor_BelievedOnlyFromATrustedProxy_NoneWhenNoneIsConfigured(string? trustedProxies, string clientAddress)
+    {
+        var (app, url) = await StartAsync(Ports.Free(), c => c[FanVoteDefaults.TrustedProxiesSetting] = trustedProxies);
+        await using var _ = app;
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(url + "/v1/client-address"));
+        request.Headers.Add("X-Forwarded-For", "203.0.113.9");
+
+        using var r = await Http.SendAsync(request, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal(clientAddress, await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     [Theory]

@@ -17,6 +17,12 @@ public sealed class IngressOptions
     /// <summary>How long a fan's token is valid; the app renews it with POST /v1/sessions/refresh before then.</summary>
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long a session may be renewed: a refresh is refused once this much time has passed since the fan signed in
+    /// (the token carries the sign-in time), so a stolen token cannot be kept alive for ever.
+    /// </summary>
+    public TimeSpan MaxSessionAge { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>Limits on sign-ins and passcodes.</summary>
     public SignInLimits SignIn { get; set; } = new();
 

@@ -79,6 +79,11 @@ public static class ManifestRules
                 findings.Add(new Finding(Rules.Probes, where, $"dapr.io/app-health-check-path '{health}' is not a path '{appId}' maps ({Join(paths)})"));
             }
 
+            if (service?.UsesForwardedHeaders == true && !EnvNames(m, appId).Contains(TrustedProxiesSetting))
+            {
+                findings.Add(new Finding(Rules.Manifest, where, $"'{appId}' reads X-Forwarded-For (UseForwardedHeaders) but is not given {TrustedProxiesSetting}: behind the ingress controller every fan would count as the controller's address"));
+            }
+
             findings.AddRange(Container(where, m, appId, port, paths));
             findings.AddRange(Autoscaler(where, m, appId));
         }
@@ -166,6 +171,16 @@ public static class ManifestRules
         {
             yield return new Finding(Rules.Tokens, where, $"{setting} is given to '{appId}', which has no use for that key (each key only where its purpose is)");
         }
+    }
+
+    /// <summary>FanVoteDefaults.TrustedProxiesSetting: the reverse proxies whose X-Forwarded-For a service believes.</summary>
+    public const string TrustedProxiesSetting = "FANVOTE_TRUSTED_PROXIES";
+
+    private static HashSet<string> EnvNames(Manifest m, string appId)
+    {
+        var containers = YamlDoc.List(m.Deployment?.At("spec.template.spec"), "containers").OfType<IReadOnlyDictionary<string, object?>>().ToList();
+        var c = containers.FirstOrDefault(x => YamlDoc.Str(x, "name") == appId) ?? containers.FirstOrDefault();
+        return [.. YamlDoc.List(c, "env").OfType<IReadOnlyDictionary<string, object?>>().Select(e => YamlDoc.Str(e, "name") ?? "")];
     }
 
     private static IEnumerable<Finding> Container(string where, Manifest m, string appId, int? port, IReadOnlySet<string> paths)

@@ -9,7 +9,7 @@ namespace FanVote.Components.Tests.Checks;
 public sealed record CodeSubscription(string? PubsubName, string? Topic, string? DeadLetterTopic, string File, int Line, string Source);
 
 /// <summary>A host project: the app id it passes to AddFanVoteDefaults and the GET paths it maps.</summary>
-public sealed record ServiceProject(string AppId, string Dir, IReadOnlySet<string> MappedPaths, string File);
+public sealed record ServiceProject(string AppId, string Dir, IReadOnlySet<string> MappedPaths, string File, bool UsesForwardedHeaders = false);
 
 /// <summary>
 /// Reads the services' C# as syntax trees (nothing is compiled or run). Names written as constants of
@@ -79,7 +79,9 @@ public sealed class SourceScan
                 paths.UnionWith(defaultsPaths);
             }
 
-            services.Add(new ServiceProject(Resolve(add.ArgumentList.Arguments[0].Expression) ?? "(unreadable)", dir, paths, file));
+            // A service that calls UseForwardedHeaders counts clients by the address X-Forwarded-For names (from trusted proxies only).
+            var forwarded = projectTrees.Any(t => t.Tree.GetRoot().DescendantNodes().OfType<InvocationExpressionSyntax>().Any(c => MethodName(c) == "UseForwardedHeaders"));
+            services.Add(new ServiceProject(Resolve(add.ArgumentList.Arguments[0].Expression) ?? "(unreadable)", dir, paths, file, forwarded));
         }
 
         return services;

@@ -7,6 +7,7 @@ using FanVote.ServiceDefaults;
 using FanVote.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace FanVote.Ingress;
 
@@ -116,16 +117,26 @@ public static class SessionEndpoints
         }
     }
 
-    /// <summary>A valid session gets a fresh token for the same account and device (no sign-in needed while it is valid).</summary>
-    private static Ok<TokenResponse> RefreshAsync(HttpContext ctx, SessionTokens tokens)
+    /// <summary>
+    /// A valid session gets a fresh token for the same account, device and session start (no sign-in needed while it is
+    /// valid), until the session is <see cref="IngressOptions.MaxSessionAge"/> old: then the fan signs in again.
+    /// </summary>
+    private static Results<Ok<TokenResponse>, ProblemHttpResult> RefreshAsync(HttpContext ctx, SessionTokens tokens, TimeProvider time, IOptions<IngressOptions> options)
     {
         var fan = ctx.Fan();
-        return Issue(tokens, fan.AccountId, fan.DeviceId, fan.Kind, fan.AccountCreatedAt);
+        var maxAge = options.Value.MaxSessionAge;
+        if (time.GetUtcNow() - fan.SessionStartedAt > maxAge)
+        {
+            return Problems.Of(StatusCodes.Status401Unauthorized, "Session too old",
+                $"This session began more than {maxAge.TotalDays.ToString("0.##", CultureInfo.InvariantCulture)} days ago and cannot be renewed. Sign in again.");
+        }
+
+        return Issue(tokens, fan.AccountId, fan.DeviceId, fan.Kind, fan.AccountCreatedAt, fan.SessionStartedAt);
     }
 
-    private static Ok<TokenResponse> Issue(SessionTokens tokens, string account, string device, SessionKind kind, DateTimeOffset created)
+    private static Ok<TokenResponse> Issue(SessionTokens tokens, string account, string device, SessionKind kind, DateTimeOffset created, DateTimeOffset? sessionStartedAt = null)
     {
-        var (token, expires) = tokens.IssueWithExpiry(account, device, kind, created);
+        var (token, expires) = tokens.IssueWithExpiry(account, device, kind, created, sessionStartedAt);
         return TypedResults.Ok(new TokenResponse(token, expires));
     }
 
