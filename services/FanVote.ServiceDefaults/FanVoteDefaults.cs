@@ -69,7 +69,14 @@ public static class FanVoteDefaults
             o.SerializerOptions.PropertyNamingPolicy = FanVoteJson.Options.PropertyNamingPolicy;
             o.SerializerOptions.PropertyNameCaseInsensitive = true;
         });
-        builder.Services.AddProblemDetails();
+        // Problems ASP.NET Core writes itself (a body over an endpoint's limit, a wrong content type) carry only a title:
+        // give them a reason a person can act on, as every problem FanVote writes has.
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.ProblemDetails.Detail ??= c.ProblemDetails.Status switch
+        {
+            StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts: send a smaller body.",
+            StatusCodes.Status415UnsupportedMediaType => "Send the body as JSON (Content-Type: application/json).",
+            _ => null,
+        });
         builder.Services.AddDaprClient(c => c.UseJsonSerializationOptions(FanVoteJson.Options));
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
