@@ -105,6 +105,7 @@ public static class FanVoteDefaults
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => true, ResponseWriter = WriteHealth }).AllowAnonymous();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = c => c.Tags.Contains(LiveTag), ResponseWriter = WriteHealth }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapPublicApiDocument();
         return app;
     }
 

@@ -1,3 +1,5 @@
+using FanVote.Testing;
+
 namespace FanVote.Results.Tests;
 
 /// <summary>The live results page in headless Chromium: the numbers a person sees move as votes are counted.</summary>

@@ -5,6 +5,8 @@ using FanVote.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFanVoteDefaults(AppIds.Orchestrator);
 builder.AddOrchestrator();
+builder.AddPublicApiDocument("FanVote: operator API (orchestrator)",
+    "For show operators (the operator key): create and schedule voting windows, follow their lifecycle, continue step-by-step windows, read audit reports and certified results.");
 var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -101,13 +102,16 @@ public static class FanVoteAuth
         return context.Features.Get<SessionClaims>() ?? throw new InvalidOperationException("this endpoint does not require a fan's session: add RequireAuthorization(FanVoteAuth.FanPolicy)");
     }
 
-    /// <summary>For fans: a valid session token is required (401 problem+json saying why otherwise).</summary>
+    /// <summary>For fans: a valid session token is required (401 problem+json saying why otherwise; so the OpenAPI document says).</summary>
     public static TBuilder RequireFan<TBuilder>(this TBuilder endpoint)
-        where TBuilder : IEndpointConventionBuilder => endpoint.RequireAuthorization(FanPolicy);
+        where TBuilder : IEndpointConventionBuilder => endpoint.RequireAuthorization(FanPolicy).WithMetadata(Problem(StatusCodes.Status401Unauthorized));
 
-    /// <summary>For operators: the operator key is required.</summary>
+    /// <summary>For operators: the operator key is required (401 without it, 429 after repeated wrong keys from one address).</summary>
     public static TBuilder RequireOperator<TBuilder>(this TBuilder endpoint)
-        where TBuilder : IEndpointConventionBuilder => endpoint.RequireAuthorization(OperatorPolicy);
+        where TBuilder : IEndpointConventionBuilder => endpoint.RequireAuthorization(OperatorPolicy)
+            .WithMetadata(Problem(StatusCodes.Status401Unauthorized), Problem(StatusCodes.Status429TooManyRequests));
+
+    private static ProducesResponseTypeMetadata Problem(int status) => new(status, typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), ["application/problem+json"]);
 
     /// <summary>The keys of this process: development keys allowed only in the Development environment.</summary>
     internal static void AddKeySet(this WebApplicationBuilder builder) =>

@@ -5,6 +5,8 @@ using FanVote.ServiceDefaults;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFanVoteDefaults(AppIds.Ingress);
 builder.AddIngress();
+builder.AddPublicApiDocument("FanVote: sign-in and voting (ingress)",
+    "For fans: sign in (guest or one-time passcode), vote, answer a check. Problems are RFC 9457 problem+json with a detail a person can act on.");
 var app = builder.Build();
 app.UseForwardedHeaders(); // the client address: X-Forwarded-For only from FANVOTE_TRUSTED_PROXIES
 app.UseCloudEvents();

@@ -32,6 +32,7 @@ if (args is ["migrate", ..])
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFanVoteDefaults(AppIds.Rewards);
 builder.AddRewards();
+builder.AddPublicApiDocument("FanVote: points (rewards)", "For fans: the signed-in fan's points balance and statement.");
 var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();

@@ -23,14 +23,25 @@ public static class OperatorApi
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var windows = app.MapGroup("/v1/windows").RequireOperator();
-        windows.MapPost("", CreateAsync).WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(64 * 1024));
-        windows.MapGet("/{windowId:id}", GetAsync);
-        windows.MapPost("/{windowId:id}/continue", ContinueAsync);
+        var windows = app.MapGroup("/v1/windows").RequireOperator().WithTags("Windows");
+        windows.MapPost("", CreateAsync).WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(64 * 1024))
+            .WithSummary("Create and schedule a voting window")
+            .WithDescription("Starts the window's lifecycle workflow (open, close, drain, audit, certify, pay out). Sending exactly the same definition again answers 200 with its status; a different definition under the same id is 409.")
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        windows.MapGet("/{windowId:id}", GetAsync)
+            .WithSummary("A window's phase, its steps with time and outcome, and the step under way")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        windows.MapPost("/{windowId:id}/continue", ContinueAsync)
+            .WithSummary("Let a step-by-step window start its next step")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         windows.MapGet("/{windowId:id}/audit", async (string windowId, DaprWorkflowClient workflows, CancellationToken ct) =>
-            await FromCertifiedAsync(windowId, workflows, s => AuditReport.From(s.Certified!), ct));
+            await FromCertifiedAsync(windowId, workflows, s => AuditReport.From(s.Certified!), ct))
+            .WithSummary("A certified window's audit report")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         windows.MapGet("/{windowId:id}/certified", async (string windowId, DaprWorkflowClient workflows, CancellationToken ct) =>
-            await FromCertifiedAsync(windowId, workflows, s => s.Certified!, ct));
+            await FromCertifiedAsync(windowId, workflows, s => s.Certified!, ct))
+            .WithSummary("A window's certified result")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
     }
 

@@ -30,10 +30,22 @@ public static class SessionEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var limit = new RequestSizeLimitAttribute(IngressOptions.MaxSmallBody);
-        app.MapPost("/v1/sessions/guest", GuestAsync).AllowAnonymous().WithMetadata(limit);
-        app.MapPost("/v1/sessions/otp", RequestOtpAsync).AllowAnonymous().WithMetadata(limit);
-        app.MapPost("/v1/sessions/otp/verify", VerifyOtpAsync).AllowAnonymous().WithMetadata(limit);
-        app.MapPost("/v1/sessions/refresh", RefreshAsync).RequireFan().WithMetadata(limit);
+        app.MapPost("/v1/sessions/guest", GuestAsync).AllowAnonymous().WithMetadata(limit)
+            .WithTags("Sign-in").WithSummary("Sign in as a guest on this device")
+            .WithDescription("Creates (or finds) the guest account of this device and returns a session token. Limited per address and network.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        app.MapPost("/v1/sessions/otp", RequestOtpAsync).AllowAnonymous().WithMetadata(limit)
+            .WithTags("Sign-in").WithSummary("Send a one-time passcode to a phone or e-mail address")
+            .WithDescription("Answers 202 whether or not the contact is known. Resending is slowed down per contact, and capped per contact and per address each day.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        app.MapPost("/v1/sessions/otp/verify", VerifyOtpAsync).AllowAnonymous().WithMetadata(limit)
+            .WithTags("Sign-in").WithSummary("Sign in with the passcode")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
+        app.MapPost("/v1/sessions/refresh", RefreshAsync).RequireFan().WithMetadata(limit)
+            .WithTags("Sign-in").WithSummary("Renew a valid session token")
+            .WithDescription("Refused (401) once the sign-in is older than the maximum session age (30 days by default): sign in again.")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
     }
 

@@ -4,6 +4,7 @@ using FanVote.Ingress.Core;
 using FanVote.Ingress.Risk;
 using FanVote.ServiceDefaults;
 using FanVote.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -17,15 +18,30 @@ public static class VoteEndpoints
 {
     public sealed record VoteResponse(Guid VoteId, string Receipt);
 
+    /// <summary>The body of a vote (read without a document on the hot path; this record is what the OpenAPI document shows).</summary>
+    public sealed record VoteBody(string CandidateId);
+
     public static WebApplication MapVoteEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/windows/{windowId:id}/votes", VoteAsync).RequireFan();
+        app.MapPost("/v1/windows/{windowId:id}/votes", VoteAsync).RequireFan()
+            .WithTags("Voting").WithSummary("Vote for a candidate")
+            .WithDescription("""
+                Body: {"candidateId":"..."} (at most 1 KB). 202 means the vote is stored and will be counted exactly once; the receipt
+                proves it later against the certified result. Send an Idempotency-Key (a new random one per vote) and retry a 503 or a
+                lost answer with the same key: the retry gets the original 202. A 403 with a challengeId asks for POST /v1/challenges/{id}.
+                """)
+            .Accepts<VoteBody>("application/json")
+            .Produces<VoteResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return app;
     }
 
     private static async Task<IResult> VoteAsync(
-        string windowId, HttpContext ctx, VoteDesk desk, IChallengeVerifier verifier, IOptions<IngressOptions> options, IngressMetrics metrics)
+        string windowId, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, HttpContext ctx, VoteDesk desk, IChallengeVerifier verifier, IOptions<IngressOptions> options, IngressMetrics metrics)
     {
         var req = ctx.Request;
         var max = options.Value.MaxVoteBody;
@@ -40,7 +56,7 @@ public static class VoteEndpoints
         try
         {
             decision = await desk.DecideAsync(
-                new VoteRequest(windowId, ctx.Fan(), candidate, req.Headers["Idempotency-Key"].ToString(), ctx.Connection.RemoteIpAddress?.ToString() ?? ""),
+                new VoteRequest(windowId, ctx.Fan(), candidate, idempotencyKey ?? "", ctx.Connection.RemoteIpAddress?.ToString() ?? ""),
                 ctx.RequestAborted);
         }
         catch (Exception e) when (e is RedisException or RedisTimeoutException)

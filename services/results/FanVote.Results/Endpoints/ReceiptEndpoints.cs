@@ -19,9 +19,15 @@ public static class ReceiptEndpoints
     public static WebApplication MapReceiptEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/v1/windows/{windowId:id}/certified", GetCertifiedAsync).AllowAnonymous();
-        app.MapGet("/v1/windows/{windowId:id}/receipts/{voteId}", GetReceiptAsync).AllowAnonymous();
-        app.MapGet("/v1/certification-key", (AuditorKey key) => TypedResults.Ok(new CertificationKey(key.KeyId, key.Pem, "ECDSA P-256, SHA-256, IEEE P1363 signature over \"fanvote-certified-result-signature-v1\\n\" + the digest"))).AllowAnonymous();
+        app.MapGet("/v1/windows/{windowId:id}/certified", GetCertifiedAsync).AllowAnonymous()
+            .WithTags("Certified results").WithSummary("A window's certified result, signed by the auditor")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapGet("/v1/windows/{windowId:id}/receipts/{voteId}", GetReceiptAsync).AllowAnonymous()
+            .WithTags("Certified results").WithSummary("The inclusion proof of one counted vote")
+            .WithDescription("Check it against the certified root you got elsewhere (./fanvote receipt verify), not against this server.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        app.MapGet("/v1/certification-key", (AuditorKey key) => TypedResults.Ok(new CertificationKey(key.KeyId, key.Pem, "ECDSA P-256, SHA-256, IEEE P1363 signature over \"fanvote-certified-result-signature-v1\\n\" + the digest"))).AllowAnonymous()
+            .WithTags("Certified results").WithSummary("The auditor's public key that certified results are signed with");
         return app;
     }
 

@@ -22,9 +22,18 @@ public static class ResultsEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/", () => TypedResults.Bytes(PageHtml.Value, "text/html; charset=utf-8")).AllowAnonymous();
-        app.MapGet("/v1/windows", (ResultsBoard board) => TypedResults.Ok(board.All().Select(ResultsJson.From))).AllowAnonymous();
-        app.MapGet("/v1/windows/{windowId:id}/results", GetResults).AllowAnonymous();
-        app.MapGet("/v1/windows/{windowId:id}/results/stream", StreamAsync).AllowAnonymous();
+        app.MapGet("/v1/windows", (ResultsBoard board) => TypedResults.Ok(board.All().Select(ResultsJson.From))).AllowAnonymous()
+            .WithTags("Live results").WithSummary("Every window's live results");
+        app.MapGet("/v1/windows/{windowId:id}/results", GetResults).AllowAnonymous()
+            .WithTags("Live results").WithSummary("One window's live results")
+            .WithDescription("Carries an ETag (the snapshot's seq) and Cache-Control: public, max-age=1; send If-None-Match to get 304 while nothing changed.")
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        app.MapGet("/v1/windows/{windowId:id}/results/stream", StreamAsync).AllowAnonymous()
+            .WithTags("Live results").WithSummary("One window's live results as Server-Sent Events")
+            .WithDescription("The current results at once, then every newer snapshot (event id = seq). Reconnect with Last-Event-ID to skip what you have. A few streams per client address.")
+            .Produces<ResultsJson>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 

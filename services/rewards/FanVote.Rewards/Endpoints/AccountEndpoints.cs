@@ -21,8 +21,12 @@ public static class AccountEndpoints
     public static WebApplication MapAccountEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/v1/me/balance", BalanceAsync).RequireFan();
-        app.MapGet("/v1/me/statement", StatementAsync).RequireFan();
+        app.MapGet("/v1/me/balance", BalanceAsync).RequireFan()
+            .WithTags("Points").WithSummary("The signed-in fan's points balance");
+        app.MapGet("/v1/me/statement", StatementAsync).RequireFan()
+            .WithTags("Points").WithSummary("The signed-in fan's points statement, newest first")
+            .WithDescription("Each line carries the balance after it. Page with before = the previous page's nextBefore; limit caps the lines per page.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 

@@ -2,15 +2,14 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using FanVote.Testing;
 
-namespace FanVote.Results.Tests;
+namespace FanVote.Testing;
 
 /// <summary>
 /// Headless Debian Chromium with a page open in real time, driven over the DevTools protocol: read what the
 /// page shows (Runtime.evaluate) and take screenshots (Page.captureScreenshot) while it keeps running.
 /// </summary>
-internal sealed class Chromium : IAsyncDisposable
+public sealed class Chromium : IAsyncDisposable
 {
     public const string BrowserPath = "/usr/bin/chromium";
 
