@@ -46,6 +46,9 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
     {
         Orchestrator,
         Rewards,
+
+        /// <summary>The rewards app down from before the window opens until its payout has waited for it a while.</summary>
+        RewardsDown,
     }
 
     [Fact]
@@ -57,6 +60,28 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
     [Fact]
     public Task Lifecycle_RewardsKilledAtEachStep_SameCertifiedResultAndBalances() => RunAsync(Kill.Rewards);
 
+    /// <summary>
+    /// A failure outside the vote path does not spread into it: with rewards down for the whole window, every vote is
+    /// accepted, persisted and shown live, the window closes, drains and is certified on time; only its payout waits,
+    /// asking again, and it completes once rewards is back, with the same result and balances as every other run.
+    /// </summary>
+    [Fact]
+    public async Task Lifecycle_RewardsDownThroughTheWindow_VotingCountingAndLiveResultsUnaffected_PayoutWaitsAndResumes()
+    {
+        try
+        {
+            await RunAsync(Kill.RewardsDown);
+        }
+        finally
+        {
+            if (Rig.Rewards!.App.HasExited)
+            {
+                Rig.Rewards.App.Start(); // the other runs of this rig need it
+                await Rig.Rewards.WaitReadyAsync(TimeSpan.FromSeconds(90));
+            }
+        }
+    }
+
     private async Task RunAsync(Kill? kill)
     {
         var window = "lc-" + Guid.NewGuid().ToString("N")[..8];
@@ -65,7 +90,13 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         var accounts = tokens.Select(AccountOf).ToArray();
         var opensAt = DateTimeOffset.UtcNow.AddSeconds(2);
         // Open long enough for 120 votes on a 2-core machine shared with other work (ingress closes by its own clock).
-        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(40), stepByStep: kill is not null);
+        var stepByStep = kill is Kill.Orchestrator or Kill.Rewards;
+        if (kill == Kill.RewardsDown)
+        {
+            await Rig.Rewards!.App.KillAsync();
+        }
+
+        await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(40), stepByStep);
         var killed = new List<string>();
         var flagsStored = new TaskCompletionSource();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(300));
@@ -80,6 +111,7 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         await fans.VoteAsync(tokens, concurrency: 16);
         Assert.Equal(Accounts * PerAccount, fans.Accepted.Count);
         await WaitAsync(async () => await Rig.LedgerCountAsync(window) == fans.Accepted.Count, "every accepted vote persisted");
+        await WaitAsync(async () => (await Rig.ResultsAsync(window)).GetProperty("total").GetInt64() == fans.Accepted.Count, "the live results show every vote");
 
         var flagged = await FlagBotsAsync(window, accounts);
         await WaitAsync(async () => await FlagCountAsync(window) == flagged.Count, "tally stored every flag");
@@ -101,7 +133,7 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
             throw;
         }
 
-        if (kill is null)
+        if (!stepByStep)
         {
             // An automatic window waits FlagGrace (5 s here) after the drain; on a machine too slow for that the flags came late.
             using var drained = await OperatorAsync($"/v1/windows/{window}");
@@ -114,9 +146,13 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
         using var status = await OperatorAsync($"/v1/windows/{window}");
         Assert.Equal("Completed", status.RootElement.GetProperty("phase").GetString());
         Assert.Equal(Phases, status.RootElement.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("phase").GetString()));
-        if (kill is not null)
+        if (stepByStep)
         {
             Assert.Equal(Phases, killed);
+        }
+        else if (kill == Kill.RewardsDown)
+        {
+            Assert.Equal(["Audited"], killed); // it waited at its payout, and only there
         }
 
         var certified = (await OperatorAsync($"/v1/windows/{window}/certified")).RootElement.Deserialize<CertifiedResult>(FanVoteJson.Options)!;
@@ -166,7 +202,7 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
                 seen.Add(phase);
             }
 
-            if (kill is { } target && !killed.Contains(phase) && (status.GetProperty("held").GetBoolean() || phase == "Completed"))
+            if (kill is { } target and (Kill.Orchestrator or Kill.Rewards) && !killed.Contains(phase) && (status.GetProperty("held").GetBoolean() || phase == "Completed"))
             {
                 if (phase == "Drained")
                 {
@@ -185,7 +221,24 @@ public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper outpu
                 killed.Add(phase);
             }
 
-            if (phase == "Completed" && (kill is null || killed.Contains("Completed")))
+            if (kill == Kill.RewardsDown && phase == "Audited" && killed.Count == 0)
+            {
+                // Certified without rewards. The payout waits: asked again every PollMax (1 s here), the window stays
+                // Audited however long rewards is away (5 s here), then completes once rewards is back.
+                var until = DateTime.UtcNow.AddSeconds(5);
+                while (DateTime.UtcNow < until)
+                {
+                    using var waiting = await OperatorAsync($"/v1/windows/{window}");
+                    Assert.Equal("Audited", waiting.RootElement.GetProperty("phase").GetString());
+                    await Task.Delay(250, CancellationToken.None);
+                }
+
+                Rig.Rewards!.App.Start();
+                await Rig.Rewards.WaitReadyAsync(TimeSpan.FromSeconds(90));
+                killed.Add(phase);
+            }
+
+            if (phase == "Completed" && (kill is null || killed.Contains("Completed") || kill == Kill.RewardsDown))
             {
                 return seen;
             }
