@@ -33,6 +33,9 @@ public static class PublicApiDocument
     /// <summary>Where the document is served.</summary>
     public const string Path = "/openapi/" + Name + ".json";
 
+    /// <summary>The route both the document and its reference page use (ASP.NET Core's and Scalar's pattern syntax).</summary>
+    private const string RoutePattern = "/openapi/{documentName}.json";
+
     /// <summary>Where the rendered reference is served.</summary>
     public const string ReferencePath = "/docs";
 
@@ -66,7 +69,7 @@ public static class PublicApiDocument
                 {
                     Type = SecuritySchemeType.ApiKey,
                     In = ParameterLocation.Header,
-                    Name = "X-Operator-Key",
+                    Name = OperatorKeyHandler.Header,
                     Description = "The operator key (FANVOTE_OPERATOR_KEY). Repeated wrong keys from one address are refused for a minute (429).",
                 };
                 return Task.CompletedTask;
@@ -98,10 +101,10 @@ public static class PublicApiDocument
             return;
         }
 
-        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapOpenApi(RoutePattern).AllowAnonymous();
         app.MapScalarApiReference(ReferencePath, o =>
             {
-                o.WithTitle(info.Title).WithOpenApiRoutePattern("/openapi/{documentName}.json").AddDocument(Name);
+                o.WithTitle(info.Title).WithOpenApiRoutePattern(RoutePattern).AddDocument(Name);
                 o.DefaultOpenAllTags = true;
 
                 // Nothing leaves the page: no CDN fonts, no telemetry, no hosted AI chat, no cloud toolbar.
