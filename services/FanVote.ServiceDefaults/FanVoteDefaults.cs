@@ -35,7 +35,7 @@ public static class FanVoteDefaults
     public const string TrustedProxiesSetting = "FANVOTE_TRUSTED_PROXIES";
 
     /// <summary>
-    /// Serilog, web JSON, problem details, DaprClient, health checks, metrics, the keys of the process, and who may call
+    /// Serilog, web JSON, problem details, DaprClient, health checks, metrics, traces (<see cref="FanVoteTracing"/>), the keys of the process, and who may call
     /// what (<see cref="FanVoteAuth"/>: every route is for the app's sidecar unless it says otherwise), for app <paramref name="appId"/>.
     /// </summary>
     public static WebApplicationBuilder AddFanVoteDefaults(this WebApplicationBuilder builder, string appId)
@@ -86,6 +86,7 @@ public static class FanVoteDefaults
             .AddRuntimeInstrumentation()
             .AddMeter("FanVote.*")
             .AddPrometheusExporter());
+        builder.AddFanVoteTracing(appId);
         return builder;
     }
 

@@ -15,8 +15,8 @@ public enum BulkStatus
     Drop,
 }
 
-/// <summary>One entry of a bulk delivery: its value, or why it cannot be read.</summary>
-public sealed record BulkEntry<T>(string EntryId, T? Value, string? Error)
+/// <summary>One entry of a bulk delivery: its value, or why it cannot be read; the CloudEvent's traceparent when asked for.</summary>
+public sealed record BulkEntry<T>(string EntryId, T? Value, string? Error, string? TraceParent = null)
     where T : class;
 
 /// <summary>Reads the <c>data</c> object of one CloudEvent of a bulk delivery into a <typeparamref name="T"/>.</summary>
@@ -37,8 +37,10 @@ public interface IBulkData<T>
 /// </summary>
 public static class BulkDelivery
 {
+    /// <param name="json">The delivery's body.</param>
+    /// <param name="readTraceParent">Also read each CloudEvent's <c>traceparent</c> (only when tracing is on: it costs a string per entry).</param>
     /// <exception cref="JsonException">The body is not JSON or has no <c>entries</c> array.</exception>
-    public static List<BulkEntry<T>> Decode<T, TData>(ReadOnlyMemory<byte> json)
+    public static List<BulkEntry<T>> Decode<T, TData>(ReadOnlyMemory<byte> json, bool readTraceParent = false)
         where T : class
         where TData : IBulkData<T>
     {
@@ -74,7 +76,7 @@ public static class BulkDelivery
                     continue;
                 }
 
-                result.Add(ReadEntry<T, TData>(ref r));
+                result.Add(ReadEntry<T, TData>(ref r, readTraceParent));
             }
         }
 
@@ -106,11 +108,12 @@ public static class BulkDelivery
     }
 
     /// <summary>Reads one entry object (the reader is on its start and is left on its end).</summary>
-    private static BulkEntry<T> ReadEntry<T, TData>(ref Utf8JsonReader r)
+    private static BulkEntry<T> ReadEntry<T, TData>(ref Utf8JsonReader r, bool readTraceParent)
         where T : class
         where TData : IBulkData<T>
     {
         var entryId = "";
+        string? traceParent = null;
         T? value = null;
         string? error = "the entry has no CloudEvent with data";
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
@@ -133,10 +136,15 @@ public static class BulkDelivery
                 while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
                 {
                     var isData = r.ValueTextEquals("data"u8);
+                    var isTrace = readTraceParent && r.ValueTextEquals("traceparent"u8);
                     r.Read();
                     if (isData && r.TokenType == JsonTokenType.StartObject)
                     {
                         value = TData.Read(ref r, out error);
+                    }
+                    else if (isTrace && r.TokenType == JsonTokenType.String)
+                    {
+                        traceParent = r.GetString();
                     }
                     else
                     {
@@ -151,6 +159,6 @@ public static class BulkDelivery
             }
         }
 
-        return new BulkEntry<T>(entryId, value, value is null ? error : null);
+        return new BulkEntry<T>(entryId, value, value is null ? error : null, traceParent);
     }
 }

@@ -63,6 +63,9 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     /// <summary>A private PostgreSQL server for the ledger (a test that kills the database); null: the shared test server.</summary>
     public PostgresServer? DatabaseServer { get; init; }
 
+    /// <summary>Settings every FanVote app of the rig gets besides its own (e.g. the OTEL_* variables of a trace test).</summary>
+    public IReadOnlyDictionary<string, string?> ServiceEnv { get; init; } = new Dictionary<string, string?>();
+
     /// <summary>The restricted role rewards connects as (<c>lifecycle</c>), one per rig: roles are server-wide.</summary>
     private RewardsLedgerRole? _rewardsRole;
 
@@ -103,12 +106,12 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     {
         Redis = await RedisServer.StartAsync();
         Db = DatabaseServer is { } server ? await server.CreateDatabaseAsync("e2e") : await PostgresDatabase.CreateAsync("e2e");
-        var orchestratorEnv = new Dictionary<string, string?>(lifecycle ? FastLifecycle : []);
+        var orchestratorEnv = With(lifecycle ? FastLifecycle : []);
         Orchestrator = new ServiceHost(AppIds.Orchestrator, "FanVote.Orchestrator", _resources.Path, appEnv: orchestratorEnv, redisHost: Redis.Address);
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
-            appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
-        Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, redisHost: Redis.Address);
-        var ingressSettings = new Dictionary<string, string?>(IngressBase);
+            appEnv: With(new() { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }), redisHost: Redis.Address);
+        Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, appEnv: With([]), redisHost: Redis.Address);
+        var ingressSettings = With(IngressBase);
         foreach (var (k, v) in ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" })
         {
             ingressSettings[k] = v;
@@ -131,7 +134,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         {
             _models = ModelCopy.OfPromoted();
             Fraud = new ServiceHost(AppIds.Fraud, "FanVote.Fraud", _resources.Path,
-                appEnv: new Dictionary<string, string?> { ["FANVOTE_MODEL_ROOT"] = _models }, redisHost: Redis.Address);
+                appEnv: With(new() { ["FANVOTE_MODEL_ROOT"] = _models }), redisHost: Redis.Address);
             starting.Add(Fraud.StartAsync());
         }
 
@@ -142,7 +145,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
             _rewardsRole = await RewardsLedgerRole.MigrateAsync(Db);
             LedgerAnchors = Path.Combine(_resources.Path, "ledger-anchors.jsonl");
             Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
-                appEnv: new Dictionary<string, string?> { ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection, ["FANVOTE_LEDGER_ANCHORS"] = LedgerAnchors }, redisHost: Redis.Address);
+                appEnv: With(new() { ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection, ["FANVOTE_LEDGER_ANCHORS"] = LedgerAnchors }), redisHost: Redis.Address);
             var fraudSidecarEnv = TestKeys.SidecarEnvironment(AppIds.Fraud);
             fraudSidecarEnv["FANVOTE_REDIS_HOST"] = Redis.Address;
             FraudSidecar = new SidecarHost(AppIds.Fraud, _resources.Path, env: fraudSidecarEnv);
@@ -157,6 +160,18 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         }
 
         IngressHttp.BaseAddress = new Uri(Ingress.BaseUrl);
+    }
+
+    /// <summary>An app's own settings after <see cref="ServiceEnv"/> (its own win).</summary>
+    private Dictionary<string, string?> With(Dictionary<string, string?> own)
+    {
+        var env = new Dictionary<string, string?>(ServiceEnv);
+        foreach (var (k, v) in own)
+        {
+            env[k] = v;
+        }
+
+        return env;
     }
 
     public Task CreateWindowAsync(string windowId, string[] candidates, int votesPerAccount) =>

@@ -101,4 +101,23 @@ public sealed class VoteDataTests
 
         Assert.Equal("""{"statuses":[{"entryId":"a","status":"SUCCESS"},{"entryId":"b","status":"RETRY"},{"entryId":"c","status":"DROP"}]}""", json);
     }
+
+    [Fact]
+    public void Decode_TraceParent_ReadOnlyWhenAsked()
+    {
+        const string Traced = """
+            {"entryId":"e2","event":{"id":"y","traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","traceid":"x","data":{"eventId":"8d4c3c52-0f1d-4c65-9f0a-5f2d9b7e3a12","occurredAt":"2026-11-22T20:00:01.5+00:00","schemaVersion":1,
+            "voteId":"5b1f8a6e-3c2d-4e7f-8a9b-0c1d2e3f4a5c","windowId":"w1","candidateId":"a","accountId":"acc","deviceId":"dev","ip":"203.0.113.9"}}}
+            """;
+        var body = Encoding.UTF8.GetBytes($$"""{"entries":[{{Traced}},{{Good}}]}""");
+
+        var asked = BulkDelivery.Decode<AcceptedVote, VoteData>(body, readTraceParent: true);
+        Assert.Equal("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", asked[0].TraceParent);
+        Assert.Null(asked[1].TraceParent);
+        Assert.All(asked, e => Assert.NotNull(e.Value));
+
+        var notAsked = BulkDelivery.Decode<AcceptedVote, VoteData>(body);
+        Assert.All(notAsked, e => Assert.Null(e.TraceParent));
+        Assert.Equal(asked.Select(e => e.Value!.VoteId), notAsked.Select(e => e.Value!.VoteId));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Dapr;
 using Dapr.AspNetCore;
@@ -11,15 +12,24 @@ using Microsoft.Extensions.Logging;
 
 namespace FanVote.ServiceDefaults.Transport;
 
-/// <summary>What a bulk subscriber's handler gets: the readable entries of one delivery, in order.</summary>
+/// <summary>
+/// What a bulk subscriber's handler gets: the readable entries of one delivery, in order; when tracing is on, the
+/// trace context each entry's CloudEvent carried (same order; default where it carried none).
+/// </summary>
 /// <typeparam name="T">The decoded data of each entry.</typeparam>
-public sealed record BulkBatch<T>(IReadOnlyList<T> Items, HttpContext Context);
+public sealed record BulkBatch<T>(IReadOnlyList<T> Items, HttpContext Context)
+{
+    /// <summary>The trace of each item (empty when tracing is off).</summary>
+    public IReadOnlyList<ActivityContext> Traces { get; init; } = [];
+}
 
 /// <summary>
 /// The one way FanVote hosts subscribe in bulk and handle dead letters: the route with its topic, bulk settings and
 /// dead-letter topic; the body read into a pooled buffer and decoded in one pass; entries that can never be read
 /// dropped (→ the dead-letter topic) and logged; the handler's typed statuses, one per readable entry, written back;
-/// and a dead-letter route that logs every dead letter with its id. Only the app's sidecar may call these routes
+/// and a dead-letter route that logs every dead letter with its id. When tracing is on, the handler runs in a
+/// "deliver {topic}" span that continues the traces the entries' CloudEvents carry (<see cref="FanVoteTracing.StartForMany"/>),
+/// so the store calls it makes are part of the votes' traces. Only the app's sidecar may call these routes
 /// (the app-token fallback policy of <see cref="Auth.FanVoteAuth"/>).
 /// </summary>
 public static class BulkSubscriptions
@@ -42,11 +52,12 @@ public static class BulkSubscriptions
         return app.MapPost("/" + topic, async (HttpContext ctx) =>
             {
                 List<BulkEntry<T>> entries;
+                var tracing = FanVoteTracing.IsOn;
                 using (var body = await PooledBody.ReadAsync(ctx.Request, ctx.RequestAborted))
                 {
                     try
                     {
-                        entries = BulkDelivery.Decode<T, TData>(body.Memory);
+                        entries = BulkDelivery.Decode<T, TData>(body.Memory, readTraceParent: tracing);
                     }
                     catch (JsonException e)
                     {
@@ -57,6 +68,7 @@ public static class BulkSubscriptions
 
                 var statuses = new List<(string, BulkStatus)>(entries.Count);
                 var items = new List<T>(entries.Count);
+                var traces = tracing ? new List<ActivityContext>(entries.Count) : null;
                 foreach (var e in entries)
                 {
                     if (e.Value is null)
@@ -67,10 +79,19 @@ public static class BulkSubscriptions
                     else
                     {
                         items.Add(e.Value);
+                        traces?.Add(FanVoteTracing.Parse(e.TraceParent) ?? default);
                     }
                 }
 
-                var answers = items.Count == 0 ? [] : await handle(new BulkBatch<T>(items, ctx));
+                IReadOnlyList<BulkStatus> answers = [];
+                if (items.Count > 0)
+                {
+                    using var span = traces is null ? null
+                        : FanVoteTracing.StartForMany("deliver " + topic, ActivityKind.Consumer, traces.FindAll(t => t != default));
+                    span?.SetTag("messaging.destination.name", topic);
+                    span?.SetTag("messaging.batch.message_count", items.Count);
+                    answers = await handle(new BulkBatch<T>(items, ctx) { Traces = traces ?? [] });
+                }
                 if (answers.Count != items.Count)
                 {
                     throw new InvalidOperationException($"the {topic} handler answered {answers.Count} statuses for {items.Count} entries");

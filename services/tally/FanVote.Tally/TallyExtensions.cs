@@ -26,6 +26,7 @@ public static class TallyExtensions
         builder.Services.AddSingleton<PostgresVoteLedger>();
         builder.Services.AddSingleton<IVoteLedger>(sp => sp.GetRequiredService<PostgresVoteLedger>());
         builder.Services.AddSingleton<LiveTally>();
+        builder.Services.AddSingleton<TallyTraces>();
         builder.Services.AddSingleton<PostgresAuditStore>();
         builder.Services.AddSingleton<Audit.AuditWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditWorker>());

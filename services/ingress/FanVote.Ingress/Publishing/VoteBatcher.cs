@@ -3,6 +3,7 @@ using Dapr.Client;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
 using FanVote.Ingress.Core;
+using FanVote.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace FanVote.Ingress.Publishing;
@@ -12,6 +13,8 @@ namespace FanVote.Ingress.Publishing;
 /// batches grow by themselves while earlier ones are in flight), the acknowledged ones are marked committed in
 /// one Redis call, and only then is each request released. A failed entry, call or commit fails just those
 /// requests (503; a retry with the same Idempotency-Key republishes the same vote id, which counts once).
+/// When tracing is on, the publish runs in a "publish votes" span that continues the requests' traces, and the
+/// sidecar puts its context into every vote's CloudEvent.
 /// </summary>
 public sealed class VoteBatcher : BackgroundService, IVotePublisher
 {
@@ -41,7 +44,7 @@ public sealed class VoteBatcher : BackgroundService, IVotePublisher
     /// </summary>
     public Task<bool> PublishAsync(VoteAccepted vote, VoteCommit commit)
     {
-        var pending = new Pending(vote, commit, Stopwatch.GetTimestamp());
+        var pending = new Pending(vote, commit, Stopwatch.GetTimestamp(), Activity.Current?.Context ?? default);
         return _queue.TryEnqueue(pending) ? pending.Done.Task : Task.FromResult(false);
     }
 
@@ -70,6 +73,7 @@ public sealed class VoteBatcher : BackgroundService, IVotePublisher
             return;
         }
 
+        using var span = FanVoteTracing.IsOn ? StartPublishSpan(live) : null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
         timeout.CancelAfter(_options.AckTimeout);
         try
@@ -116,6 +120,27 @@ public sealed class VoteBatcher : BackgroundService, IVotePublisher
         _metrics.PublishLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
+    private static Activity? StartPublishSpan(List<Pending> batch)
+    {
+        var traces = new List<ActivityContext>(Math.Min(batch.Count, FanVoteTracing.MaxLinks + 1));
+        foreach (var p in batch)
+        {
+            if (p.Trace != default)
+            {
+                traces.Add(p.Trace);
+                if (traces.Count > FanVoteTracing.MaxLinks)
+                {
+                    break;
+                }
+            }
+        }
+
+        var span = FanVoteTracing.StartForMany("publish " + Topics.Votes, ActivityKind.Producer, traces);
+        span?.SetTag("messaging.destination.name", Topics.Votes);
+        span?.SetTag("messaging.batch.message_count", batch.Count);
+        return span;
+    }
+
     /// <summary>
     /// Before their 503: the votes of a batch that reached the publish call without a confirmation are recorded as
     /// unconfirmed (a failure here is logged; the audit will then refuse to explain such a vote, never count it silently).
@@ -139,8 +164,11 @@ public sealed class VoteBatcher : BackgroundService, IVotePublisher
         }
     }
 
-    private sealed class Pending(VoteAccepted vote, VoteCommit commit, long queued)
+    private sealed class Pending(VoteAccepted vote, VoteCommit commit, long queued, ActivityContext trace)
     {
+        /// <summary>The trace of the request that cast the vote (default when tracing is off).</summary>
+        public ActivityContext Trace { get; } = trace;
+
         public VoteAccepted Vote { get; } = vote;
 
         public VoteCommit Commit { get; } = commit;

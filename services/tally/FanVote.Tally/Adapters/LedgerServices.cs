@@ -26,7 +26,7 @@ public sealed class LedgerStartup(IVoteLedger ledger, LiveTally live, ILogger<Le
 }
 
 /// <summary>Publishes `tally-updated` snapshots: changed windows every interval, recently active ones again every couple of seconds.</summary>
-public sealed class TallyPublisher(LiveTally live, DaprClient dapr, IOptions<TallyOptions> options, TallyMetrics metrics, TimeProvider time, ILogger<TallyPublisher> log)
+public sealed class TallyPublisher(LiveTally live, TallyTraces traces, DaprClient dapr, IOptions<TallyOptions> options, TallyMetrics metrics, TimeProvider time, ILogger<TallyPublisher> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,15 +44,7 @@ public sealed class TallyPublisher(LiveTally live, DaprClient dapr, IOptions<Tal
             try
             {
                 var now = time.GetUtcNow();
-                await Task.WhenAll(due.Select(c => dapr.PublishEventAsync(ComponentNames.VoteBus, Topics.TallyUpdated, new TallyUpdated
-                {
-                    EventId = Guid.NewGuid(),
-                    OccurredAt = now,
-                    WindowId = c.WindowId,
-                    Seq = c.Seq,
-                    Total = c.Total,
-                    Counts = c.Counts,
-                }, stoppingToken)));
+                await Task.WhenAll(due.Select(c => PublishAsync(c, now, stoppingToken)));
                 metrics.Snapshots.Add(due.Count);
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -61,5 +53,20 @@ public sealed class TallyPublisher(LiveTally live, DaprClient dapr, IOptions<Tal
                 TallyLog.PublishFailed(log, e, due.Count);
             }
         }
+    }
+
+    /// <summary>One window's snapshot; when tracing is on, in a span that continues the traces of the votes it counts.</summary>
+    private async Task PublishAsync(WindowCounts c, DateTimeOffset now, CancellationToken stoppingToken)
+    {
+        using var span = traces.StartPublish(c.WindowId, Topics.TallyUpdated);
+        await dapr.PublishEventAsync(ComponentNames.VoteBus, Topics.TallyUpdated, new TallyUpdated
+        {
+            EventId = Guid.NewGuid(),
+            OccurredAt = now,
+            WindowId = c.WindowId,
+            Seq = c.Seq,
+            Total = c.Total,
+            Counts = c.Counts,
+        }, stoppingToken);
     }
 }

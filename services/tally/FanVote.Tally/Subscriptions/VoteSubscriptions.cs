@@ -70,6 +70,14 @@ public static class VoteSubscriptions
             metrics.Duplicates.Add(result.Duplicates);
             metrics.Quarantined.Add(result.Quarantined);
             services.GetRequiredService<LiveTally>().Apply(result.Changed);
+            if (batch.Traces.Count == votes.Count)
+            {
+                var traces = services.GetRequiredService<TallyTraces>();
+                for (var i = 0; i < votes.Count; i++)
+                {
+                    traces.Counted(votes[i].WindowId, batch.Traces[i]);
+                }
+            }
             TallyLog.BatchStored(log, result.Inserted, result.Duplicates, ms);
         }
         catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException or InvalidOperationException)
