@@ -16,7 +16,7 @@ namespace FanVote.Bench;
 /// </summary>
 public static partial class PipelineBench
 {
-    private static readonly string[] Candidates = ["aurora", "blaze", "comet", "dune"];
+    internal static readonly string[] Candidates = ["aurora", "blaze", "comet", "dune"];
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public static async Task<int> RunAsync(BenchArgs args)
@@ -282,7 +282,7 @@ public static partial class PipelineBench
             $"accept → visible in the results stream, {latencies.Count} votes one at a time: p50 {Pct(latencies, 50):F0} ms, p99 {Pct(latencies, 99):F0} ms (aim: p99 under 1000 ms)"));
     }
 
-    private static double Pct(List<double> sorted, double p) =>
+    internal static double Pct(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
     private static async Task<(long Rows, double Seconds)> CopyBaselineAsync(string pg, int rows)
@@ -327,7 +327,7 @@ public static partial class PipelineBench
         }
     }
 
-    private static async Task<long> LedgerCountAsync(string pg, string window)
+    internal static async Task<long> LedgerCountAsync(string pg, string window)
     {
         await using var db = NpgsqlDataSource.Create(pg);
         await using var cmd = db.CreateCommand("SELECT coalesce((SELECT persisted FROM window_totals WHERE window_id = $1), 0)");
@@ -341,7 +341,7 @@ public static partial class PipelineBench
         p.WaitForExit();
     }
 
-    private static async Task CreateWindowAsync(string orchestrator, string key, string window)
+    internal static async Task CreateWindowAsync(string orchestrator, string key, string window)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, $"{orchestrator}/v1/windows")
         {
@@ -361,14 +361,14 @@ public static partial class PipelineBench
     /// One token per fan, signed with the deployment's token key as ingress signs them (sign-in is rate-limited per
     /// client address, and the load generator is one address): the same tokens a fan's app would hold.
     /// </summary>
-    private static List<string> Tokens(string tokenKeys, string window, int n)
+    internal static List<string> Tokens(string tokenKeys, string window, int n)
     {
         var ring = FanVote.Security.SessionKeyRing.Load(tokenKeys, new FanVote.Security.KeySet(allowDevelopmentKeys: false));
         using var tokens = new FanVote.Security.SessionTokens(ring, TimeSpan.FromHours(1), TimeProvider.System);
         return [.. Enumerable.Range(0, n).Select(i => tokens.Issue($"g_bench_{window}_{i}", $"{window}-{i}", FanVote.Security.SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-30)))];
     }
 
-    private static Dictionary<string, string> EnvFile(string path) =>
+    internal static Dictionary<string, string> EnvFile(string path) =>
         File.ReadAllLines(path).Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#'))
             .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
 
