@@ -34,7 +34,7 @@ public sealed record RunOutcome(string Counts, string ExcludedByReason, string W
 /// voter is credited exactly once — also with the orchestrator (app, sidecar or both) or the rewards service killed
 /// with SIGKILL at each step in turn.
 /// </summary>
-public sealed class LifecycleTests(LifecycleRig fixture, ITestOutputHelper output) : IClassFixture<LifecycleRig>
+public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelper output) : IClassFixture<LifecycleRig>
 {
     private static readonly string[] Candidates = ["aurora", "blaze", "comet"];
     private static readonly string[] Phases = ["Scheduled", "Open", "Closed", "Drained", "Audited", "PaidOut", "Completed"];

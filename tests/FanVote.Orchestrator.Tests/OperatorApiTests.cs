@@ -32,6 +32,46 @@ public sealed class OperatorApiTests(OrchestratorRig rig) : IClassFixture<Orches
     }
 
     [Fact]
+    public async Task List_ShowsEveryWindowWithItsPhase_LatestOpeningFirst_OnlyWithTheKey()
+    {
+        var (early, late) = (NewId(), NewId());
+        using (var a = await rig.CreateAsync(Window(early, 600, 1200)))
+        using (var b = await rig.CreateAsync(Window(late, 900, 1200)))
+        {
+            Assert.Equal(HttpStatusCode.Created, a.StatusCode);
+            Assert.Equal(HttpStatusCode.Created, b.StatusCode);
+        }
+
+        using var r = await rig.GetRawAsync("/v1/windows");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using var doc = JsonDocument.Parse(await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var listed = doc.RootElement.EnumerateArray().ToList();
+        var ids = listed.Select(w => w.GetProperty("windowId").GetString()).ToList();
+        Assert.True(ids.IndexOf(late) >= 0 && ids.IndexOf(late) < ids.IndexOf(early), $"expected {late} before {early} in [{string.Join(", ", ids)}]");
+        var mine = listed.Single(w => w.GetProperty("windowId").GetString() == early);
+        Assert.Equal("Scheduled", mine.GetProperty("phase").GetString());
+        Assert.Equal("Test window " + early, mine.GetProperty("title").GetString());
+        Assert.False(mine.GetProperty("held").GetBoolean());
+
+        using var stranger = await rig.Http.GetAsync(new Uri("/v1/windows", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, stranger.StatusCode);
+        Assert.Equal("application/problem+json", stranger.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Console_IsAPageAnyoneMayLoad_HoldingNoKey_NotFramable()
+    {
+        using var r = await rig.Http.GetAsync(new Uri("/console", UriKind.Relative), TestContext.Current.CancellationToken);
+        var html = await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        Assert.Equal("text/html", r.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("DENY", r.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Contains("X-Operator-Key", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(OrchestratorRig.OperatorKey, html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_InvalidDefinition_Is400NamingEachField()
     {
         using var r = await rig.CreateAsync(new { windowId = "bad id", title = "", candidates = new[] { "a" }, opensAt = DateTimeOffset.UtcNow, closesAt = DateTimeOffset.UtcNow.AddMinutes(-1), votesPerAccount = 0 });

@@ -20,6 +20,12 @@ public static class OperatorApi
         string? WindowId, string? Title, IReadOnlyList<string>? Candidates, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, int? VotesPerAccount, PayoutRules? Rewards,
         bool? StepByStep);
 
+    /// <summary>A line of the window list: what an operator scans for.</summary>
+    public sealed record WindowSummary(string WindowId, string Title, string Phase, bool StepByStep, bool Held, DateTimeOffset OpensAt, DateTimeOffset ClosesAt);
+
+    /// <summary>The list reads at most this many windows (one workflow-state read each).</summary>
+    public const int ListLimit = 500;
+
     public static WebApplication MapOperatorApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -28,6 +34,8 @@ public static class OperatorApi
             .WithSummary("Create and schedule a voting window")
             .WithDescription("Starts the window's lifecycle workflow (open, close, drain, audit, certify, pay out). Sending exactly the same definition again answers 200 with its status; a different definition under the same id is 409.")
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        windows.MapGet("", ListAsync)
+            .WithSummary("Every window (up to 500), the latest opening first: id, title, phase, whether it waits for a go, its times");
         windows.MapGet("/{windowId:id}", GetAsync)
             .WithSummary("A window's phase, its steps with time and outcome, and the step under way")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -42,8 +50,29 @@ public static class OperatorApi
             await FromCertifiedAsync(windowId, workflows, s => s.Certified!, ct))
             .WithSummary("A window's certified result")
             .ProducesProblem(StatusCodes.Status404NotFound);
+        MapConsole(app);
         return app;
     }
+
+    private static readonly Lazy<byte[]> ConsolePage = new(() =>
+    {
+        using var s = typeof(OperatorApi).Assembly.GetManifestResourceStream("FanVote.Orchestrator.Console.index.html")!;
+        using var m = new MemoryStream();
+        s.CopyTo(m);
+        return m.ToArray();
+    });
+
+    /// <summary>
+    /// The operator console (GET /console): a page anyone may load, since it holds nothing; it asks for the operator key
+    /// and sends it on each call to the operator API above, which checks it. Not framable (clickjacking).
+    /// </summary>
+    private static void MapConsole(WebApplication app) =>
+        app.MapGet("/console", (HttpContext ctx) =>
+        {
+            ctx.Response.Headers.XFrameOptions = "DENY";
+            ctx.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Bytes(ConsolePage.Value, "text/html; charset=utf-8");
+        }).AllowAnonymous().ExcludeFromDescription();
 
     private static async Task<Results<Created<WindowStatus>, Ok<WindowStatus>, ProblemHttpResult, ValidationProblem>> CreateAsync(
         CreateWindowRequest body, TimeProvider time, DaprWorkflowClient workflows, LifecycleTimings timings, WindowLocks locks, ILoggerFactory logs, CancellationToken ct)
@@ -102,6 +131,35 @@ public static class OperatorApi
                 ? TypedResults.Created($"/v1/windows/{definition.WindowId}", status)
                 : TypedResults.Ok(status);
         }
+    }
+
+    private static async Task<Ok<List<WindowSummary>>> ListAsync(DaprWorkflowClient workflows, CancellationToken ct)
+    {
+        var list = new List<WindowSummary>();
+        string? token = null;
+        var read = 0;
+        do
+        {
+            var page = await workflows.ListInstanceIdsAsync(token, 100, ct);
+            foreach (var id in page.InstanceIds)
+            {
+                if (++read > ListLimit)
+                {
+                    break;
+                }
+
+                if (await ReadAsync(workflows, id, ct) is { } s)
+                {
+                    list.Add(new WindowSummary(s.WindowId, s.Title, s.Phase, s.StepByStep, s.Held, s.OpensAt, s.ClosesAt));
+                }
+            }
+
+            token = page.ContinuationToken;
+        }
+        while (token is not null && read < ListLimit);
+
+        list.Sort((a, b) => b.OpensAt.CompareTo(a.OpensAt));
+        return TypedResults.Ok(list);
     }
 
     private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> GetAsync(string windowId, DaprWorkflowClient workflows, CancellationToken ct)

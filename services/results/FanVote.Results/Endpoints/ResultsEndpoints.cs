@@ -45,6 +45,8 @@ public static class ResultsEndpoints
             return UnknownWindow(windowId);
         }
 
+        // Public, read-only numbers: any page may read them (the operator console is served by the orchestrator's origin).
+        ctx.Response.Headers.AccessControlAllowOrigin = "*";
         var etag = $"\"{view.Seq}\"";
         ctx.Response.Headers.ETag = etag;
         ctx.Response.Headers.CacheControl = "public, max-age=1";
