@@ -56,6 +56,50 @@ public sealed class SupervisorTests : IDisposable
     }
 
     [Fact]
+    public async Task Restart_GivesTheAppAFreshProcessOnItsPortsWithNewSettings_TheSidecarStays()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "components"));
+        Directory.CreateDirectory(Path.Combine(_root, "web"));
+        var runFile = Path.Combine(_root, "dapr.yaml");
+        // The app serves its folder; mark.txt says which settings the process was started with.
+        File.WriteAllText(runFile, """
+            version: 1
+            common:
+              resourcesPath: ./components
+              appHealthCheckPath: /mark.txt
+            apps:
+              - appID: web
+                appDirPath: ./web
+                command: ["sh", "-c", "echo \"$MARK\" > mark.txt && exec python3 -m http.server $APP_PORT --bind 127.0.0.1"]
+            """);
+        var state = Path.Combine(_root, "state");
+        var supervisor = new Supervisor(state, TestEnvironment.ProjectDll("FanVote.Sidecar"), TextWriter.Null);
+        var ct = TestContext.Current.CancellationToken;
+        using var http = new HttpClient();
+        try
+        {
+            var before = Assert.Single(await supervisor.UpAsync(RunFile.Load(runFile), new Dictionary<string, string> { ["MARK"] = "first" }, TimeSpan.FromSeconds(90)));
+            Assert.Equal("first", (await http.GetStringAsync(new Uri($"http://127.0.0.1:{before.AppPort}/mark.txt"), ct)).Trim());
+
+            var after = await supervisor.RestartAppAsync(RunFile.Load(runFile), "web", new Dictionary<string, string> { ["MARK"] = "second" }, TimeSpan.FromSeconds(90));
+
+            Assert.NotEqual(before.AppPid, after.AppPid);
+            Assert.False(Alive(before.AppPid), "the old app process is still running");
+            Assert.Equal((before.AppPort, before.DaprHttpPort, before.DaprGrpcPort, before.SidecarPid), (after.AppPort, after.DaprHttpPort, after.DaprGrpcPort, after.SidecarPid));
+            Assert.True(Alive(before.SidecarPid), "the sidecar was stopped by the app's restart");
+            Assert.Equal("second", (await http.GetStringAsync(new Uri($"http://127.0.0.1:{after.AppPort}/mark.txt"), ct)).Trim());
+            var recorded = Assert.Single(JsonSerializer.Deserialize<List<StartedApp>>(await File.ReadAllTextAsync(Path.Combine(state, "run.json"), ct))!);
+            Assert.Equal(after.AppPid, recorded.AppPid);
+            var e = await Assert.ThrowsAsync<RunFileException>(() => supervisor.RestartAppAsync(RunFile.Load(runFile), "nosuchapp", new Dictionary<string, string>(), TimeSpan.FromSeconds(5)));
+            Assert.Contains("no app 'nosuchapp'", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Assert.Equal(2, await supervisor.DownAsync());
+        }
+    }
+
+    [Fact]
     public async Task Up_AppThatDies_FailsWithItsLogAndLeavesNothingRunning()
     {
         Directory.CreateDirectory(Path.Combine(_root, "components"));

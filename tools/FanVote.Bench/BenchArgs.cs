@@ -31,6 +31,10 @@ public sealed class BenchArgs(Dictionary<string, string> values)
     public string Require(string name) =>
         values.TryGetValue(name, out var v) ? v : throw new ArgumentException($"--{name} is required");
 
+    /// <summary>A comma-separated list (e.g. --app-env A=1,B=2), empty when not given.</summary>
+    public IReadOnlyList<string> All(string name) =>
+        values.TryGetValue(name, out var v) ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+
     public int Number(string name, int fallback) =>
         values.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 }

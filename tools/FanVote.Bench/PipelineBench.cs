@@ -204,7 +204,7 @@ public static partial class PipelineBench
     }
 
     /// <summary>Waits until <paramref name="group"/> has read and acknowledged every entry of <paramref name="stream"/>.</summary>
-    private static async Task WaitConsumerGroupAsync(string redis, string stream, string group, TimeSpan timeout)
+    internal static async Task WaitConsumerGroupAsync(string redis, string stream, string group, TimeSpan timeout)
     {
         await using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis);
         var db = mux.GetDatabase();
@@ -330,12 +330,18 @@ public static partial class PipelineBench
     internal static async Task<long> LedgerCountAsync(string pg, string window)
     {
         await using var db = NpgsqlDataSource.Create(pg);
+        return await LedgerCountAsync(db, window);
+    }
+
+    internal static async Task<long> LedgerCountAsync(NpgsqlDataSource db, string window)
+    {
+        ArgumentNullException.ThrowIfNull(db);
         await using var cmd = db.CreateCommand("SELECT coalesce((SELECT persisted FROM window_totals WHERE window_id = $1), 0)");
         cmd.Parameters.AddWithValue(window);
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
-    private static void Signal(string signal, int pid)
+    internal static void Signal(string signal, int pid)
     {
         using var p = Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)])!;
         p.WaitForExit();
@@ -372,7 +378,7 @@ public static partial class PipelineBench
         File.ReadAllLines(path).Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#'))
             .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
 
-    private static string Lua(IReadOnlyList<string> tokens, string window) => $$"""
+    internal static string Lua(IReadOnlyList<string> tokens, string window) => $$"""
         -- wrk script: every request is a new vote (its own Idempotency-Key) from a random fan, each fan on its own /24.
         local tokens = { {{string.Join(",", tokens.Select(t => $"\"{t}\""))}} }
         local cands = { "aurora", "blaze", "comet", "dune" }
@@ -415,7 +421,7 @@ public static partial class PipelineBench
         }
     }
 
-    private static async Task<WrkResult> WrkAsync(string baseUrl, string script, int connections, int seconds)
+    internal static async Task<WrkResult> WrkAsync(string baseUrl, string script, int connections, int seconds)
     {
         var psi = new ProcessStartInfo("wrk", ["-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "--timeout", "10s", "-s", script, baseUrl])
         {
@@ -443,7 +449,7 @@ public static partial class PipelineBench
         return m.Groups[2].Value switch { "us" => v / 1000, "s" => v * 1000, _ => v };
     }
 
-    private sealed record WrkResult(string Name, double RequestsPerSecond, double P50Ms, double P99Ms, long Total, long Non2xx);
+    internal sealed record WrkResult(string Name, double RequestsPerSecond, double P50Ms, double P99Ms, long Total, long Non2xx);
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
     private static partial Regex RpsPattern();

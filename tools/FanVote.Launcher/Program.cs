@@ -3,6 +3,7 @@ using FanVote.Launcher;
 // plan FILE                     print what `up` would start
 // secrets --state DIR FILE       create the missing secrets of FILE's apps in DIR/secrets.env (0600); print nothing secret
 // up FILE --state DIR --sidecar DLL [--resources DIR [--config FILE]] [--env-file F ...] [--env K=V ...] [--timeout SECONDS]
+// restart APP FILE --state DIR [--resources DIR [--config FILE]] [--env-file F ...] [--env K=V ...]   a fresh process of APP (its sidecar stays)
 // down --state DIR
 try
 {
@@ -26,32 +27,14 @@ try
         {
             var opts = Options(rest);
             var supervisor = new Supervisor(opts["state"], opts["sidecar"], Console.Out);
-            // Settings from files first (secrets never travel on a command line, where any local user could read them).
-            var env = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < rest.Length - 1; i++)
-            {
-                if (rest[i] == "--env-file")
-                {
-                    foreach (var (k, v) in Secrets.Read(rest[i + 1]))
-                    {
-                        env[k] = v;
-                    }
-                }
-            }
+            await supervisor.UpAsync(Apps(runFile, opts), Env(rest), Timeout(opts));
+            return 0;
+        }
 
-            foreach (var kv in rest.SkipWhile(a => a != "--env").Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(kv => kv.Split('=', 2)))
-            {
-                env[kv[0]] = kv.Length > 1 ? kv[1] : "";
-            }
-
-            var timeout = TimeSpan.FromSeconds(opts.TryGetValue("timeout", out var t) ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 180);
-            var apps = RunFile.Load(runFile);
-            if (opts.TryGetValue("resources", out var resources))
-            {
-                apps = RunFile.WithRegion(apps, resources, opts.GetValueOrDefault("config"));
-            }
-
-            await supervisor.UpAsync(apps, env, timeout);
+        case ["restart", var appId, var runFile, .. var rest]:
+        {
+            var opts = Options(rest);
+            await new Supervisor(opts["state"], "", Console.Out).RestartAppAsync(Apps(runFile, opts), appId, Env(rest), Timeout(opts));
             return 0;
         }
 
@@ -63,7 +46,7 @@ try
         }
 
         default:
-            await Console.Error.WriteLineAsync("usage: FanVote.Launcher plan FILE | secrets --state DIR FILE | up FILE --state DIR --sidecar DLL [--resources DIR [--config FILE]] [--env-file F ...] [--env K=V ...] | down --state DIR");
+            await Console.Error.WriteLineAsync("usage: FanVote.Launcher plan FILE | secrets --state DIR FILE | up FILE --state DIR --sidecar DLL [--resources DIR [--config FILE]] [--env-file F ...] [--env K=V ...] | restart APP FILE --state DIR [same options as up] | down --state DIR");
             return 2;
     }
 }
@@ -72,6 +55,38 @@ catch (RunFileException e)
     await Console.Error.WriteLineAsync($"fanvote: {e.Message}");
     return 1;
 }
+
+static IReadOnlyList<RunFileApp> Apps(string runFile, Dictionary<string, string> opts)
+{
+    var apps = RunFile.Load(runFile);
+    return opts.TryGetValue("resources", out var resources) ? RunFile.WithRegion(apps, resources, opts.GetValueOrDefault("config")) : apps;
+}
+
+// Settings from files first (secrets never travel on a command line, where any local user could read them), then --env K=V.
+static Dictionary<string, string> Env(string[] rest)
+{
+    var env = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i < rest.Length - 1; i++)
+    {
+        if (rest[i] == "--env-file")
+        {
+            foreach (var (k, v) in Secrets.Read(rest[i + 1]))
+            {
+                env[k] = v;
+            }
+        }
+    }
+
+    foreach (var kv in rest.SkipWhile(a => a != "--env").Skip(1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(kv => kv.Split('=', 2)))
+    {
+        env[kv[0]] = kv.Length > 1 ? kv[1] : "";
+    }
+
+    return env;
+}
+
+static TimeSpan Timeout(Dictionary<string, string> opts) =>
+    TimeSpan.FromSeconds(opts.TryGetValue("timeout", out var t) ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 180);
 
 static Dictionary<string, string> Options(string[] rest)
 {

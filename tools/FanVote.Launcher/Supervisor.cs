@@ -120,6 +120,44 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
             ? StartDetached(daprd, sidecarArgs, app.AppDirPath, sidecarEnv, sidecarLog)
             : StartDetached("dotnet", [localSidecarDll, .. sidecarArgs], app.AppDirPath, sidecarEnv, sidecarLog);
 
+        var appPid = StartApp(app, appPort, http, grpc, extraEnv, appLog);
+        return new StartedApp(app.AppId, appPort, http, grpc, appPid, sidecarPid, daprd is null ? "local sidecar" : "daprd", appLog, sidecarLog);
+    }
+
+    /// <summary>
+    /// Stops app <paramref name="appId"/> (its sidecar stays up) and starts it again on the same ports with the same
+    /// settings, then waits for its health check: a fresh process, as a new pod of the app would be.
+    /// </summary>
+    public async Task<StartedApp> RestartAppAsync(IReadOnlyList<RunFileApp> apps, string appId, IReadOnlyDictionary<string, string> extraEnv, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(apps);
+        if (!File.Exists(StateFile))
+        {
+            throw new RunFileException($"FanVote is not up (no {StateFile})");
+        }
+
+        var started = JsonSerializer.Deserialize<List<StartedApp>>(await File.ReadAllTextAsync(StateFile)) ?? [];
+        var i = started.FindIndex(s => s.AppId == appId);
+        var app = apps.FirstOrDefault(a => a.AppId == appId);
+        if (i < 0 || app is null)
+        {
+            throw new RunFileException($"no app '{appId}' is up (apps: {string.Join(", ", started.Select(s => s.AppId))})");
+        }
+
+        var old = started[i];
+        Stop(old.AppPid);
+        StopSession(old.AppPid);
+        var pid = StartApp(app, old.AppPort, old.DaprHttpPort, old.DaprGrpcPort, extraEnv, old.AppLog);
+        started[i] = old with { AppPid = pid };
+        await SaveAsync(started);
+        using var cts = new CancellationTokenSource(timeout);
+        await WaitAsync($"{appId} app", $"http://127.0.0.1:{old.AppPort}{app.Setting("appHealthCheckPath") ?? "/healthz"}", [(pid, $"{appId} app", old.AppLog)], cts.Token);
+        await output.WriteLineAsync($"  ready: {appId,-14} app http://127.0.0.1:{old.AppPort} (restarted, pid {pid})");
+        return started[i];
+    }
+
+    private int StartApp(RunFileApp app, int appPort, int http, int grpc, IReadOnlyDictionary<string, string> extraEnv, string appLog)
+    {
         var env = EnvPlan.For(app.AppId, sidecar: false, extraEnv);
         foreach (var (k, v) in app.Env)
         {
@@ -131,8 +169,7 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
         env["DAPR_HTTP_PORT"] = Num(http);
         env["DAPR_GRPC_PORT"] = Num(grpc);
         env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{appPort}";
-        var appPid = StartDetached(app.Command[0], app.Command.Skip(1).ToList(), app.AppDirPath, env, appLog);
-        return new StartedApp(app.AppId, appPort, http, grpc, appPid, sidecarPid, daprd is null ? "local sidecar" : "daprd", appLog, sidecarLog);
+        return StartDetached(app.Command[0], app.Command.Skip(1).ToList(), app.AppDirPath, env, appLog);
     }
 
     /// <summary>A free port not handed out before in this run (two picks of one `up` never collide).</summary>
