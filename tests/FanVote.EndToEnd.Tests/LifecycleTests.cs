@@ -49,6 +49,9 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
 
         /// <summary>The rewards app down from before the window opens until its payout has waited for it a while.</summary>
         RewardsDown,
+
+        /// <summary>As <see cref="RewardsDown"/>, but hung (SIGSTOP): its port still takes connections and answers nothing.</summary>
+        RewardsHung,
     }
 
     [Fact]
@@ -82,6 +85,24 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
         }
     }
 
+    /// <summary>
+    /// A hung rewards (it takes connections and never answers, the slow case at its worst) does not spread either: calls
+    /// to it time out instead of failing fast, and still voting, counting and live results are unaffected; the payout
+    /// waits and completes once rewards answers again, with the same result and balances.
+    /// </summary>
+    [Fact]
+    public async Task Lifecycle_RewardsHungThroughTheWindow_VotingCountingAndLiveResultsUnaffected_PayoutWaitsAndResumes()
+    {
+        try
+        {
+            await RunAsync(Kill.RewardsHung);
+        }
+        finally
+        {
+            await Rig.Rewards!.App.ResumeAsync(); // SIGCONT to a running process changes nothing
+        }
+    }
+
     private async Task RunAsync(Kill? kill)
     {
         var window = "lc-" + Guid.NewGuid().ToString("N")[..8];
@@ -94,6 +115,10 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
         if (kill == Kill.RewardsDown)
         {
             await Rig.Rewards!.App.KillAsync();
+        }
+        else if (kill == Kill.RewardsHung)
+        {
+            await Rig.Rewards!.App.PauseAsync();
         }
 
         await Rig.CreateWindowAsync(window, Candidates, PerAccount, opensAt, opensAt.AddSeconds(40), stepByStep);
@@ -150,7 +175,7 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
         {
             Assert.Equal(Phases, killed);
         }
-        else if (kill == Kill.RewardsDown)
+        else if (kill is Kill.RewardsDown or Kill.RewardsHung)
         {
             Assert.Equal(["Audited"], killed); // it waited at its payout, and only there
         }
@@ -221,7 +246,7 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
                 killed.Add(phase);
             }
 
-            if (kill == Kill.RewardsDown && phase == "Audited" && killed.Count == 0)
+            if (kill is Kill.RewardsDown or Kill.RewardsHung && phase == "Audited" && killed.Count == 0)
             {
                 // Certified without rewards. The payout waits: asked again every PollMax (1 s here), the window stays
                 // Audited however long rewards is away (5 s here), then completes once rewards is back.
@@ -233,12 +258,20 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
                     await Task.Delay(250, CancellationToken.None);
                 }
 
-                Rig.Rewards!.App.Start();
+                if (kill == Kill.RewardsHung)
+                {
+                    await Rig.Rewards!.App.ResumeAsync();
+                }
+                else
+                {
+                    Rig.Rewards!.App.Start();
+                }
+
                 await Rig.Rewards.WaitReadyAsync(TimeSpan.FromSeconds(90));
                 killed.Add(phase);
             }
 
-            if (phase == "Completed" && (kill is null || killed.Contains("Completed") || kill == Kill.RewardsDown))
+            if (phase == "Completed" && (kill is null || killed.Contains("Completed") || kill is Kill.RewardsDown or Kill.RewardsHung))
             {
                 return seen;
             }

@@ -90,6 +90,12 @@ public sealed class ManagedProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the process keeps its sockets open and answers nothing, as a hung app looks to its callers.</summary>
+    public Task PauseAsync() => Signals.SendAsync(_process?.Id ?? throw new InvalidOperationException($"{Name} was not started"), "STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync() => Signals.SendAsync(_process?.Id ?? throw new InvalidOperationException($"{Name} was not started"), "CONT");
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);

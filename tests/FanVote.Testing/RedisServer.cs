@@ -58,20 +58,10 @@ public sealed class RedisServer : IAsyncDisposable
     /// SIGSTOP: the server keeps its connections open but answers nothing, as a hung host or a network partition looks
     /// to its clients (they time out instead of seeing the connection close). <see cref="ResumeAsync"/> undoes it.
     /// </summary>
-    public Task PauseAsync() => SignalAsync("-STOP");
+    public Task PauseAsync() => Signals.SendAsync(_process.Id, "STOP");
 
     /// <summary>SIGCONT after <see cref="PauseAsync"/>: it answers again, on the same connections.</summary>
-    public Task ResumeAsync() => SignalAsync("-CONT");
-
-    private async Task SignalAsync(string signal)
-    {
-        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { signal, _process.Id.ToString(CultureInfo.InvariantCulture) }, UseShellExecute = false })!;
-        await kill.WaitForExitAsync();
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill {signal} {_process.Id} exited with {kill.ExitCode}");
-        }
-    }
+    public Task ResumeAsync() => Signals.SendAsync(_process.Id, "CONT");
 
     /// <summary>The same as <see cref="KillAsync"/>.</summary>
     public Task StopAsync() => KillAsync();
