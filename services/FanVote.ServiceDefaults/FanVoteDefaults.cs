@@ -103,7 +103,18 @@ public static class FanVoteDefaults
             SuppressDiagnosticsCallback = c => c.Exception is BadHttpRequestException,
         });
         app.UseStatusCodePages();
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => true, ResponseWriter = WriteHealth }).AllowAnonymous();
+        // Ready only when every check is Healthy: Degraded (a warm-up still running, WarmUp.cs) is not ready either.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions
+        {
+            Predicate = _ => true,
+            ResponseWriter = WriteHealth,
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        }).AllowAnonymous();
         app.MapHealthChecks("/alive", new HealthCheckOptions { Predicate = c => c.Tags.Contains(LiveTag), ResponseWriter = WriteHealth }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapPublicApiDocument();

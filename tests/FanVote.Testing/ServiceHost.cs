@@ -37,6 +37,9 @@ public sealed class ServiceHost : IAsyncDisposable
             ["DAPR_HTTP_PORT"] = Sidecar.HttpPort.ToString(CultureInfo.InvariantCulture),
             ["DAPR_GRPC_PORT"] = Sidecar.GrpcPort.ToString(CultureInfo.InvariantCulture),
             ["FANVOTE_REDIS_HOST"] = redisHost,
+            // No warm-up before ready (seconds of the hot path per start, and tests restart apps often); the warm-up's
+            // own tests turn it on (FanVote.Ingress.Tests' WarmUpTests).
+            ["FanVote__WarmUpSeconds"] = "0",
         };
         foreach (var (k, v) in appEnv ?? new Dictionary<string, string?>())
         {

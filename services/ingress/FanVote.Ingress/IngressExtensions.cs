@@ -64,6 +64,7 @@ public static class IngressExtensions
                 sp.GetRequiredService<TimeProvider>());
         });
         builder.Services.AddHostedService<WindowsStartup>();
+        builder.Services.AddWarmUpStep<WarmUp.IngressWarmUp>();
         builder.Services.AddSingleton<VerdictCache>();
         builder.Services.AddSingleton<RedisVerdictStore>();
         builder.Services.AddHostedService<VerdictsStartup>();

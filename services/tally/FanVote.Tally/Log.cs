@@ -37,4 +37,7 @@ internal static partial class TallyLog
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "audit queue full: the request for window {WindowId} is dropped (its requester asks again)")]
     public static partial void AuditQueueFull(ILogger logger, string windowId);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "warm-up: decoded, screened and wrote {Written} of {Votes} warm-up votes in {Batches} ledger batches, every one rolled back")]
+    public static partial void WarmedUp(ILogger logger, long written, int votes, int batches);
 }

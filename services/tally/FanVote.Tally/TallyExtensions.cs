@@ -25,6 +25,7 @@ public static class TallyExtensions
         builder.Services.AddSingleton<PostgresWindows>();
         builder.Services.AddSingleton<PostgresVoteLedger>();
         builder.Services.AddSingleton<IVoteLedger>(sp => sp.GetRequiredService<PostgresVoteLedger>());
+        builder.Services.AddWarmUpStep<WarmUp.TallyWarmUp>();
         builder.Services.AddSingleton<LiveTally>();
         builder.Services.AddSingleton<TallyTraces>();
         builder.Services.AddSingleton<PostgresAuditStore>();

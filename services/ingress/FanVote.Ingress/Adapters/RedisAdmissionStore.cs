@@ -203,7 +203,7 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static string AccountKey(string windowId, string accountId) => $"ingress:votes:{windowId}:{accountId}";
+    public static string AccountKey(string windowId, string accountId) => $"ingress:votes:{windowId}:{accountId}";
 
     private static string IdempotencyField(string idempotencyKey) => "i:" + idempotencyKey;
 

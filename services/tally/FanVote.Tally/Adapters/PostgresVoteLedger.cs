@@ -174,7 +174,18 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
     /// <summary>Quarantine keeps what came, but not without bound: each field to its first 256 characters.</summary>
     private static string Clip(string s) => s.Length <= 256 ? s : s[..256];
 
-    private async Task<LedgerWriteResult> AppendNewAsync(List<AcceptedVote> all, IReadOnlyList<QuarantinedVote> quarantined, int received, CancellationToken cancellationToken)
+    /// <summary>
+    /// The write of <see cref="AppendAsync"/> for new votes, every statement of it, in a transaction that is rolled back:
+    /// nothing stays (the warm-up before ready runs it; the ledger has no sequence a rollback would leave moved).
+    /// </summary>
+    public async Task<LedgerWriteResult> RehearseAsync(IReadOnlyList<AcceptedVote> rows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        return await AppendNewAsync([.. rows], [], rows.Count, cancellationToken, commit: false);
+    }
+
+    private async Task<LedgerWriteResult> AppendNewAsync(
+        List<AcceptedVote> all, IReadOnlyList<QuarantinedVote> quarantined, int received, CancellationToken cancellationToken, bool commit = true)
     {
         await using var conn = await _db.OpenConnectionAsync(cancellationToken);
         await using var tx = await conn.BeginTransactionAsync(cancellationToken);
@@ -185,7 +196,15 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
             .Select(g => (Window: g.Key.WindowId, Candidate: g.Key.CandidateId, N: (long)g.Count()))
             .ToList();
         var changed = await RaiseCountsAsync(conn, tx, added, cancellationToken);
-        await tx.CommitAsync(cancellationToken);
+        if (commit)
+        {
+            await tx.CommitAsync(cancellationToken);
+        }
+        else
+        {
+            await tx.RollbackAsync(cancellationToken);
+        }
+
         return new LedgerWriteResult(rows.Count, received - all.Count, changed, held);
     }
 
