@@ -21,7 +21,7 @@ public static class ColdStartBench
         var secrets = PipelineBench.EnvFile(Path.Combine(runDir, "secrets.env"));
         var appEnv = PipelineBench.EnvFile(Path.Combine(runDir, "app.env"));
         var pg = appEnv["FANVOTE_PG_CONNECTION"];
-        var redis = appEnv["FANVOTE_REDIS_HOST"] + (secrets.TryGetValue("FANVOTE_REDIS_PASSWORD", out var pw) && pw.Length > 0 ? ",password=" + pw : "");
+        var redis = PipelineBench.RedisConnection(appEnv["FANVOTE_REDIS_HOST"], secrets);
         var connections = args.Number("connections", 256);
         var seconds = args.Number("seconds", 10);
         var ingress = args.Get("ingress", "http://127.0.0.1:5080");
@@ -34,34 +34,22 @@ public static class ColdStartBench
         Console.WriteLine($"FanVote cold-start benchmark — {Environment.ProcessorCount} cores, wrk -t2 -c{connections}, window {window}; an app restarted fresh (its sidecar stays up), then loaded at once");
         Console.WriteLine();
 
-        async Task QuietAsync()
-        {
-            foreach (var group in new[] { "tally", "fraud" })
-            {
-                await PipelineBench.WaitConsumerGroupAsync(redis, "votes", group, TimeSpan.FromMinutes(3));
-            }
-
-            await Task.Delay(TimeSpan.FromSeconds(1));
-        }
-
-        using var run = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(runDir, "run.json")));
-        int Sidecar(string app) => run.RootElement.EnumerateArray().Where(a => a.GetProperty("AppId").GetString() == app)
-            .Select(a => a.GetProperty("SidecarPid").GetInt32()).First();
-        var tallySidecar = Sidecar("tally");
-        var fraudSidecar = Sidecar("fraud");
+        Task QuietAsync() => PipelineBench.QuietAsync(redis);
+        var tallySidecar = await PipelineBench.SidecarPidAsync(runDir, "tally") ?? throw new InvalidOperationException("no tally in run.json");
+        var fraudSidecar = await PipelineBench.SidecarPidAsync(runDir, "fraud") ?? throw new InvalidOperationException("no fraud in run.json");
         // Settings to compare (--variants "|DOTNET_TieredPGO=0|A=1,B=2": '|' between variants, ',' within; empty = as
         // configured), each added to --app-env for the fresh process.
         var variants = args.Get("variants", "").Split('|').Select(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
 
         // Ingress is measured as a tier alone (the tally's and fraud's sidecars paused, votes queue in the broker), so
         // the consumers' work does not make its rate swing from second to second.
-        async Task<Series> IngressAsync(double bucket)
+        async Task<Series> IngressAsync()
         {
             PipelineBench.Signal("STOP", tallySidecar);
             PipelineBench.Signal("STOP", fraudSidecar);
             try
             {
-                return await SampleAsync(() => AcceptedAsync(ingress, appToken), () => PipelineBench.WrkAsync(ingress, script, connections, seconds), bucket);
+                return await SampleAsync(() => AcceptedAsync(ingress, appToken), () => PipelineBench.WrkAsync(ingress, script, connections, seconds), 1);
             }
             finally
             {
@@ -81,7 +69,7 @@ public static class ColdStartBench
         // Warm: long enough for every process of the vote path to reach its optimized code, then measured.
         await PipelineBench.WrkAsync(ingress, script, connections, 30);
         await QuietAsync();
-        var warm = await IngressAsync(1);
+        var warm = await IngressAsync();
         if (Steady(warm) <= 0)
         {
             Console.Error.WriteLine($"the warm ingress accepted no vote for window {window} (see .fanvote/run/logs/ingress.app.log)");
@@ -101,7 +89,7 @@ public static class ColdStartBench
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1));
-            var cold = await IngressAsync(1);
+            var cold = await IngressAsync();
             var name = $"ingress accepts votes (202/s){(variant.Length > 0 ? ", fresh process with " + string.Join(' ', variant) : "")}";
             Print(name, warm, cold, ready);
             if (variant.Length > 0)
@@ -109,9 +97,9 @@ public static class ColdStartBench
                 // A setting may change the warm rate too: the same process once warm, beside the default's.
                 await PipelineBench.WrkAsync(ingress, script, connections, 30);
                 await QuietAsync();
-                var own = await IngressAsync(1);
+                var own = await IngressAsync();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"the same process warm: {own.PerSecond.Skip(1).DefaultIfEmpty(own.Average).Average():N0}/s, {own.PerSecond.Skip(1).DefaultIfEmpty(own.Average).Average() / Steady(warm):P0} of the default's steady"));
+                    $"the same process warm: {Steady(own):N0}/s, {Steady(own) / Steady(warm):P0} of the default's steady"));
                 Console.WriteLine();
             }
         }

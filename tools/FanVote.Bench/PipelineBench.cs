@@ -33,7 +33,7 @@ public static partial class PipelineBench
         var results = args.Get("results", "http://127.0.0.1:5081");
         var orchestrator = args.Get("orchestrator", "http://127.0.0.1:5082");
         var barePort = args.Number("bare-port", 5090);
-        var redis = args.Get("redis", appEnv["FANVOTE_REDIS_HOST"]) + (secrets.TryGetValue("FANVOTE_REDIS_PASSWORD", out var pw) && pw.Length > 0 ? ",password=" + pw : "");
+        var redis = RedisConnection(args.Get("redis", appEnv["FANVOTE_REDIS_HOST"]), secrets);
         var window = "bench-" + Guid.NewGuid().ToString("N")[..6];
 
         await CreateWindowAsync(orchestrator, key, window);
@@ -59,15 +59,7 @@ public static partial class PipelineBench
 
             // Every run starts on a quiet machine: the consumers of `votes` have caught up with what the run before
             // left in the broker (else the bare endpoint would share the CPU with the tally's and fraud's catch-up).
-            async Task QuietAsync()
-            {
-                foreach (var group in new[] { "tally", "fraud" })
-                {
-                    await WaitConsumerGroupAsync(redis, "votes", group, TimeSpan.FromMinutes(3));
-                }
-
-                await Task.Delay(TimeSpan.FromSeconds(1));
-            }
+            Task QuietAsync() => PipelineBench.QuietAsync(redis);
 
             var rows = new List<WrkResult>();
             var breakdowns = new List<(string Name, IEnumerable<(string Group, double MicrosPerVote)> PerVote)>();
@@ -145,11 +137,8 @@ public static partial class PipelineBench
     /// </summary>
     private static async Task DrainAsync(string runDir, CpuMeter cpu, string pg, string redis, string ingress, string script, string window, int seconds)
     {
-        using var run = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(runDir, "run.json")));
-        int? Sidecar(string app) => run.RootElement.EnumerateArray().Where(a => a.GetProperty("AppId").GetString() == app)
-            .Select(a => (int?)a.GetProperty("SidecarPid").GetInt32()).FirstOrDefault();
-        var tally = Sidecar("tally") ?? throw new InvalidOperationException("no tally in run.json");
-        var fraud = Sidecar("fraud");
+        var tally = await SidecarPidAsync(runDir, "tally") ?? throw new InvalidOperationException("no tally in run.json");
+        var fraud = await SidecarPidAsync(runDir, "fraud");
         await WaitLedgerStableAsync(pg, window);
         var before = await LedgerCountAsync(pg, window);
         Signal("STOP", tally);
@@ -201,6 +190,29 @@ public static partial class PipelineBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| tally drains a backlog (bulk subscribe → COPY → counts) | {backlog:N0} | {drained.TotalSeconds:F2} | {backlog / drained.TotalSeconds:N0} |"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| plain PostgreSQL binary COPY of the same rows, uuid primary key | {copyRate.Rows:N0} | {copyRate.Seconds:F2} | {copyRate.Rows / copyRate.Seconds:N0} |"));
         PrintBreakdown("tally drain", CpuMeter.PerVote(drainBefore, drainAfter, backlog));
+    }
+
+    /// <summary>The StackExchange.Redis configuration of the `up` under test: its host and, when set, its password (from secrets.env).</summary>
+    internal static string RedisConnection(string host, IReadOnlyDictionary<string, string> secrets) =>
+        host + (secrets.TryGetValue("FANVOTE_REDIS_PASSWORD", out var pw) && pw.Length > 0 ? ",password=" + pw : "");
+
+    /// <summary>The pid of <paramref name="app"/>'s sidecar in the `up` of <paramref name="runDir"/> (its run.json), or null.</summary>
+    internal static async Task<int?> SidecarPidAsync(string runDir, string app)
+    {
+        using var run = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(runDir, "run.json")));
+        return run.RootElement.EnumerateArray().Where(a => a.GetProperty("AppId").GetString() == app)
+            .Select(a => (int?)a.GetProperty("SidecarPid").GetInt32()).FirstOrDefault();
+    }
+
+    /// <summary>Until the consumers of `votes` (tally, fraud) have caught up with the broker, then a second more.</summary>
+    internal static async Task QuietAsync(string redis)
+    {
+        foreach (var group in new[] { "tally", "fraud" })
+        {
+            await WaitConsumerGroupAsync(redis, "votes", group, TimeSpan.FromMinutes(3));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Waits until <paramref name="group"/> has read and acknowledged every entry of <paramref name="stream"/>.</summary>
