@@ -14,21 +14,9 @@ public sealed class SupervisorTests : IDisposable
     [Fact]
     public async Task UpThenDown_StartsAppAndSidecarHealthy_ThenStopsBoth()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "components"));
+        var runFile = OneAppRunFile("web", "exec python3 -m http.server $APP_PORT --bind 127.0.0.1", healthPath: "/");
         File.WriteAllText(Path.Combine(_root, "components", "state.yaml"),
             "apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata: { name: s }\nspec: { type: state.in-memory, version: v1 }\n");
-        Directory.CreateDirectory(Path.Combine(_root, "web"));
-        var runFile = Path.Combine(_root, "dapr.yaml");
-        File.WriteAllText(runFile, """
-            version: 1
-            common:
-              resourcesPath: ./components
-              appHealthCheckPath: /
-            apps:
-              - appID: web
-                appDirPath: ./web
-                command: ["sh", "-c", "exec python3 -m http.server $APP_PORT --bind 127.0.0.1"]
-            """);
         var state = Path.Combine(_root, "state");
         var output = new StringWriter();
         var supervisor = new Supervisor(state, TestEnvironment.ProjectDll("FanVote.Sidecar"), output);
@@ -58,20 +46,8 @@ public sealed class SupervisorTests : IDisposable
     [Fact]
     public async Task Restart_GivesTheAppAFreshProcessOnItsPortsWithNewSettings_TheSidecarStays()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "components"));
-        Directory.CreateDirectory(Path.Combine(_root, "web"));
-        var runFile = Path.Combine(_root, "dapr.yaml");
         // The app serves its folder; mark.txt says which settings the process was started with.
-        File.WriteAllText(runFile, """
-            version: 1
-            common:
-              resourcesPath: ./components
-              appHealthCheckPath: /mark.txt
-            apps:
-              - appID: web
-                appDirPath: ./web
-                command: ["sh", "-c", "echo \"$MARK\" > mark.txt && exec python3 -m http.server $APP_PORT --bind 127.0.0.1"]
-            """);
+        var runFile = OneAppRunFile("web", "echo \"$MARK\" > mark.txt && exec python3 -m http.server $APP_PORT --bind 127.0.0.1", healthPath: "/mark.txt");
         var state = Path.Combine(_root, "state");
         var supervisor = new Supervisor(state, TestEnvironment.ProjectDll("FanVote.Sidecar"), TextWriter.Null);
         var ct = TestContext.Current.CancellationToken;
@@ -102,23 +78,33 @@ public sealed class SupervisorTests : IDisposable
     [Fact]
     public async Task Up_AppThatDies_FailsWithItsLogAndLeavesNothingRunning()
     {
-        Directory.CreateDirectory(Path.Combine(_root, "components"));
-        Directory.CreateDirectory(Path.Combine(_root, "bad"));
-        var runFile = Path.Combine(_root, "dapr.yaml");
-        File.WriteAllText(runFile, """
-            version: 1
-            common: { resourcesPath: ./components }
-            apps:
-              - appID: bad
-                appDirPath: ./bad
-                command: ["sh", "-c", "echo config is broken; exit 3"]
-            """);
+        var runFile = OneAppRunFile("bad", "echo config is broken; exit 3");
         var supervisor = new Supervisor(Path.Combine(_root, "state"), TestEnvironment.ProjectDll("FanVote.Sidecar"), TextWriter.Null);
 
         var e = await Assert.ThrowsAsync<RunFileException>(() => supervisor.UpAsync(RunFile.Load(runFile), new Dictionary<string, string>(), TimeSpan.FromSeconds(60)));
 
         Assert.Contains("config is broken", e.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_root, "state", "run.json")));
+    }
+
+    /// <summary>A dapr.yaml of one app running `sh -c <paramref name="script"/>` in its own folder, beside an empty components folder.</summary>
+    private string OneAppRunFile(string appId, string script, string? healthPath = null)
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "components"));
+        Directory.CreateDirectory(Path.Combine(_root, appId));
+        var runFile = Path.Combine(_root, "dapr.yaml");
+        var health = healthPath is null ? "" : $"\n  appHealthCheckPath: {healthPath}";
+        // A JSON string is a YAML double-quoted scalar: the script goes in as it is, quotes and all.
+        File.WriteAllText(runFile, $"""
+            version: 1
+            common:
+              resourcesPath: ./components{health}
+            apps:
+              - appID: {appId}
+                appDirPath: ./{appId}
+                command: ["sh", "-c", {JsonSerializer.Serialize(script)}]
+            """);
+        return runFile;
     }
 
     private static bool Alive(int pid)

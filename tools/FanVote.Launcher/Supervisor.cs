@@ -136,7 +136,7 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
             throw new RunFileException($"FanVote is not up (no {StateFile})");
         }
 
-        var started = JsonSerializer.Deserialize<List<StartedApp>>(await File.ReadAllTextAsync(StateFile)) ?? [];
+        var started = await LoadAsync();
         var i = started.FindIndex(s => s.AppId == appId);
         var app = apps.FirstOrDefault(a => a.AppId == appId);
         if (i < 0 || app is null)
@@ -192,7 +192,7 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
             return 0;
         }
 
-        var started = JsonSerializer.Deserialize<List<StartedApp>>(await File.ReadAllTextAsync(StateFile)) ?? [];
+        var started = await LoadAsync();
         var stopped = 0;
         foreach (var s in Enumerable.Reverse(started))
         {
@@ -274,6 +274,9 @@ public sealed class Supervisor(string stateDir, string localSidecarDll, TextWrit
             return 0;
         }
     }
+
+    private async Task<List<StartedApp>> LoadAsync() =>
+        JsonSerializer.Deserialize<List<StartedApp>>(await File.ReadAllTextAsync(StateFile)) ?? [];
 
     private async Task SaveAsync(List<StartedApp> started) =>
         await File.WriteAllTextAsync(StateFile, JsonSerializer.Serialize(started, Indented));
