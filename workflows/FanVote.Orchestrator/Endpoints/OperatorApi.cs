@@ -1,6 +1,7 @@
 using Dapr.Workflow;
 using FanVote.Contracts.Events;
 using FanVote.Orchestrator.Lifecycle;
+using FanVote.ServiceDefaults;
 using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
 using Grpc.Core;
@@ -54,13 +55,7 @@ public static class OperatorApi
         return app;
     }
 
-    private static readonly Lazy<byte[]> ConsolePage = new(() =>
-    {
-        using var s = typeof(OperatorApi).Assembly.GetManifestResourceStream("FanVote.Orchestrator.Console.index.html")!;
-        using var m = new MemoryStream();
-        s.CopyTo(m);
-        return m.ToArray();
-    });
+    private static readonly Lazy<byte[]> ConsolePage = EmbeddedPage.Of(typeof(OperatorApi).Assembly, "FanVote.Orchestrator.Console.index.html");
 
     /// <summary>
     /// The operator console (GET /console): a page anyone may load, since it holds nothing; it asks for the operator key

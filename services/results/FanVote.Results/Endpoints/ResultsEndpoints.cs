@@ -1,4 +1,3 @@
-using System.Reflection;
 using FanVote.Results.Core;
 using FanVote.Results.Streaming;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,13 +9,7 @@ namespace FanVote.Results;
 /// <summary>Results JSON (ETag + short cache so a CDN can absorb polling), the SSE stream, and the live page.</summary>
 public static class ResultsEndpoints
 {
-    private static readonly Lazy<byte[]> PageHtml = new(() =>
-    {
-        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("FanVote.Results.Page.index.html")!;
-        using var ms = new MemoryStream();
-        s.CopyTo(ms);
-        return ms.ToArray();
-    });
+    private static readonly Lazy<byte[]> PageHtml = EmbeddedPage.Of(typeof(ResultsEndpoints).Assembly, "FanVote.Results.Page.index.html");
 
     public static WebApplication MapResultsEndpoints(this WebApplication app)
     {
