@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -54,7 +53,7 @@ public static class WarmUpExtensions
             return services;
         }
 
-        services.TryAddSingleton<WarmUpState>();
+        services.AddSingleton<WarmUpState>();
         services.AddHostedService<WarmUpService>();
         services.AddHealthChecks().AddCheck<WarmUpHealthCheck>("warm-up", tags: [FanVoteDefaults.ReadyTag]);
         return services;

@@ -70,20 +70,16 @@ public sealed class IngressWarmUp(
         book.Upsert(new WindowSchedule(window, Candidates, now.AddMinutes(-1), now.AddMinutes(2), 1));
         var desk = new VoteDesk(book, verdicts, admission, new Publisher(dapr, admission), keys.Receipts, keys.Seal,
             new VoteDeskOptions(new RateLimits(o.PerAccountPerSecond, o.PerDevicePerSecond, o.PerIpPrefixPerSecond), o.RepublishAfterClose), time);
-        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        await RepeatAsync(next, async i =>
         {
-            while (!runFor.IsCancellationRequested)
+            // Each vote from its own account, device and documentation-range network (2001:db8::/32, never routed).
+            var fan = new SessionClaims(Account(i), $"warm-up-{i}", SessionKind.Guest, now, now.AddHours(1), now.AddDays(-30), now);
+            var ip = string.Create(CultureInfo.InvariantCulture, $"2001:db8:{i:x}::1");
+            if (await desk.DecideAsync(new VoteRequest(window, fan, Candidates[i % 2], $"warm-up-{i}", ip), CancellationToken.None) is VoteDecision.Accepted)
             {
-                var i = next();
-                // Each vote from its own account, device and documentation-range network (2001:db8::/32, never routed).
-                var fan = new SessionClaims(Account(i), $"warm-up-{i}", SessionKind.Guest, now, now.AddHours(1), now.AddDays(-30), now);
-                var ip = string.Create(CultureInfo.InvariantCulture, $"2001:db8:{i:x}::1");
-                if (await desk.DecideAsync(new VoteRequest(window, fan, Candidates[i % 2], $"warm-up-{i}", ip), CancellationToken.None) is VoteDecision.Accepted)
-                {
-                    Interlocked.Increment(ref accepted);
-                }
+                Interlocked.Increment(ref accepted);
             }
-        }));
+        }, runFor);
         return accepted;
     }
 
@@ -112,28 +108,34 @@ public sealed class IngressWarmUp(
         var url = new Uri(uri.Uri, $"/v1/windows/{window}/votes");
         var token = tokens.Issue("warm-up-http", "warm-up-http", SessionKind.Guest, time.GetUtcNow().AddDays(-30));
         using var client = http.CreateClient("warm-up");
-        var next = -1;
-        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        var sent = -1;
+        await RepeatAsync(() => Interlocked.Increment(ref sent), async i =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, url)
+            {
+                Content = new StringContent("{\"candidateId\":\"warm-a\"}", new MediaTypeHeaderValue("application/json")),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Add("Idempotency-Key", $"warm-up-{i}");
+            using var response = await client.SendAsync(request, CancellationToken.None);
+            await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
+            lock (statuses)
+            {
+                statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
+            }
+        }, runFor);
+        return statuses;
+    }
+
+    /// <summary><see cref="Concurrency"/> loops, each running <paramref name="once"/>(<paramref name="next"/>()) until <paramref name="runFor"/> ends.</summary>
+    private static Task RepeatAsync(Func<int> next, Func<int, Task> once, CancellationToken runFor) =>
+        Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
         {
             while (!runFor.IsCancellationRequested)
             {
-                var i = Interlocked.Increment(ref next);
-                using var request = new HttpRequestMessage(HttpMethod.Post, url)
-                {
-                    Content = new StringContent("{\"candidateId\":\"warm-a\"}", new MediaTypeHeaderValue("application/json")),
-                };
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                request.Headers.Add("Idempotency-Key", $"warm-up-{i}");
-                using var response = await client.SendAsync(request, CancellationToken.None);
-                await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
-                lock (statuses)
-                {
-                    statuses[(int)response.StatusCode] = statuses.GetValueOrDefault((int)response.StatusCode) + 1;
-                }
+                await once(next());
             }
         }));
-        return statuses;
-    }
 
     private async Task CleanUpAsync(string window, int votes)
     {
