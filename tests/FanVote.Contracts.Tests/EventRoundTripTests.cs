@@ -41,6 +41,13 @@ public sealed class EventRoundTripTests
         new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3 },
         new AcceptedVotesReported { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3, Accepted = 1200, Unconfirmed = [Guid.NewGuid()], UnconfirmedTruncated = false },
         new PersistedVotesReported { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 3, Persisted = 1199 },
+        new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 4, Watch = true },
+        new AcceptedVotesReported { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 4, Accepted = 1300, Watch = true },
+        new PersistedVotesReported
+        {
+            EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 4, Persisted = 1250, Watch = true,
+            Flags = new FlagCounts(12, 2, new Dictionary<string, long> { ["device-farm"] = 10, ["metronome"] = 2 }),
+        },
         new AuditRequested { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Seq = 1, Candidates = ["a", "b"], Accepted = 1200, Unconfirmed = [Guid.NewGuid()], Nonce = "n1", ClosesAt = T },
         new WindowAudited { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Result = Certified() },
         new WindowCertified { EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Result = Certified() },

@@ -152,6 +152,25 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(_accepted.Keys.ToHashSet(), await _rig.LedgerIdsAsync(window));
         Assert.Equal(0, await FarmVotesBetweenAsync(window, farm[0].Device!, farmResult.ChallengedUtc, farmResult.PassedUtc));
         Assert.Equal(1, await FarmVotesBetweenAsync(window, farm[0].Device!, farmResult.PassedUtc, DateTimeOffset.UtcNow.AddMinutes(1)));
+
+        // The operator's console sees the attack: its watch of the window shows the flags tally holds, by reason, and
+        // every accepted vote in the ledger (nothing in flight).
+        var flags = await _rig.FlagsByReasonAsync(window);
+        Assert.True(flags.Values.Sum() > 0, "the fraud service flagged none of the attackers' votes");
+        var expected = $"accepted {_accepted.Count}, in flight 0, flagged {flags.Values.Sum()}: {string.Join(", ", flags.OrderBy(f => f.Key).Select(f => $"{f.Key} {f.Value}"))}";
+        var watched = "";
+        deadline = DateTime.UtcNow.AddSeconds(60);
+        while (watched != expected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            var w = await _rig.WatchAsync(window);
+            watched = w.GetProperty("inFlight").ValueKind == JsonValueKind.Null ? "no answers yet" :
+                $"accepted {w.GetProperty("accepted").GetProperty("count").GetInt64()}, in flight {w.GetProperty("inFlight").GetInt64()}, flagged {w.GetProperty("flags").GetProperty("votes").GetInt64()}: "
+                + string.Join(", ", w.GetProperty("flags").GetProperty("byReason").EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal).Select(p => $"{p.Name} {p.Value.GetInt64()}"));
+        }
+
+        Assert.True(watched == expected, $"the operator's watch showed \"{watched}\" after 60 s; the ledger and its flags say \"{expected}\"");
+        output.WriteLine($"operator's watch: {watched}");
     }
 
     private sealed class Voter(string signInDevice, string? voteDevice, string ip, bool attacker = false)

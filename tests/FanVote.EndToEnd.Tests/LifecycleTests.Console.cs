@@ -5,7 +5,7 @@ namespace FanVote.EndToEnd.Tests;
 /// <summary>
 /// The operator console (orchestrator, GET /console) in headless Chromium, used as an operator would on the lifecycle
 /// rig: a wrong key is refused, the right one lets them in; they create a step-by-step window with the form, see it
-/// listed and waiting, continue it open, watch the live counts as fans vote, continue it step by step to Completed, and
+/// listed and waiting, continue it open, watch the live counts, the queue depth and the fraud triggers as fans vote, continue it step by step to Completed, and
 /// read its certified result and audit report. Screenshots go to a temp folder named in the output.
 /// </summary>
 public sealed partial class LifecycleTests
@@ -58,6 +58,8 @@ public sealed partial class LifecycleTests
         var aurora = fans.Accepted.Values.Count(c => c == "aurora");
         Assert.Equal($"aurora {aurora}|blaze {5 - aurora}",
             await page.EvalAsync("[...document.querySelectorAll('#d-counts tr')].map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent).join('|')"));
+        // Queue depth and fraud triggers: every accepted vote reached the ledger, nothing in flight, nothing flagged.
+        await UntilAsync(page, "['d-accepted', 'd-persisted', 'd-inflight', 'd-flagged'].map(id => document.getElementById(id).textContent).join('|')", "5|5|0|0");
         await page.ScreenshotAsync(Path.Combine(shots, "3-open-live-counts.png"));
 
         // Step by step to the end: each time the window waits, the operator presses Continue.

@@ -233,6 +233,38 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         return (long)await mux.GetDatabase().StringGetAsync($"ingress:accepted:{window}");
     }
 
+    /// <summary>Flagged votes per first reason in tally's `vote_flags` for the window (empty before the first flag).</summary>
+    public async Task<Dictionary<string, long>> FlagsByReasonAsync(string window)
+    {
+        await using var db = NpgsqlDataSource.Create(Db.ConnectionString);
+        await using var cmd = db.CreateCommand("SELECT reason, count(*) FROM vote_flags WHERE window_id = $1 GROUP BY 1");
+        cmd.Parameters.AddWithValue(window);
+        var d = new Dictionary<string, long>();
+        try
+        {
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                d[r.GetString(0)] = r.GetInt64(1);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+        }
+
+        return d;
+    }
+
+    /// <summary>The operator's watch of the window (GET /v1/windows/{id}/watch on the orchestrator, with the operator key).</summary>
+    public async Task<JsonElement> WatchAsync(string window)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Orchestrator.BaseUrl}/v1/windows/{window}/watch");
+        request.Headers.Add("X-Operator-Key", OperatorKey);
+        using var r = await Http.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.OK, r.StatusCode);
+        return await r.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
     public async Task<JsonElement> ResultsAsync(string window)
     {
         using var r = await Http.GetAsync(new Uri($"{Results.BaseUrl}/v1/windows/{window}/results"));

@@ -73,6 +73,7 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             ("GET", "/v1/windows", Operator, [401, 429]),
             ("POST", "/v1/windows", Operator, [400, 401, 409, 413, 429]),
             ("GET", "/v1/windows/{windowId}", Operator, [401, 404, 429]),
+            ("GET", "/v1/windows/{windowId}/watch", Operator, [401, 404, 429]),
             ("POST", "/v1/windows/{windowId}/continue", Operator, [401, 404, 409, 429]),
             ("GET", "/v1/windows/{windowId}/audit", Operator, [401, 404, 429]),
             ("GET", "/v1/windows/{windowId}/certified", Operator, [401, 404, 429]),

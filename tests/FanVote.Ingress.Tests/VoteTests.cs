@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.Testing;
 
 namespace FanVote.Ingress.Tests;
 
@@ -354,6 +357,29 @@ public sealed class LateRetryTests : IAsyncLifetime
         Assert.Contains(soonId, published);
         Assert.NotEqual(soonId, lateId);
         Assert.Empty(published.Except([soonId, lateId]));
+
+        // The drain's count request is told of the unconfirmed vote (the audit explains it with that); an operator's
+        // watch gets the same count without the ids.
+        foreach (var (seq, watch) in new[] { (1L, false), (2L, true) })
+        {
+            await _rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.WindowRequests,
+                new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = w, Seq = seq, Watch = watch },
+                new Dictionary<string, string> { [EventTypes.MetadataKey] = EventTypes.VoteCountsRequested }, TestContext.Current.CancellationToken);
+        }
+
+        var reports = new List<AcceptedVotesReported>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (reports.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+            reports = [.. (await StreamEvents.DataAsync<AcceptedVotesReported>(_rig.Bus.Address, Topics.WindowReports, EventTypes.AcceptedVotesReported)).Where(r => r.WindowId == w)];
+        }
+
+        Assert.True(reports.Count == 2, $"ingress answered {reports.Count} of the 2 count requests within 60 s");
+        var drain = Assert.Single(reports, r => r.Seq == 1);
+        var watched = Assert.Single(reports, r => r.Seq == 2);
+        Assert.Equal((false, 1L, true), (drain.Watch, drain.Accepted, drain.Unconfirmed.Contains(lateId)));
+        Assert.Equal((true, 1L, 0), (watched.Watch, watched.Accepted, watched.Unconfirmed.Count));
     }
 
     private sealed class LateRetryRig : IngressRig

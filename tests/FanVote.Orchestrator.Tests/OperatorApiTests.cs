@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
+using FanVote.Testing;
 
 namespace FanVote.Orchestrator.Tests;
 
@@ -199,6 +200,70 @@ public sealed class OperatorApiTests(OrchestratorRig rig) : IClassFixture<Orches
         using var after = await rig.GetAsync(id);
         Assert.Equal(before!.RootElement.GetProperty("steps").GetRawText(), after!.RootElement.GetProperty("steps").GetRawText());
         Assert.Equal("Scheduled", after.RootElement.GetProperty("phase").GetString());
+    }
+
+    [Fact]
+    public async Task Watch_AsksIngressAndTally_ShowsTheLatestAnswers_InFlightAndFlags_TheWorkflowNeverSeesThem_OnlyWithTheKey()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var id = NewId();
+        using var created = await rig.CreateAsync(Window(id, 60, 120));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var before = await rig.GetAsync(id);
+
+        // Operators only; an unknown window is 404.
+        using (var anonymous = await rig.Http.GetAsync(new Uri($"/v1/windows/{id}/watch", UriKind.Relative), ct))
+        {
+            Assert.Equal((HttpStatusCode.Unauthorized, "application/problem+json"), (anonymous.StatusCode, anonymous.Content.Headers.ContentType?.MediaType));
+        }
+
+        using (var unknown = await rig.GetRawAsync($"/v1/windows/{NewId()}/watch"))
+        {
+            Assert.Equal((HttpStatusCode.NotFound, "application/problem+json"), (unknown.StatusCode, unknown.Content.Headers.ContentType?.MediaType));
+        }
+
+        // Nobody has answered yet: no counts; the watch asked ingress and tally (a watch request on window-requests).
+        using (var first = await rig.GetRawAsync($"/v1/windows/{id}/watch"))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            var w = JsonDocument.Parse(await first.Content.ReadAsStringAsync(ct)).RootElement;
+            Assert.Equal((JsonValueKind.Null, JsonValueKind.Null, JsonValueKind.Null, 0L), (w.GetProperty("accepted").ValueKind, w.GetProperty("persisted").ValueKind, w.GetProperty("inFlight").ValueKind, w.GetProperty("flags").GetProperty("votes").GetInt64()));
+        }
+
+        var asked = await StreamEvents.DataAsync<VoteCountsRequested>(rig.Redis.Address, Topics.WindowRequests, EventTypes.VoteCountsRequested);
+        Assert.Contains(asked, r => r.WindowId == id && r.Watch);
+
+        // The answers (as ingress and tally send them, through the sidecar's app channel); an older answer arriving
+        // late does not replace a newer one.
+        var t = DateTimeOffset.UtcNow;
+        Assert.Equal(HttpStatusCode.OK, await PostReportAsync("accepted", new AcceptedVotesReported { EventId = Guid.NewGuid(), OccurredAt = t, WindowId = id, Seq = 5, Accepted = 120, Watch = true }));
+        Assert.Equal(HttpStatusCode.OK, await PostReportAsync("persisted", new PersistedVotesReported
+        {
+            EventId = Guid.NewGuid(), OccurredAt = t, WindowId = id, Seq = 5, Persisted = 100, Watch = true,
+            Flags = new FlagCounts(7, 3, new Dictionary<string, long> { ["device-farm"] = 5, ["metronome"] = 2 }),
+        }));
+        Assert.Equal(HttpStatusCode.OK, await PostReportAsync("accepted", new AcceptedVotesReported { EventId = Guid.NewGuid(), OccurredAt = t.AddSeconds(-5), WindowId = id, Seq = 4, Accepted = 50, Watch = true }));
+
+        using (var seen = await rig.GetRawAsync($"/v1/windows/{id}/watch"))
+        {
+            var w = JsonDocument.Parse(await seen.Content.ReadAsStringAsync(ct)).RootElement;
+            Assert.Equal((120L, 100L, 20L), (w.GetProperty("accepted").GetProperty("count").GetInt64(), w.GetProperty("persisted").GetProperty("count").GetInt64(), w.GetProperty("inFlight").GetInt64()));
+            Assert.Equal(t, w.GetProperty("accepted").GetProperty("at").GetDateTimeOffset());
+            var flags = w.GetProperty("flags");
+            Assert.Equal((7L, 3L), (flags.GetProperty("votes").GetInt64(), flags.GetProperty("subjects").GetInt64()));
+            Assert.Equal(new Dictionary<string, long> { ["device-farm"] = 5, ["metronome"] = 2 }, flags.GetProperty("byReason").Deserialize<Dictionary<string, long>>());
+        }
+
+        // None of it went to the window's workflow: its steps are as they were.
+        using var after = await rig.GetAsync(id);
+        Assert.Equal(before!.RootElement.GetProperty("steps").GetRawText(), after!.RootElement.GetProperty("steps").GetRawText());
+    }
+
+    private async Task<HttpStatusCode> PostReportAsync<T>(string kind, T report)
+    {
+        using var r = await rig.Service.Internal.PostAsync(new Uri($"/window-reports/{kind}", UriKind.Relative),
+            new StringContent(JsonSerializer.Serialize(report, FanVoteJson.Options), System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+        return r.StatusCode;
     }
 
     [Fact]

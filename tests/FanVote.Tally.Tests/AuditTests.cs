@@ -16,11 +16,11 @@ public sealed partial class TallyTests
     private async Task PublishTypedAsync<T>(string asApp, string topic, string type, T data) =>
         await (await rig.AsAsync(asApp)).PublishEventAsync(ComponentNames.VoteBus, topic, data, new Dictionary<string, string> { [EventTypes.MetadataKey] = type }, TestContext.Current.CancellationToken);
 
-    private async Task FlagAsync(string window, IEnumerable<Guid> ids, string reason) =>
+    private async Task FlagAsync(string window, IEnumerable<Guid> ids, string reason, string subject = "dev-farm-1") =>
         await (await rig.AsAsync(AppIds.Fraud)).PublishEventAsync(ComponentNames.VoteBus, Topics.VoteFlags, new VotesFlagged
         {
             EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, VoteIds = [.. ids], SubjectKind = "device",
-            Subject = "dev-farm-1", ReasonCodes = [reason], Score = 0.99, ModelVersion = "test",
+            Subject = subject, ReasonCodes = [reason], Score = 0.99, ModelVersion = "test",
         }, TestContext.Current.CancellationToken);
 
     private Task AuditAsync(string window, long seq, long accepted = 300, string nonce = "nonce-1", IReadOnlyList<Guid>? unconfirmed = null) =>
@@ -145,6 +145,36 @@ public sealed partial class TallyTests
 
         var report = Assert.Single(await UntilAsync<PersistedVotesReported>(Topics.WindowReports, EventTypes.PersistedVotesReported, r => r.WindowId == window, 1));
         Assert.Equal((7L, 40L), (report.Seq, report.Persisted));
+    }
+
+    [Fact]
+    public async Task Counts_RequestedByAnOperatorsWatch_CarryTheWindowsFlagsByReasonAndSubject_TheDrainsDoNot()
+    {
+        var window = "watch-" + Guid.NewGuid().ToString("N")[..6];
+        var votes = TallyRig.Votes(window, 40);
+        await rig.PublishAsync(votes);
+        Assert.Equal(40, await rig.WaitLedgerAsync(window, 40, TimeSpan.FromSeconds(60)));
+        var ids = votes.Select(v => v.VoteId).ToList();
+        await FlagAsync(window, ids.Take(6), "device-farm", subject: "dev-farm-1");
+        await FlagAsync(window, ids.Skip(6).Take(3), "device-farm", subject: "dev-farm-2");
+        await FlagAsync(window, ids.Skip(9).Take(2).Append(ids[0]), "metronome", subject: "acct-9"); // ids[0] was flagged already: still one vote
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (await FlagsAsync(window) < 11 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(11, await FlagsAsync(window));
+
+        await PublishTypedAsync(AppIds.Orchestrator, Topics.WindowRequests, EventTypes.VoteCountsRequested, new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = 8 });
+        await PublishTypedAsync(AppIds.Orchestrator, Topics.WindowRequests, EventTypes.VoteCountsRequested, new VoteCountsRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = 9, Watch = true });
+
+        var reports = await UntilAsync<PersistedVotesReported>(Topics.WindowReports, EventTypes.PersistedVotesReported, r => r.WindowId == window, 2);
+        var drain = Assert.Single(reports, r => r.Seq == 8);
+        var watch = Assert.Single(reports, r => r.Seq == 9);
+        Assert.Equal((false, 40L, 0L), (drain.Watch, drain.Persisted, drain.Flags.Votes));
+        Assert.Equal((true, 40L, 11L, 3L), (watch.Watch, watch.Persisted, watch.Flags.Votes, watch.Flags.Subjects));
+        Assert.Equal(new Dictionary<string, long> { ["device-farm"] = 9, ["metronome"] = 2 }, watch.Flags.ByReason);
     }
 
     [Fact]

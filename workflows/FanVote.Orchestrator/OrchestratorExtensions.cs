@@ -2,6 +2,7 @@ using Dapr.Workflow;
 using FanVote.Contracts;
 using FanVote.Orchestrator.Adapters;
 using FanVote.Orchestrator.Lifecycle;
+using FanVote.Orchestrator.Watch;
 using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ public static class OrchestratorExtensions
         builder.Services.AddSingleton<IWindowAnnouncements, DaprWindowAnnouncements>();
         builder.Services.AddSingleton<IWindowRequests, DaprWindowRequests>();
         builder.Services.AddSingleton<WindowLocks>();
+        builder.Services.AddSingleton<WindowWatchBook>();
 
         // Workflows and activities of this assembly are registered by Dapr.Workflow's source generator.
         builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, _) => { }).WithJsonSerializer(FanVoteJson.Options);

@@ -3,7 +3,8 @@ namespace FanVote.Contracts.Events;
 /// <summary>
 /// The orchestrator asks for a closed window's counts while it drains (topic `window-requests`): ingress answers
 /// with <see cref="AcceptedVotesReported"/>, tally with <see cref="PersistedVotesReported"/>. Asked again on
-/// every poll, so a lost request or answer only delays the drain.
+/// every poll, so a lost request or answer only delays the drain. The operator console asks the same question while
+/// it watches a window (<see cref="Watch"/>): those answers are shown to the operator and never reach the drain.
 /// </summary>
 public sealed record VoteCountsRequested : FanVoteEvent
 {
@@ -12,6 +13,13 @@ public sealed record VoteCountsRequested : FanVoteEvent
 
     /// <summary>The orchestrator's poll number; answers echo it.</summary>
     public required long Seq { get; init; }
+
+    /// <summary>
+    /// True when an operator watches the window (any phase) rather than the drain asking: the answers echo it, so the
+    /// orchestrator keeps them for the console and does not hand them to the window's workflow; ingress then leaves
+    /// out the unconfirmed vote ids (only the audit needs them).
+    /// </summary>
+    public bool Watch { get; init; }
 }
 
 /// <summary>How many votes of the window ingress answered 202 for, as of <see cref="FanVoteEvent.OccurredAt"/> (ingress's clock).</summary>
@@ -25,6 +33,9 @@ public sealed record AcceptedVotesReported : FanVoteEvent
 
     /// <summary>Votes accepted (each counted once, however often it was retried).</summary>
     public required long Accepted { get; init; }
+
+    /// <summary>Echoes <see cref="VoteCountsRequested.Watch"/>: this answers an operator's watch, not the drain.</summary>
+    public bool Watch { get; init; }
 
     /// <summary>
     /// Votes ingress sealed and sent to the broker whose acknowledgement never came (their fan got 503 and has not
@@ -52,4 +63,20 @@ public sealed record PersistedVotesReported : FanVoteEvent
 
     /// <summary>Votes committed to the ledger.</summary>
     public required long Persisted { get; init; }
+
+    /// <summary>Echoes <see cref="VoteCountsRequested.Watch"/>: this answers an operator's watch, not the drain.</summary>
+    public bool Watch { get; init; }
+
+    /// <summary>The fraud service's triggers so far: votes of the window it flagged (each once), by first reason code, and how many subjects they were about.</summary>
+    public FlagCounts Flags { get; init; } = FlagCounts.None;
+}
+
+/// <summary>Votes of one window the fraud service flagged, as tally holds them beside the ledger (the audit excludes them).</summary>
+/// <param name="Votes">Flagged votes (each counted once, however often flagged).</param>
+/// <param name="Subjects">Distinct subjects (account, device, IP prefix) the flags were about.</param>
+/// <param name="ByReason">Flagged votes per first reason code, e.g. "device-farm".</param>
+public sealed record FlagCounts(long Votes, long Subjects, IReadOnlyDictionary<string, long> ByReason)
+{
+    /// <summary>Nothing flagged.</summary>
+    public static FlagCounts None { get; } = new(0, 0, new Dictionary<string, long>());
 }

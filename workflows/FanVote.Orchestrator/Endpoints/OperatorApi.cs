@@ -1,6 +1,7 @@
 using Dapr.Workflow;
 using FanVote.Contracts.Events;
 using FanVote.Orchestrator.Lifecycle;
+using FanVote.Orchestrator.Watch;
 using FanVote.ServiceDefaults;
 using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
@@ -11,7 +12,7 @@ namespace FanVote.Orchestrator;
 
 /// <summary>
 /// The operator API, for operators only (the operator key in X-Operator-Key, checked by the shared operator scheme): create a window, read its status (each step with time
-/// and outcome, the step under way), its audit report and its certified result. Each window is a workflow instance
+/// and outcome, the step under way), watch its queue depth and fraud triggers, its audit report and its certified result. Each window is a workflow instance
 /// (<see cref="WindowLifecycleWorkflow"/>, instance id = window id) on <see cref="DaprWorkflowClient"/>: the status is
 /// its custom status, a step-by-step window's go is its "continue" event.
 /// </summary>
@@ -39,6 +40,10 @@ public static class OperatorApi
             .WithSummary("Every window (up to 500), the latest opening first: id, title, phase, whether it waits for a go, its times");
         windows.MapGet("/{windowId:id}", GetAsync)
             .WithSummary("A window's phase, its steps with time and outcome, and the step under way")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        windows.MapGet("/{windowId:id}/watch", WatchAsync)
+            .WithSummary("A window's queue depth and fraud triggers, for the console: accepted, in the ledger, in flight, flagged by reason")
+            .WithDescription("Each call asks ingress and tally for the window's counts (at most once a second per window) and answers with the latest answers kept, each with the time it was read; poll it. Null counts: that service has not answered yet.")
             .ProducesProblem(StatusCodes.Status404NotFound);
         windows.MapPost("/{windowId:id}/continue", ContinueAsync)
             .WithSummary("Let a step-by-step window start its next step")
@@ -161,6 +166,18 @@ public static class OperatorApi
     {
         var status = await ReadAsync(workflows, windowId, ct);
         return status is null ? Unknown(windowId) : TypedResults.Ok(status);
+    }
+
+    /// <summary>The watch of a window that exists: ask for fresh counts (answers arrive on `window-reports` within the next polls), answer with the latest kept.</summary>
+    private static async Task<Results<Ok<WindowWatch>, ProblemHttpResult>> WatchAsync(string windowId, DaprWorkflowClient workflows, WindowWatchBook watch, CancellationToken ct)
+    {
+        if (await ReadAsync(workflows, windowId, ct) is null)
+        {
+            return Unknown(windowId);
+        }
+
+        await watch.AskAsync(windowId, ct);
+        return TypedResults.Ok(await watch.ReadAsync(windowId, ct));
     }
 
     /// <summary>Step-by-step windows: the held window starts its next step (the go is an external event on its workflow).</summary>

@@ -2,6 +2,7 @@ using Dapr.Workflow;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
 using FanVote.Orchestrator.Lifecycle;
+using FanVote.Orchestrator.Watch;
 using FanVote.ServiceDefaults;
 using FanVote.Workflows;
 using Grpc.Core;
@@ -12,22 +13,38 @@ namespace FanVote.Orchestrator;
 /// `window-reports` (routed on the CloudEvent type): each answer is raised as a "report" event on its window's workflow,
 /// which records it (checked by <see cref="WindowLifecycle"/>.Record) and moves on. A report for a window that does not
 /// exist is dropped (200); a failed hand-over answers 500, so the sidecar redelivers; the same report twice changes nothing.
+/// Answers to an operator's watch (<c>Watch</c> set) are kept by the <see cref="WindowWatchBook"/> instead: the drain never sees them.
 /// </summary>
 public static class WindowReportSubscriptions
 {
     public static WebApplication MapWindowReportSubscriptions(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/window-reports/accepted", (AcceptedVotesReported e, DaprWorkflowClient workflows, ILoggerFactory logs, CancellationToken ct) =>
-            Deliver(workflows, logs, e.WindowId, new WindowReport(Accepted: e), ct)).ForEventType(Topics.WindowReports, EventTypes.AcceptedVotesReported);
-        app.MapPost("/window-reports/persisted", (PersistedVotesReported e, DaprWorkflowClient workflows, ILoggerFactory logs, CancellationToken ct) =>
-            Deliver(workflows, logs, e.WindowId, new WindowReport(Persisted: e), ct)).ForEventType(Topics.WindowReports, EventTypes.PersistedVotesReported);
+        app.MapPost("/window-reports/accepted", async (AcceptedVotesReported e, DaprWorkflowClient workflows, WindowWatchBook watch, ILoggerFactory logs, CancellationToken ct) =>
+            e.Watch ? await KeepAsync(logs, e.WindowId, () => watch.RecordAsync(e, ct)) : await Deliver(workflows, logs, e.WindowId, new WindowReport(Accepted: e), ct))
+            .ForEventType(Topics.WindowReports, EventTypes.AcceptedVotesReported);
+        app.MapPost("/window-reports/persisted", async (PersistedVotesReported e, DaprWorkflowClient workflows, WindowWatchBook watch, ILoggerFactory logs, CancellationToken ct) =>
+            e.Watch ? await KeepAsync(logs, e.WindowId, () => watch.RecordAsync(e, ct)) : await Deliver(workflows, logs, e.WindowId, new WindowReport(Persisted: e), ct))
+            .ForEventType(Topics.WindowReports, EventTypes.PersistedVotesReported);
         app.MapPost("/window-reports/audited", (WindowAudited e, DaprWorkflowClient workflows, ILoggerFactory logs, CancellationToken ct) =>
             Deliver(workflows, logs, e.WindowId, new WindowReport(Audited: e), ct)).ForEventType(Topics.WindowReports, EventTypes.WindowAudited);
         app.MapPost("/window-reports/paid", (RewardsPaid e, DaprWorkflowClient workflows, ILoggerFactory logs, CancellationToken ct) =>
             Deliver(workflows, logs, e.WindowId, new WindowReport(Paid: e), ct)).ForEventType(Topics.WindowReports, EventTypes.RewardsPaid);
         app.MapIgnoredEvents(Topics.WindowReports);
         return app;
+    }
+
+    /// <summary>An answer to an operator's watch goes to the <see cref="WindowWatchBook"/>, not to the workflow (a failed write answers 500: redelivered).</summary>
+    private static async Task<IResult> KeepAsync(ILoggerFactory logs, string windowId, Func<Task> record)
+    {
+        if (!Ids.IsValid(windowId))
+        {
+            OrchestratorLog.ReportDropped(logs.CreateLogger(typeof(WindowReportSubscriptions)), "(invalid id)");
+            return TypedResults.Ok();
+        }
+
+        await record();
+        return TypedResults.Ok();
     }
 
     private static async Task<IResult> Deliver(DaprWorkflowClient workflows, ILoggerFactory logs, string windowId, WindowReport report, CancellationToken ct)

@@ -83,6 +83,27 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger, AuditSigner si
         return await cmd.ExecuteScalarAsync(ct) is long n ? n : 0;
     }
 
+    /// <summary>The window's fraud flags so far: votes, distinct subjects, votes per reason (read on the window index).</summary>
+    public async Task<FlagCounts> FlagCountsAsync(string windowId, CancellationToken ct)
+    {
+        await EnsureSchemaAsync(ct);
+        await using var cmd = Db.CreateCommand("""
+            SELECT reason, count(*), (SELECT count(DISTINCT (subject_kind, subject)) FROM vote_flags WHERE window_id = $1)
+            FROM vote_flags WHERE window_id = $1 GROUP BY reason
+            """);
+        cmd.Parameters.AddWithValue(windowId);
+        var byReason = new Dictionary<string, long>(StringComparer.Ordinal);
+        long subjects = 0;
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            byReason[r.GetString(0)] = r.GetInt64(1);
+            subjects = r.GetInt64(2);
+        }
+
+        return byReason.Count == 0 ? FlagCounts.None : new FlagCounts(byReason.Values.Sum(), subjects, byReason);
+    }
+
     public async Task<(CertifiedResult Result, bool ChunksPublished)?> FindAsync(string windowId, CancellationToken ct)
     {
         await EnsureSchemaAsync(ct);

@@ -10,7 +10,7 @@ namespace FanVote.Tally;
 
 /// <summary>
 /// `window-requests` from the orchestrator (routed on the CloudEvent type): the drain's count request is answered at
-/// once from the ledger; an audit request is queued for the <see cref="AuditWorker"/>, which audits only a known window
+/// once from the ledger (an operator's watch also gets the window's fraud flags so far); an audit request is queued for the <see cref="AuditWorker"/>, which audits only a known window
 /// after its close and answers when done. `voter-requests` from rewards: the counted voters of an audited window.
 /// Only the sidecar may call these routes, and only those apps may publish those topics (pub/sub scopes).
 /// </summary>
@@ -23,9 +23,10 @@ public static class WindowRequestSubscriptions
         {
             var asOf = time.GetUtcNow();
             var persisted = await store.PersistedAsync(e.WindowId, ct);
+            var flags = e.Watch ? await store.FlagCountsAsync(e.WindowId, ct) : FlagCounts.None;
             await dapr.PublishTypedAsync(Topics.WindowReports, EventTypes.PersistedVotesReported, new PersistedVotesReported
             {
-                EventId = Guid.NewGuid(), OccurredAt = asOf, WindowId = e.WindowId, Seq = e.Seq, Persisted = persisted,
+                EventId = Guid.NewGuid(), OccurredAt = asOf, WindowId = e.WindowId, Seq = e.Seq, Persisted = persisted, Watch = e.Watch, Flags = flags,
             }, ct);
             return TypedResults.Ok();
         }).ForEventType(Topics.WindowRequests, EventTypes.VoteCountsRequested);
