@@ -1,3 +1,5 @@
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
 using FanVote.Testing;
 
 namespace FanVote.EndToEnd.Tests;
@@ -5,8 +7,9 @@ namespace FanVote.EndToEnd.Tests;
 /// <summary>
 /// The operator console (orchestrator, GET /console) in headless Chromium, used as an operator would on the lifecycle
 /// rig: a wrong key is refused, the right one lets them in; they create a step-by-step window with the form, see it
-/// listed and waiting, continue it open, watch the live counts, the queue depth and the fraud triggers as fans vote, continue it step by step to Completed, and
-/// read its certified result and audit report. Screenshots go to a temp folder named in the output.
+/// listed and waiting, continue it open, watch the live counts and the queue depth as fans vote and the fraud trigger
+/// when two votes are flagged, continue it step by step to Completed, and read its certified result (without the flagged
+/// votes) and audit report. Screenshots go to a temp folder named in the output.
 /// </summary>
 public sealed partial class LifecycleTests
 {
@@ -60,6 +63,17 @@ public sealed partial class LifecycleTests
             await page.EvalAsync("[...document.querySelectorAll('#d-counts tr')].map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent).join('|')"));
         // Queue depth and fraud triggers: every accepted vote reached the ledger, nothing in flight, nothing flagged.
         await UntilAsync(page, "['d-accepted', 'd-persisted', 'd-inflight', 'd-flagged'].map(id => document.getElementById(id).textContent).join('|')", "5|5|0|0");
+
+        // The fraud service flags two of them (a device farm): the console shows the trigger, and the audit will leave them out.
+        var flagged = fans.Accepted.Keys.Order().Take(2).ToList();
+        await (await Rig.AsAsync(AppIds.Fraud)).PublishEventAsync(ComponentNames.VoteBus, Topics.VoteFlags, new VotesFlagged
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, VoteIds = flagged, SubjectKind = "device",
+            Subject = "dev-console-farm", ReasonCodes = ["device-farm"], Score = 0.99, ModelVersion = "console-test",
+        }, TestContext.Current.CancellationToken);
+        await UntilAsync(page,
+            "['d-flagged', 'd-flagged-subjects', 'd-flagged-recent'].map(id => document.getElementById(id).textContent).join('|') + '|' + [...document.querySelectorAll('#d-flag-reasons tr')].map(r => r.cells[0].textContent + ' ' + r.cells[1].textContent).join(',')",
+            "2|1|2|device-farm 2");
         await page.ScreenshotAsync(Path.Combine(shots, "3-open-live-counts.png"));
 
         // Step by step to the end: each time the window waits, the operator presses Continue.
@@ -89,8 +103,9 @@ public sealed partial class LifecycleTests
         }
 
         Assert.Equal(["Scheduled", "Open", "Closed", "Drained", "Audited", "PaidOut", "Completed"], seen);
-        await UntilAsync(page, "document.getElementById('d-certified-total')?.textContent", "Certified total 5");
+        await UntilAsync(page, "document.getElementById('d-certified-total')?.textContent", "Certified total 3");
         var report = await UntilAsync(page, "document.getElementById('d-audit-report')?.textContent.split('\\n')[0]", "accepted 5");
+        Assert.Contains("excluded 2 {\"device-farm\":2}", await page.EvalAsync("document.getElementById('d-audit-report').textContent"), StringComparison.Ordinal);
         Assert.Contains("live total 5 (matches: true)", await page.EvalAsync("document.getElementById('d-audit-report').textContent"), StringComparison.Ordinal);
         Assert.Equal(7, int.Parse(await page.EvalAsync("document.querySelectorAll('#d-steps tr').length"), System.Globalization.CultureInfo.InvariantCulture));
         await page.ScreenshotAsync(Path.Combine(shots, "4-certified-audit.png"));

@@ -64,6 +64,8 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     public PostgresServer? DatabaseServer { get; init; }
 
     /// <summary>Settings every FanVote app of the rig gets besides its own (e.g. the OTEL_* variables of a trace test).</summary>
+    private Publishers? _others;
+
     public IReadOnlyDictionary<string, string?> ServiceEnv { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>The restricted role rewards connects as (<c>lifecycle</c>), one per rig: roles are server-wide.</summary>
@@ -233,6 +235,9 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         return (long)await mux.GetDatabase().StringGetAsync($"ingress:accepted:{window}");
     }
 
+    /// <summary>A DaprClient publishing as app <paramref name="appId"/> (a sidecar of that id with no app behind it, started on first use): e.g. fraud's flags when the rig has no fraud service.</summary>
+    public Task<DaprClient> AsAsync(string appId) => (_others ??= new Publishers(_resources.Path, Redis.Address, FanVoteJson.Options)).AsAsync(appId);
+
     /// <summary>Flagged votes per first reason in tally's `vote_flags` for the window (empty before the first flag).</summary>
     public async Task<Dictionary<string, long>> FlagsByReasonAsync(string window)
     {
@@ -276,6 +281,11 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         IngressHttp.Dispose();
         Http.Dispose();
         FraudClient?.Dispose();
+        if (_others is not null)
+        {
+            await _others.DisposeAsync();
+        }
+
         foreach (var d in new IAsyncDisposable?[] { Ingress, Fraud, Results, Tally, Orchestrator, Rewards, FraudSidecar, Db, Redis })
         {
             if (d is not null)
