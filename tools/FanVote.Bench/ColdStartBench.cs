@@ -104,7 +104,14 @@ public static class ColdStartBench
             }
         }
 
-        // Tally: a backlog built with the tally's sidecar paused, drained by the warm process, then by a fresh one.
+        if (args.Get("tally", "yes") == "no")
+        {
+            return 0;
+        }
+
+        // Tally: a backlog built with the tally's sidecar paused, drained by the warm process, then by a fresh one. It
+        // must take the warm tally several seconds (tally drains about ten times as fast as ingress accepts).
+        var backlogSeconds = args.Number("backlog-seconds", 60);
         await using var ledger = Npgsql.NpgsqlDataSource.Create(pg);
         async Task<Series> DrainAsync(bool restartTally)
         {
@@ -120,7 +127,7 @@ public static class ColdStartBench
             PipelineBench.Signal("STOP", tallySidecar);
             try
             {
-                await PipelineBench.WrkAsync(ingress, script, 64, 2 * seconds);
+                await PipelineBench.WrkAsync(ingress, script, connections, backlogSeconds);
             }
             finally
             {
@@ -199,6 +206,14 @@ public static class ColdStartBench
         for (var i = 0; i < cold.PerSecond.Count; i++)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {i * cold.Bucket:0.##} s | {N(cold.PerSecond[i])} | {cold.PerSecond[i] / steady:P0} |"));
+        }
+
+        if (cold.PerSecond.Count < 2 * perBucket)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"first second {first / steady:P0} of steady; the run ended within {cold.PerSecond.Count * cold.Bucket:0.##} s of the first vote, too short to judge the aim (for tally: a larger --backlog-seconds)"));
+            Console.WriteLine();
+            return;
         }
 
         var verdict = second2 >= 0.8 * steady ? "PASS" : "FAIL";

@@ -5,11 +5,21 @@ namespace FanVote.Ingress;
 /// <summary>The `FanVote.Ingress` meter: votes accepted and refused per reason, queue depth, batches, broker latency.</summary>
 public sealed class IngressMetrics : IDisposable
 {
-    private readonly Meter _meter = new("FanVote.Ingress");
+    /// <summary>The meter's name (exported: the OpenTelemetry setup takes every "FanVote.*" meter).</summary>
+    public const string MeterName = "FanVote.Ingress";
+
+    private readonly Meter _meter;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _reasons = new(StringComparer.Ordinal);
 
     public IngressMetrics()
+        : this(MeterName)
     {
+    }
+
+    /// <summary>Instruments on a meter named <paramref name="meterName"/>: the warm-up's own, outside "FanVote.*", is never exported.</summary>
+    internal IngressMetrics(string meterName)
+    {
+        _meter = new Meter(meterName);
         Accepted = _meter.CreateCounter<long>("fanvote.ingress.votes_accepted", unit: "{vote}");
         Refused = _meter.CreateCounter<long>("fanvote.ingress.votes_refused", unit: "{vote}", description: "Votes refused, tagged with reason");
         BatchSize = _meter.CreateHistogram<int>("fanvote.ingress.batch_size", unit: "{vote}");

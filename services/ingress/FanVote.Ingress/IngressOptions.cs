@@ -64,6 +64,13 @@ public sealed class IngressOptions
     public int AdmissionWorkers { get; set; } = 2;
 
     /// <summary>
+    /// Warm-up votes in flight at once through the vote endpoint before ingress reports ready (WarmUp/IngressWarmUp):
+    /// enough for admission and publish batches the size a real peak makes.
+    /// </summary>
+    [Range(1, 1_024)]
+    public int WarmUpConcurrency { get; set; } = 8;
+
+    /// <summary>
     /// After the close, a retry of a vote whose first attempt got 503 (never confirmed) is published again only
     /// within this time; later it gets 409 and is not counted. Keep it below the orchestrator's
     /// <c>Lifecycle:AcceptSettle</c> minus <see cref="AckTimeout"/>: the drain takes ingress's accepted count as

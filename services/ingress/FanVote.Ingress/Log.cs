@@ -29,6 +29,6 @@ internal static partial class IngressLog
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "could not prune lapsed risk verdicts ({Error}); trying again at the next sweep")]
     public static partial void VerdictsPruneFailed(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "warm-up: the accept path accepted {Accepted} of {Votes} warm-up votes (nothing published, their keys removed); HTTP answered {Statuses}")]
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "warm-up: the vote endpoint accepted {Accepted} of {Votes} warm-up votes (nothing published or counted, their keys removed); HTTP answered {Statuses}")]
     public static partial void WarmedUp(ILogger logger, int accepted, int votes, string statuses);
 }

@@ -21,10 +21,13 @@ public static class VoteEndpoints
     /// <summary>The body of a vote (read without a document on the hot path; this record is what the OpenAPI document shows).</summary>
     public sealed record VoteBody(string CandidateId);
 
+    /// <summary>The vote route (the warm-up finds the endpoint by it).</summary>
+    public const string Route = "/v1/windows/{windowId:id}/votes";
+
     public static WebApplication MapVoteEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/windows/{windowId:id}/votes", VoteAsync).RequireFan()
+        app.MapPost(Route, VoteAsync).RequireFan()
             .WithTags("Voting").WithSummary("Vote for a candidate")
             .WithDescription("""
                 Body: {"candidateId":"..."} (at most 1 KB). 202 means the vote is stored and will be counted exactly once; the receipt

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using Dapr;
 using Dapr.Client;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
@@ -8,20 +7,27 @@ using FanVote.Ingress.Adapters;
 using FanVote.Ingress.Core;
 using FanVote.Security;
 using FanVote.ServiceDefaults;
+using FanVote.Ingress.Publishing;
+using FanVote.ServiceDefaults.Auth;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace FanVote.Ingress.WarmUp;
 
 /// <summary>
-/// Ingress's hot path, run before /healthz says ready, touching nothing a fan or an audit can see:
+/// Ingress's hot path, run before /healthz says ready, touching nothing a fan, a metric or an audit can see:
 /// <list type="bullet">
-/// <item>the accept path in-process: a <see cref="VoteDesk"/> of its own over a window only it knows (its id holds a ':',
-/// which no real window id can, <see cref="Ids"/>), with the real admission store (Redis keys under that window, removed
-/// at the end), receipts and seal; its publisher sends to <see cref="Topic"/>, which the components' allowedTopics refuse,
-/// so no broker is touched (a region without allowedTopics would get them on that topic, which nothing reads), then
-/// commits as the real one does;</item>
+/// <item>the vote endpoint itself, in-process: its own request delegate (body read, the fan's session token checked by
+/// the session scheme, the decision, the 202 and its JSON) on an <see cref="HttpContext"/> whose services give a
+/// <see cref="VoteDesk"/> of the warm-up's own and an <see cref="IngressMetrics"/> on a meter that is not exported (the
+/// accepted counter is compared with the certified count). The desk decides for a window only it knows (its id holds a
+/// ':', which no real window id can, <see cref="Ids"/>), with the real admission store (Redis keys under that window,
+/// removed at the end), receipts and seal; its votes go through a <see cref="VoteBatcher"/> of its own to
+/// <see cref="Topic"/>, which the components' allowedTopics refuse, so no broker is touched (a region without
+/// allowedTopics would get them on that topic, which nothing reads); then each is committed as a published one is;</item>
 /// <item>the HTTP path over loopback: Kestrel, the session token check, routing, the body and a problem answer, with a
 /// token signed here for a random window id no one has (404 "unknown-window", counted among refusals).</item>
 /// </list>
@@ -29,14 +35,19 @@ namespace FanVote.Ingress.WarmUp;
 public sealed class IngressWarmUp(
     IAdmissionStore admission, VerdictCache verdicts, IngressKeys keys, IOptions<IngressOptions> options, TimeProvider time,
     DaprClient dapr, SessionTokens tokens, WindowBook realWindows, Microsoft.AspNetCore.Hosting.Server.IServer server, IHttpClientFactory http, IConnectionMultiplexer redis,
-    ILogger<IngressWarmUp> log)
+    EndpointDataSource endpoints, IServiceProvider services, ILogger<IngressWarmUp> log)
     : IWarmUpStep
 {
     /// <summary>A topic outside every region's allowedTopics: the sidecar refuses it before any broker sees it.</summary>
     public const string Topic = "fanvote-warm-up";
 
-    private const int Concurrency = 8;
+    /// <summary>The warm-up's meter: outside "FanVote.*", so nothing it counts is exported.</summary>
+    public const string MeterName = "WarmUp.FanVote.Ingress";
+
+    /// <summary>Refused requests in flight at once over loopback.</summary>
+    private const int HttpConcurrency = 8;
     private static readonly string[] Candidates = ["warm-a", "warm-b"];
+    private static readonly byte[][] Bodies = [.. Candidates.Select(c => System.Text.Encoding.UTF8.GetBytes($"{{\"candidateId\":\"{c}\"}}"))];
 
     public string Name => "ingress vote path";
 
@@ -46,7 +57,7 @@ public sealed class IngressWarmUp(
         var decided = 0;
         try
         {
-            var accept = AcceptPathAsync(window, () => Interlocked.Increment(ref decided) - 1, runFor);
+            var accept = EndpointPathAsync(window, () => Interlocked.Increment(ref decided) - 1, runFor);
             var web = HttpPathAsync(runFor);
             await Task.WhenAll(accept, web);
             var accepted = await accept;
@@ -60,26 +71,63 @@ public sealed class IngressWarmUp(
         }
     }
 
-    /// <summary>The accept path until <paramref name="runFor"/> ends, vote number <paramref name="next"/>() each; returns how many it accepted.</summary>
-    private async Task<int> AcceptPathAsync(string window, Func<int> next, CancellationToken runFor)
+    /// <summary>The vote endpoint's request delegate until <paramref name="runFor"/> ends, vote number <paramref name="next"/>() each; returns how many it answered 202.</summary>
+    private async Task<int> EndpointPathAsync(string window, Func<int> next, CancellationToken runFor)
     {
+        var endpoint = endpoints.Endpoints.OfType<RouteEndpoint>().FirstOrDefault(e =>
+            e.RoutePattern.RawText == VoteEndpoints.Route && e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains(HttpMethods.Post) == true);
+        if (endpoint?.RequestDelegate is not { } vote)
+        {
+            return 0;
+        }
+
         var accepted = 0;
         var o = options.Value;
         var now = time.GetUtcNow();
         var book = new WindowBook();
         book.Upsert(new WindowSchedule(window, Candidates, now.AddMinutes(-1), now.AddMinutes(2), 1));
-        var desk = new VoteDesk(book, verdicts, admission, new Publisher(dapr, admission), keys.Receipts, keys.Seal,
-            new VoteDeskOptions(new RateLimits(o.PerAccountPerSecond, o.PerDevicePerSecond, o.PerIpPrefixPerSecond), o.RepublishAfterClose), time);
-        await RepeatAsync(next, async i =>
+        using var metrics = new IngressMetrics(MeterName);
+        var batcher = new VoteBatcher(dapr, admission, options, metrics, NullLogger<VoteBatcher>.Instance, Topic);
+        await batcher.StartAsync(CancellationToken.None);
+        try
         {
-            // Each vote from its own account, device and documentation-range network (2001:db8::/32, never routed).
-            var fan = new SessionClaims(Account(i), $"warm-up-{i}", SessionKind.Guest, now, now.AddHours(1), now.AddDays(-30), now);
-            var ip = string.Create(CultureInfo.InvariantCulture, $"2001:db8:{i:x}::1");
-            if (await desk.DecideAsync(new VoteRequest(window, fan, Candidates[i % 2], $"warm-up-{i}", ip), CancellationToken.None) is VoteDecision.Accepted)
+            var desk = new VoteDesk(book, verdicts, admission, new Publisher(batcher, admission), keys.Receipts, keys.Seal,
+                new VoteDeskOptions(new RateLimits(o.PerAccountPerSecond, o.PerDevicePerSecond, o.PerIpPrefixPerSecond), o.RepublishAfterClose), time);
+            await RepeatAsync(o.WarmUpConcurrency, next, async i =>
             {
-                Interlocked.Increment(ref accepted);
-            }
-        }, runFor);
+                // A scope per request, as ASP.NET Core makes (the authentication handlers are per request).
+                await using var requestScope = services.CreateAsyncScope();
+                var ctx = new DefaultHttpContext { RequestServices = new WarmUpServices(requestScope.ServiceProvider, desk, metrics) };
+
+                // Each vote from its own account, device and documentation-range network (2001:db8::/32, never routed).
+                ctx.Request.Method = HttpMethods.Post;
+                ctx.Request.Path = $"/v1/windows/{window}/votes";
+                ctx.Request.RouteValues["windowId"] = window;
+                ctx.Request.Headers.Authorization = "Bearer " + tokens.Issue(Account(i), $"warm-up-{i}", SessionKind.Guest, now.AddDays(-30));
+                ctx.Request.Headers["Idempotency-Key"] = $"warm-up-{i}";
+                ctx.Request.ContentType = "application/json";
+                var body = Bodies[i % 2];
+                ctx.Request.ContentLength = body.Length;
+                ctx.Request.Body = new MemoryStream(body, writable: false);
+                ctx.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(string.Create(CultureInfo.InvariantCulture, $"2001:db8:{i:x}::1"));
+                ctx.Response.Body = new MemoryStream();
+                ctx.SetEndpoint(endpoint);
+                if ((await ctx.AuthenticateAsync(FanVoteAuth.FanScheme)).Succeeded)
+                {
+                    await vote(ctx);
+                    if (ctx.Response.StatusCode == StatusCodes.Status202Accepted)
+                    {
+                        Interlocked.Increment(ref accepted);
+                    }
+                }
+            }, runFor);
+        }
+        finally
+        {
+            await batcher.StopAsync(CancellationToken.None);
+            batcher.Dispose();
+        }
+
         return accepted;
     }
 
@@ -109,7 +157,7 @@ public sealed class IngressWarmUp(
         var token = tokens.Issue("warm-up-http", "warm-up-http", SessionKind.Guest, time.GetUtcNow().AddDays(-30));
         using var client = http.CreateClient("warm-up");
         var sent = -1;
-        await RepeatAsync(() => Interlocked.Increment(ref sent), async i =>
+        await RepeatAsync(HttpConcurrency, () => Interlocked.Increment(ref sent), async i =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, url)
             {
@@ -127,9 +175,9 @@ public sealed class IngressWarmUp(
         return statuses;
     }
 
-    /// <summary><see cref="Concurrency"/> loops, each running <paramref name="once"/>(<paramref name="next"/>()) until <paramref name="runFor"/> ends.</summary>
-    private static Task RepeatAsync(Func<int> next, Func<int, Task> once, CancellationToken runFor) =>
-        Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+    /// <summary><paramref name="loops"/> loops, each running <paramref name="once"/>(<paramref name="next"/>()) until <paramref name="runFor"/> ends.</summary>
+    private static Task RepeatAsync(int loops, Func<int> next, Func<int, Task> once, CancellationToken runFor) =>
+        Task.WhenAll(Enumerable.Range(0, loops).Select(async _ =>
         {
             while (!runFor.IsCancellationRequested)
             {
@@ -150,28 +198,25 @@ public sealed class IngressWarmUp(
 
     private static string Account(int i) => $"warm-up-{i}";
 
-    /// <summary>As <see cref="Publishing.VoteBatcher"/> does for a batch: publish (refused here, by design), then commit.</summary>
-    private sealed class Publisher(DaprClient dapr, IAdmissionStore admission) : IVotePublisher
+    /// <summary>
+    /// The warm-up's votes go through a <see cref="VoteBatcher"/> of its own (its queue, group commit and bulk publish
+    /// over gRPC, refused by the sidecar, so each comes back unconfirmed), then are committed as a published vote is,
+    /// so the desk answers 202 as it does for a fan.
+    /// </summary>
+    private sealed class Publisher(VoteBatcher batcher, IAdmissionStore admission) : IVotePublisher
     {
-        private int _published;
-
         public async Task<bool> PublishAsync(VoteAccepted vote, VoteCommit commit)
         {
-            // One vote in ten goes to the sidecar: enough calls for the JIT, few refusals in the sidecar's log.
-            if (Interlocked.Increment(ref _published) % 10 == 0)
-            {
-                try
-                {
-                    await dapr.BulkPublishEventAsync(ComponentNames.VoteBus, Topic, new List<VoteAccepted> { vote });
-                }
-                catch (DaprException)
-                {
-                    // The expected answer: the topic is not allowed.
-                }
-            }
-
+            await batcher.PublishAsync(vote, commit);
             await admission.CommitAsync([commit], CancellationToken.None);
             return true;
         }
+    }
+
+    /// <summary>The app's services, but the warm-up's desk and metrics for the vote endpoint.</summary>
+    private sealed class WarmUpServices(IServiceProvider app, VoteDesk desk, IngressMetrics metrics) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) =>
+            serviceType == typeof(VoteDesk) ? desk : serviceType == typeof(IngressMetrics) ? metrics : app.GetService(serviceType);
     }
 }
