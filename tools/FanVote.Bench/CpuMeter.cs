@@ -35,6 +35,12 @@ public sealed class CpuMeter
         }
     }
 
+    /// <summary>Also counts <paramref name="pid"/> and its descendants, as <paramref name="group"/> (a process the benchmark started).</summary>
+    public void Track(string group, int pid) => _roots[group] = [pid];
+
+    /// <summary>Stops counting <paramref name="group"/>.</summary>
+    public void Forget(string group) => _roots.Remove(group);
+
     /// <summary>CPU seconds used so far by each group (a group is its root processes and all their descendants).</summary>
     public Dictionary<string, double> Snapshot()
     {

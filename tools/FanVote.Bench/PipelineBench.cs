@@ -11,7 +11,8 @@ namespace FanVote.Bench;
 
 /// <summary>
 /// The vote pipeline under load, against a running `./fanvote up`: ingress beside a bare ASP.NET Core 202
-/// endpoint with the same load generator (wrk) at 64 and 256 connections, a spike from idle, the tally's drain
+/// endpoint and beside ingress's own host without the sidecar (<see cref="DirectEndpoint"/>), with the same load
+/// generator (wrk) at 64 and 256 connections, a spike from idle, the tally's drain
 /// rate from a backlog beside a plain PostgreSQL COPY, and accept → visible-in-results latency.
 /// </summary>
 public static partial class PipelineBench
@@ -49,10 +50,24 @@ public static partial class PipelineBench
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
+
+        // The second baseline: ingress's host without the sidecar (DirectEndpoint), for a window of its own, which the
+        // running ingress must have stored before the direct host loads the windows at its start.
+        var directPort = args.Number("direct-port", 5091);
+        var directWindow = window + "-direct";
+        await CreateWindowAsync(orchestrator, key, directWindow);
+        var directTokens = Tokens(secrets["FANVOTE_TOKEN_KEYS"], directWindow, tokens.Count);
+        var directScript = Path.Combine(runDir, "vote-direct.lua");
+        await File.WriteAllTextAsync(directScript, Lua(directTokens, directWindow));
+        await WaitAcceptedAsync(ingress, directWindow, directTokens[0]);
+        using var direct = StartDirect(runDir, secrets, appEnv, directPort);
         try
         {
             await WaitHttpAsync($"http://127.0.0.1:{barePort}/v1/windows/x/votes");
             await WrkAsync($"http://127.0.0.1:{barePort}", script, 64, 3); // warm-up
+            await WaitAcceptedAsync($"http://127.0.0.1:{directPort}", directWindow, directTokens[1]);
+            cpu.Track("direct host", direct.Id);
+            await WrkAsync($"http://127.0.0.1:{directPort}", directScript, 64, 15); // warm-up
 
             // Long enough for the JIT to reach its optimized code on every process of the vote path.
             await WrkAsync(ingress, script, 64, 15);
@@ -63,15 +78,24 @@ public static partial class PipelineBench
 
             var rows = new List<WrkResult>();
             var breakdowns = new List<(string Name, IEnumerable<(string Group, double MicrosPerVote)> PerVote)>();
+            var ratios = new List<string>();
             foreach (var c in new[] { 64, 256 })
             {
                 await QuietAsync();
-                rows.Add(await WrkAsync($"http://127.0.0.1:{barePort}", script, c, seconds) with { Name = $"bare ASP.NET Core 202, {c} connections" });
+                var bareRun = await WrkAsync($"http://127.0.0.1:{barePort}", script, c, seconds) with { Name = $"bare ASP.NET Core 202, {c} connections" };
+                rows.Add(bareRun);
                 await QuietAsync();
                 var before = cpu.Snapshot();
+                var directRun = await WrkAsync($"http://127.0.0.1:{directPort}", directScript, c, seconds) with { Name = $"direct: ingress's host, XADD instead of the sidecar, {c} connections" };
+                rows.Add(directRun);
+                breakdowns.Add(($"direct at {c} connections", CpuMeter.PerVote(before, cpu.Snapshot(), directRun.Total)));
+                await QuietAsync();
+                before = cpu.Snapshot();
                 var run = await WrkAsync(ingress, script, c, seconds) with { Name = $"ingress POST /votes, {c} connections" };
                 rows.Add(run);
                 breakdowns.Add(($"ingress at {c} connections, every service live", CpuMeter.PerVote(before, cpu.Snapshot(), run.Total)));
+                ratios.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{c} connections: ingress / bare {run.RequestsPerSecond / bareRun.RequestsPerSecond:P0}, ingress / direct {run.RequestsPerSecond / directRun.RequestsPerSecond:P0}, direct / bare {directRun.RequestsPerSecond / bareRun.RequestsPerSecond:P0}"));
             }
 
             await QuietAsync();
@@ -86,8 +110,13 @@ public static partial class PipelineBench
             }
 
             Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"ingress / bare: {rows[1].RequestsPerSecond / rows[0].RequestsPerSecond:P0} at 64 connections, {rows[3].RequestsPerSecond / rows[2].RequestsPerSecond:P0} at 256 (aim: 60 % or more)"));
+            Console.WriteLine("Ratios (aim for ingress / bare: 60 % or more; ingress / direct is what the sidecar hop costs):");
+            foreach (var line in ratios)
+            {
+                Console.WriteLine("  " + line);
+            }
+
+            Console.WriteLine("CPU per vote below: the direct host's own process beside Redis; non-2xx of the direct runs are its refusals (as ingress's).");
             foreach (var (name, perVote) in breakdowns)
             {
                 PrintBreakdown(name, perVote);
@@ -97,6 +126,11 @@ public static partial class PipelineBench
         {
             bare.Kill(entireProcessTree: true);
             await bare.WaitForExitAsync();
+            direct.Kill(entireProcessTree: true);
+            await direct.WaitForExitAsync();
+            cpu.Forget("direct host");
+            await using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis);
+            await mux.GetDatabase().KeyDeleteAsync(DirectEndpoint.Stream);
         }
 
         await DrainAsync(runDir, cpu, pg, redis, ingress, script, window, seconds);
@@ -416,6 +450,79 @@ public static partial class PipelineBench
           return wrk.format("POST", "/v1/windows/{{window}}/votes", headers, '{"candidateId":"' .. cands[math.random(#cands)] .. '"}')
         end
         """;
+
+    /// <summary>
+    /// The direct host (<see cref="DirectEndpoint"/>) with ingress's environment as `up` gives it (app.env, the secrets
+    /// in ingress's scope, its app token), no warm-up, its output in logs/direct.log.
+    /// </summary>
+    private static Process StartDirect(string runDir, Dictionary<string, string> secrets, Dictionary<string, string> appEnv, int port)
+    {
+        var psi = new ProcessStartInfo("dotnet", [typeof(PipelineBench).Assembly.Location, "direct", "--port", port.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (k, v) in appEnv)
+        {
+            psi.Environment[k] = v;
+        }
+
+        foreach (var k in new[] { "FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_CHALLENGE_ANSWER", "FANVOTE_VOTE_KEY", "FANVOTE_REDIS_PASSWORD", "DAPR_API_TOKEN" })
+        {
+            if (secrets.TryGetValue(k, out var v))
+            {
+                psi.Environment[k] = v;
+            }
+        }
+
+        psi.Environment["APP_API_TOKEN"] = secrets.GetValueOrDefault("FANVOTE_APP_TOKEN_INGRESS", "");
+        psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        psi.Environment["FanVote__WarmUpSeconds"] = "0";
+        psi.Environment["DAPR_GRPC_PORT"] = "1"; // nothing on the direct path talks to a sidecar
+        psi.Environment["DAPR_HTTP_PORT"] = "1";
+        var log = new StreamWriter(Path.Combine(runDir, "logs", "direct.log"), append: false) { AutoFlush = true };
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, e) => { if (e.Data is { } line) { lock (log) { log.WriteLine(line); } } };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { lock (log) { log.WriteLine(line); } } };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        p.Exited += (_, _) => { lock (log) { log.Dispose(); } };
+        p.EnableRaisingEvents = true;
+        return p;
+    }
+
+    /// <summary>Votes once (a fan of <paramref name="window"/>) until the answer is 202: the window is known there.</summary>
+    private static async Task WaitAcceptedAsync(string baseUrl, string window, string token)
+    {
+        var last = "";
+        for (var i = 0; i < 300; i++)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"{baseUrl}/v1/windows/{window}/votes")
+                {
+                    Content = new StringContent($$"""{"candidateId":"{{Candidates[0]}}"}""", Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Authorization = new("Bearer", token);
+                request.Headers.Add("Idempotency-Key", "bench-ready-" + i.ToString(CultureInfo.InvariantCulture));
+                using var r = await Http.SendAsync(request);
+                if (r.StatusCode == System.Net.HttpStatusCode.Accepted)
+                {
+                    return;
+                }
+
+                last = $"{(int)r.StatusCode}";
+            }
+            catch (HttpRequestException e)
+            {
+                last = e.Message;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new InvalidOperationException($"{baseUrl} did not accept a vote for {window} within 60 s (last answer: {last}; see .fanvote/run/logs)");
+    }
 
     private static async Task WaitHttpAsync(string url)
     {
