@@ -5,7 +5,7 @@ namespace FanVote.Workflows;
 /// <summary>A count one service reported for a window and when it read it (that service's clock).</summary>
 public sealed record CountAt(long Count, DateTimeOffset At)
 {
-    /// <summary>The one to keep of <paramref name="stored"/> and <paramref name="incoming"/>: the later reading (answers can arrive out of order).</summary>
+    /// <summary>Whether a reading taken at <paramref name="incoming"/> replaces the one taken at <paramref name="stored"/>: the later one is kept (answers can arrive out of order).</summary>
     public static bool Supersedes(DateTimeOffset incoming, DateTimeOffset? stored) => stored is not { } s || incoming >= s;
 }
 

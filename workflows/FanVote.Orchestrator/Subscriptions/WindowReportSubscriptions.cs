@@ -35,37 +35,33 @@ public static class WindowReportSubscriptions
     }
 
     /// <summary>An answer to an operator's watch goes to the <see cref="WindowWatchBook"/>, not to the workflow (a failed write answers 500: redelivered).</summary>
-    private static async Task<IResult> KeepAsync(ILoggerFactory logs, string windowId, Func<Task> record)
+    private static Task<IResult> KeepAsync(ILoggerFactory logs, string windowId, Func<Task> record) =>
+        HandOverAsync(logs, windowId, _ => record());
+
+    private static Task<IResult> Deliver(DaprWorkflowClient workflows, ILoggerFactory logs, string windowId, WindowReport report, CancellationToken ct) =>
+        HandOverAsync(logs, windowId, async log =>
+        {
+            try
+            {
+                await workflows.RaiseEventAsync(windowId, WindowLifecycleWorkflow.ReportEvent, report, ct);
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
+            {
+                OrchestratorLog.ReportDropped(log, windowId);
+            }
+        });
+
+    /// <summary>A report for a window id no window can have is dropped (200, logged); any other is handed over (an exception answers 500).</summary>
+    private static async Task<IResult> HandOverAsync(ILoggerFactory logs, string windowId, Func<ILogger, Task> handOver)
     {
+        var log = logs.CreateLogger(typeof(WindowReportSubscriptions));
         if (!Ids.IsValid(windowId))
         {
-            OrchestratorLog.ReportDropped(logs.CreateLogger(typeof(WindowReportSubscriptions)), "(invalid id)");
-            return TypedResults.Ok();
-        }
-
-        await record();
-        return TypedResults.Ok();
-    }
-
-    private static async Task<IResult> Deliver(DaprWorkflowClient workflows, ILoggerFactory logs, string windowId, WindowReport report, CancellationToken ct)
-    {
-        if (!Ids.IsValid(windowId))
-        {
-            var log = logs.CreateLogger(typeof(WindowReportSubscriptions));
             OrchestratorLog.ReportDropped(log, "(invalid id)");
             return TypedResults.Ok();
         }
 
-        try
-        {
-            await workflows.RaiseEventAsync(windowId, WindowLifecycleWorkflow.ReportEvent, report, ct);
-        }
-        catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
-        {
-            var log = logs.CreateLogger(typeof(WindowReportSubscriptions));
-            OrchestratorLog.ReportDropped(log, windowId);
-        }
-
+        await handOver(log);
         return TypedResults.Ok();
     }
 }

@@ -22,7 +22,7 @@ public sealed class WindowWatchBook(DaprClient dapr, TimeProvider time)
     private static readonly Dictionary<string, string> Expiry = new() { ["ttlInSeconds"] = "86400" };
     private readonly ConcurrentDictionary<string, DateTimeOffset> _asked = new(StringComparer.Ordinal);
 
-    private sealed record PersistedEntry(long Count, DateTimeOffset At, FlagCounts Flags);
+    private sealed record PersistedEntry(CountAt Persisted, FlagCounts Flags);
 
     private static string AcceptedKey(string windowId) => $"watch:{windowId}:accepted";
 
@@ -49,23 +49,26 @@ public sealed class WindowWatchBook(DaprClient dapr, TimeProvider time)
         }, ct);
     }
 
-    public async Task RecordAsync(AcceptedVotesReported e, CancellationToken ct)
+    public Task RecordAsync(AcceptedVotesReported e, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var stored = await dapr.GetStateAsync<CountAt?>(ComponentNames.State, AcceptedKey(e.WindowId), cancellationToken: ct);
-        if (CountAt.Supersedes(e.OccurredAt, stored?.At))
-        {
-            await dapr.SaveStateAsync(ComponentNames.State, AcceptedKey(e.WindowId), new CountAt(e.Accepted, e.OccurredAt), metadata: Expiry, cancellationToken: ct);
-        }
+        return KeepLaterAsync(AcceptedKey(e.WindowId), new CountAt(e.Accepted, e.OccurredAt), c => c.At, ct);
     }
 
-    public async Task RecordAsync(PersistedVotesReported e, CancellationToken ct)
+    public Task RecordAsync(PersistedVotesReported e, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var stored = await dapr.GetStateAsync<PersistedEntry?>(ComponentNames.State, PersistedKey(e.WindowId), cancellationToken: ct);
-        if (CountAt.Supersedes(e.OccurredAt, stored?.At))
+        return KeepLaterAsync(PersistedKey(e.WindowId), new PersistedEntry(new CountAt(e.Persisted, e.OccurredAt), e.Flags), p => p.Persisted.At, ct);
+    }
+
+    /// <summary>Stores <paramref name="entry"/> under <paramref name="key"/> unless a later reading is stored there already.</summary>
+    private async Task KeepLaterAsync<T>(string key, T entry, Func<T, DateTimeOffset> readAt, CancellationToken ct)
+        where T : class
+    {
+        var stored = await dapr.GetStateAsync<T?>(ComponentNames.State, key, cancellationToken: ct);
+        if (CountAt.Supersedes(readAt(entry), stored is null ? null : readAt(stored)))
         {
-            await dapr.SaveStateAsync(ComponentNames.State, PersistedKey(e.WindowId), new PersistedEntry(e.Persisted, e.OccurredAt, e.Flags), metadata: Expiry, cancellationToken: ct);
+            await dapr.SaveStateAsync(ComponentNames.State, key, entry, metadata: Expiry, cancellationToken: ct);
         }
     }
 
@@ -74,6 +77,6 @@ public sealed class WindowWatchBook(DaprClient dapr, TimeProvider time)
     {
         var accepted = dapr.GetStateAsync<CountAt?>(ComponentNames.State, AcceptedKey(windowId), cancellationToken: ct);
         var persisted = await dapr.GetStateAsync<PersistedEntry?>(ComponentNames.State, PersistedKey(windowId), cancellationToken: ct);
-        return new WindowWatch(windowId, await accepted, persisted is null ? null : new CountAt(persisted.Count, persisted.At), persisted?.Flags ?? FlagCounts.None);
+        return new WindowWatch(windowId, await accepted, persisted?.Persisted, persisted?.Flags ?? FlagCounts.None);
     }
 }
