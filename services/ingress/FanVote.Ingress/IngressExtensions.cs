@@ -59,9 +59,7 @@ public static class IngressExtensions
             var o = sp.GetRequiredService<IOptions<IngressOptions>>().Value;
             var keys = sp.GetRequiredService<IngressKeys>();
             return new VoteDesk(sp.GetRequiredService<WindowBook>(), sp.GetRequiredService<VerdictCache>(), sp.GetRequiredService<IAdmissionStore>(),
-                sp.GetRequiredService<IVotePublisher>(), keys.Receipts, keys.Seal,
-                new VoteDeskOptions(new RateLimits(o.PerAccountPerSecond, o.PerDevicePerSecond, o.PerIpPrefixPerSecond), o.RepublishAfterClose),
-                sp.GetRequiredService<TimeProvider>());
+                sp.GetRequiredService<IVotePublisher>(), keys.Receipts, keys.Seal, o.DeskOptions(), sp.GetRequiredService<TimeProvider>());
         });
         builder.Services.AddHostedService<WindowsStartup>();
         builder.Services.AddWarmUpStep<WarmUp.IngressWarmUp>();

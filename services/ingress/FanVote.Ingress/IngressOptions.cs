@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FanVote.Ingress.Core;
 
 namespace FanVote.Ingress;
 
@@ -62,6 +63,9 @@ public sealed class IngressOptions
     /// <summary>Admission script calls in flight at once (the same group commit as <see cref="Publishers"/>).</summary>
     [Range(1, 64)]
     public int AdmissionWorkers { get; set; } = 2;
+
+    /// <summary>What the vote desk takes of these settings (the app's desk and the warm-up's are made alike).</summary>
+    public VoteDeskOptions DeskOptions() => new(new RateLimits(PerAccountPerSecond, PerDevicePerSecond, PerIpPrefixPerSecond), RepublishAfterClose);
 
     /// <summary>
     /// Warm-up votes in flight at once through the vote endpoint before ingress reports ready (WarmUp/IngressWarmUp):

@@ -5,9 +5,9 @@ using FanVote.Contracts;
 using FanVote.Contracts.Events;
 using FanVote.Ingress.Adapters;
 using FanVote.Ingress.Core;
+using FanVote.Ingress.Publishing;
 using FanVote.Security;
 using FanVote.ServiceDefaults;
-using FanVote.Ingress.Publishing;
 using FanVote.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -92,7 +92,7 @@ public sealed class IngressWarmUp(
         try
         {
             var desk = new VoteDesk(book, verdicts, admission, new Publisher(batcher, admission), keys.Receipts, keys.Seal,
-                new VoteDeskOptions(new RateLimits(o.PerAccountPerSecond, o.PerDevicePerSecond, o.PerIpPrefixPerSecond), o.RepublishAfterClose), time);
+                o.DeskOptions(), time);
             await RepeatAsync(o.WarmUpConcurrency, next, async i =>
             {
                 // A scope per request, as ASP.NET Core makes (the authentication handlers are per request).
