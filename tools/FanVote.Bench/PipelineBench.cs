@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using FanVote.Contracts;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -452,8 +453,9 @@ public static partial class PipelineBench
         """;
 
     /// <summary>
-    /// The direct host (<see cref="DirectEndpoint"/>) with ingress's environment as `up` gives it (app.env, the secrets
-    /// in ingress's scope, its app token), no warm-up, its output in logs/direct.log.
+    /// The direct host (<see cref="DirectEndpoint"/>) with the environment the launcher gives ingress
+    /// (<see cref="FanVote.Launcher.EnvPlan"/> over app.env and secrets.env: ingress's secrets and app token, no other
+    /// app's), no warm-up, its output in logs/direct.log.
     /// </summary>
     private static Process StartDirect(string runDir, Dictionary<string, string> secrets, Dictionary<string, string> appEnv, int port)
     {
@@ -462,20 +464,22 @@ public static partial class PipelineBench
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var (k, v) in appEnv)
+        foreach (var k in psi.Environment.Keys.Where(FanVote.Launcher.EnvPlan.IsSecret).ToList())
+        {
+            psi.Environment.Remove(k);
+        }
+
+        var given = new Dictionary<string, string>(appEnv, StringComparer.Ordinal);
+        foreach (var (k, v) in secrets)
+        {
+            given[k] = v;
+        }
+
+        foreach (var (k, v) in FanVote.Launcher.EnvPlan.For(AppIds.Ingress, sidecar: false, given))
         {
             psi.Environment[k] = v;
         }
 
-        foreach (var k in new[] { "FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_CHALLENGE_ANSWER", "FANVOTE_VOTE_KEY", "FANVOTE_REDIS_PASSWORD", "DAPR_API_TOKEN" })
-        {
-            if (secrets.TryGetValue(k, out var v))
-            {
-                psi.Environment[k] = v;
-            }
-        }
-
-        psi.Environment["APP_API_TOKEN"] = secrets.GetValueOrDefault("FANVOTE_APP_TOKEN_INGRESS", "");
         psi.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         psi.Environment["FanVote__WarmUpSeconds"] = "0";
         psi.Environment["DAPR_GRPC_PORT"] = "1"; // nothing on the direct path talks to a sidecar
