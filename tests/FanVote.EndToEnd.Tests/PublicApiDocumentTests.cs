@@ -77,6 +77,7 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             ("POST", "/v1/windows/{windowId}/continue", Operator, [401, 404, 409, 429]),
             ("GET", "/v1/windows/{windowId}/audit", Operator, [401, 404, 429]),
             ("GET", "/v1/windows/{windowId}/certified", Operator, [401, 404, 429]),
+            ("GET", "/v1/actions", Operator, [400, 401, 429]),
         ],
     };
 

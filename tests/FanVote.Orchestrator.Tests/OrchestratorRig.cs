@@ -9,7 +9,16 @@ namespace FanVote.Orchestrator.Tests;
 public sealed class OrchestratorRig : IAsyncLifetime
 {
     public const string OperatorKey = "test-operator-key-0123456789";
+
+    /// <summary>Two named operators besides "operator" (FANVOTE_OPERATOR_KEYS), so the action log can tell them apart.</summary>
+    public const string AliceKey = "alice-operator-key-0123456789";
+    public const string BobKey = "bob-operator-key-0123456789";
+
     private readonly ResourceFolder _resources = ResourceFolder.LocalComponents();
+    private readonly string _anchorDir = Directory.CreateTempSubdirectory("fanvote-action-anchors-").FullName;
+
+    /// <summary>Where the orchestrator anchors its action log.</summary>
+    public string AnchorFile => Path.Combine(_anchorDir, "anchors.jsonl");
 
     public RedisServer Redis { get; private set; } = null!;
 
@@ -21,7 +30,13 @@ public sealed class OrchestratorRig : IAsyncLifetime
     {
         Redis = await RedisServer.StartAsync();
         Service = await new ServiceHost(AppIds.Orchestrator, "FanVote.Orchestrator", _resources.Path,
-            appEnv: new Dictionary<string, string?> { ["FANVOTE_OPERATOR_KEY"] = OperatorKey }, redisHost: Redis.Address).StartAsync();
+            appEnv: new Dictionary<string, string?>
+            {
+                ["FANVOTE_OPERATOR_KEY"] = OperatorKey,
+                ["FANVOTE_OPERATOR_KEYS"] = $"alice={AliceKey};bob={BobKey}",
+                ["FANVOTE_ACTION_LOG_ANCHORS"] = AnchorFile,
+            },
+            redisHost: Redis.Address).StartAsync();
         Http.BaseAddress = new Uri(Service.BaseUrl);
     }
 
@@ -44,17 +59,21 @@ public sealed class OrchestratorRig : IAsyncLifetime
         return r.IsSuccessStatusCode ? JsonDocument.Parse(await r.Content.ReadAsStringAsync()) : null;
     }
 
-    public async Task<HttpResponseMessage> PostAsync(string path)
+    public async Task<HttpResponseMessage> PostAsync(string path, string key = OperatorKey)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path);
-        request.Headers.Add("X-Operator-Key", OperatorKey);
+        request.Headers.Add("X-Operator-Key", key);
         return await Http.SendAsync(request);
     }
 
-    public async Task<HttpResponseMessage> GetRawAsync(string path)
+    public async Task<HttpResponseMessage> GetRawAsync(string path, string? key = OperatorKey)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("X-Operator-Key", OperatorKey);
+        if (key is not null)
+        {
+            request.Headers.Add("X-Operator-Key", key);
+        }
+
         return await Http.SendAsync(request);
     }
 
@@ -94,5 +113,6 @@ public sealed class OrchestratorRig : IAsyncLifetime
         }
 
         _resources.Dispose();
+        Directory.Delete(_anchorDir, recursive: true);
     }
 }

@@ -1,4 +1,5 @@
 using FanVote.Contracts.Events;
+using FanVote.Security;
 
 namespace FanVote.Rewards.Core.Tests;
 
@@ -160,11 +161,11 @@ public sealed class LedgerTests
         var rows = Ledger();
         var lines = new List<string>
         {
-            LedgerAnchors.Line(Key, new LedgerAnchor(rows[7].Seq, rows[7].Hash, T)),
-            LedgerAnchors.Line(Key, new LedgerAnchor(rows[9].Seq, rows[9].Hash, T.AddMinutes(1))),
-            LedgerAnchors.Line(Key, new LedgerAnchor(rows[8].Seq, rows[8].Hash, T.AddMinutes(2))),
+            LedgerAnchors.Line(Key, new ChainAnchor(rows[7].Seq, rows[7].Hash, T)),
+            LedgerAnchors.Line(Key, new ChainAnchor(rows[9].Seq, rows[9].Hash, T.AddMinutes(1))),
+            LedgerAnchors.Line(Key, new ChainAnchor(rows[8].Seq, rows[8].Hash, T.AddMinutes(2))),
         };
-        var forged = LedgerAnchors.Line(new LedgerKey(new byte[32]), new LedgerAnchor(3, rows[2].Hash, T));
+        var forged = LedgerAnchors.Line(new LedgerKey(new byte[32]), new ChainAnchor(3, rows[2].Hash, T));
         var changed = lines[0].Replace("\"seq\":8", "\"seq\":3", StringComparison.Ordinal);
 
         var file = LedgerAnchors.Read(Key, [.. lines, forged, changed, "not json", ""]);

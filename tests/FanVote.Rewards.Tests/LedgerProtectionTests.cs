@@ -1,6 +1,7 @@
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
 using FanVote.Rewards.Core;
+using FanVote.Security;
 using FanVote.Testing;
 using Npgsql;
 
@@ -148,7 +149,7 @@ public sealed partial class RewardsTests
         }
 
         // A line added to the anchor file without the key is named, and does not count.
-        var forged = LedgerAnchors.Line(new LedgerKey(new byte[32]), new LedgerAnchor(head + 100, new byte[32], DateTimeOffset.UtcNow));
+        var forged = LedgerAnchors.Line(new LedgerKey(new byte[32]), new ChainAnchor(head + 100, new byte[32], DateTimeOffset.UtcNow));
         var before = await File.ReadAllTextAsync(rig.AnchorFile, TestContext.Current.CancellationToken);
         await File.AppendAllTextAsync(rig.AnchorFile, forged + "\n", TestContext.Current.CancellationToken);
         try
@@ -167,7 +168,7 @@ public sealed partial class RewardsTests
         Assert.True(restored == 0, restoredText);
     }
 
-    private LedgerAnchor? LatestAnchor() =>
+    private ChainAnchor? LatestAnchor() =>
         File.Exists(rig.AnchorFile) ? LedgerAnchors.Read(Key, File.ReadAllLines(rig.AnchorFile)).Latest : null;
 
     /// <summary>

@@ -34,6 +34,8 @@ public static class TestKeys
 
     public static byte[] LedgerKey { get; } = RandomNumberGenerator.GetBytes(32);
 
+    public static byte[] ActionLogKey { get; } = RandomNumberGenerator.GetBytes(32);
+
     /// <summary>FANVOTE_TOKEN_KEYS as configured: kid "t1".</summary>
     public static string TokenKeys => "t1:" + Convert.ToBase64String(TokenKey);
 
@@ -56,6 +58,7 @@ public static class TestKeys
         ["FANVOTE_ACCOUNT_KEY"] = Convert.ToBase64String(AccountKey),
         ["FANVOTE_VOTE_KEY"] = Convert.ToBase64String(VoteKey),
         ["FANVOTE_LEDGER_KEY"] = Convert.ToBase64String(LedgerKey),
+        ["FANVOTE_ACTION_LOG_KEY"] = Convert.ToBase64String(ActionLogKey),
         ["FANVOTE_AUDIT_SIGNING_KEY"] = AuditSigningKey,
         ["FANVOTE_AUDIT_PUBLIC_KEY"] = AuditPublicKey,
     };

@@ -61,6 +61,7 @@ if [ ! -s "$out" ]; then
     echo "  account-key: \"$(rnd)\""
     echo "  vote-key: \"$(rnd)\""
     echo "  ledger-key: \"$(rnd)\""
+    echo "  action-log-key: \"$(rnd)\""
     echo "  audit-signing-key: \"$audit_private\""
     echo "  audit-public-key: \"$audit_public\""
     echo "  challenge-answer: \"$(tok)\""

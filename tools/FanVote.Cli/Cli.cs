@@ -12,7 +12,7 @@ namespace FanVote.Cli;
 /// <summary>
 /// The verbs. Exit codes: 0 the thing checked out, 1 it did not (the reason is printed), 2 the command was wrong.
 /// </summary>
-public static class Cli
+public static partial class Cli
 {
     private const string Usage = """
         usage:
@@ -31,6 +31,15 @@ public static class Cli
               --key-file: a file holding the ledger key (base64); default FANVOTE_LEDGER_KEY.
               --anchors: the anchor file; default FANVOTE_LEDGER_ANCHORS. --no-anchors yes skips it (and says so).
               --head also checks a head recorded elsewhere (RewardsPaid / the window's payout status).
+          fanvote actions verify [--url URL] [--operator-key-file FILE] [--key-file FILE] [--anchors FILE|DIR | --no-anchors yes]
+              Reads the operator action log (GET /v1/actions with an operator's key: FANVOTE_OPERATOR_KEY or the file) and walks
+              its chain with the action log key; names every changed, removed or reordered row; and checks it against
+              the latest anchor the orchestrator recorded outside the state store (a cut or re-chained tail fails).
+              --url: the orchestrator; default FANVOTE_ORCHESTRATOR_URL, else http://127.0.0.1:5082.
+              --key-file: a file holding the action log key (base64); default FANVOTE_ACTION_LOG_KEY.
+              --anchors: an anchor file, or a directory of them (*.jsonl, one per replica); default FANVOTE_ACTION_LOG_ANCHORS.
+          fanvote actions list [--url URL] [--operator-key-file FILE] [--after SEQ] [--limit N]
+              Prints the action log, one row per line: seq, time, actor, action, target, outcome, from.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -44,6 +53,8 @@ public static class Cli
             {
                 ["receipt", "verify", .. var rest] => await VerifyReceiptAsync(Options(rest), output),
                 ["ledger", "verify", .. var rest] => await VerifyLedgerAsync(Options(rest), output),
+                ["actions", "verify", .. var rest] => await VerifyActionsAsync(Options(rest), output),
+                ["actions", "list", .. var rest] => await ListActionsAsync(Options(rest), output),
                 ["dlq", .. var rest] => await DeadLetterCommands.RunAsync(rest, output, error),
                 _ => Fail(error, Usage + "\n" + DeadLetterCommands.Usage),
             };
@@ -103,18 +114,7 @@ public static class Cli
     {
         var connection = o.GetValueOrDefault("connection") ?? Env("FANVOTE_REWARDS_PG_CONNECTION") ?? Env("FANVOTE_PG_CONNECTION")
             ?? throw new UsageException("give --connection or set FANVOTE_REWARDS_PG_CONNECTION (the rewards service's PostgreSQL)");
-        var keyText = o.TryGetValue("key-file", out var keyFile)
-            ? (File.Exists(keyFile) ? await File.ReadAllTextAsync(keyFile) : throw new UsageException($"--key-file {keyFile}: no such file"))
-            : Env(LedgerKey.Setting) ?? throw new UsageException($"give --key-file or set {LedgerKey.Setting}: the ledger's chain is checked with its key");
-        LedgerKey key;
-        try
-        {
-            key = new LedgerKey(KeySet.Decode(LedgerKey.Setting, keyText));
-        }
-        catch (KeyConfigurationException e)
-        {
-            throw new UsageException(e.Message);
-        }
+        var key = new LedgerKey(await ChainKeyAsync(o, LedgerKey.Setting, "the ledger's"));
 
         var heads = new List<LedgerHead>();
         if (o.TryGetValue("head", out var h))
@@ -157,7 +157,7 @@ public static class Cli
         }
 
         var extra = new List<string>();
-        LedgerAnchor? latest = null;
+        ChainAnchor? latest = null;
         if (!skipAnchors)
         {
             var file = LedgerAnchors.Read(key, File.Exists(anchorPath) ? await File.ReadAllLinesAsync(anchorPath!) : []);
@@ -197,6 +197,22 @@ public static class Cli
         }
 
         return 1;
+    }
+
+    /// <summary>A chain's key: the file of --key-file, else the setting <paramref name="setting"/> (base64, 32+ bytes).</summary>
+    private static async Task<byte[]> ChainKeyAsync(Dictionary<string, string> o, string setting, string whose)
+    {
+        var keyText = o.TryGetValue("key-file", out var keyFile)
+            ? (File.Exists(keyFile) ? await File.ReadAllTextAsync(keyFile) : throw new UsageException($"--key-file {keyFile}: no such file"))
+            : Env(setting) ?? throw new UsageException($"give --key-file or set {setting}: {whose} chain is checked with its key");
+        try
+        {
+            return KeySet.Decode(setting, keyText);
+        }
+        catch (KeyConfigurationException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;

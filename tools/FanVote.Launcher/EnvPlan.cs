@@ -20,6 +20,8 @@ public static class EnvPlan
         ["FANVOTE_VOTE_KEY"] = ["ingress", "tally"],
         ["FANVOTE_AUDIT_SIGNING_KEY"] = ["tally"],
         ["FANVOTE_LEDGER_KEY"] = ["rewards"],
+        ["FANVOTE_ACTION_LOG_KEY"] = ["orchestrator"],
+        ["FANVOTE_ACTION_LOG_ANCHORS"] = ["orchestrator"],
         ["FANVOTE_PG_CONNECTION"] = ["tally"],
         // Rewards gets only the points ledger's restricted role (INSERT/SELECT); the migrate step, run by `up` before
         // the launcher, is the only holder of the admin connection.

@@ -13,4 +13,13 @@ internal static partial class OrchestratorLog
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "a window report for {WindowId} was dropped: no such window")]
     public static partial void ReportDropped(ILogger logger, string windowId);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "action log #{Seq}: {Action} on {Target} by {Actor} from {From}: {Outcome}")]
+    public static partial void ActionLogged(ILogger logger, long seq, string action, string target, string actor, string from, string outcome);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "action log #{Seq} is stored but its anchor could not be written to {Path}: {Error}")]
+    public static partial void AnchorFailed(ILogger logger, long seq, string path, string error);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "no {Setting}: the action log's heads are not anchored outside the state store (Development only), so a cut tail would not show")]
+    public static partial void NoActionAnchors(ILogger logger, string setting);
 }

@@ -1,8 +1,12 @@
 using Dapr.Workflow;
+using FanVote.ActionLog;
 using FanVote.Contracts;
+using FanVote.Orchestrator.ActionLog;
 using FanVote.Orchestrator.Adapters;
 using FanVote.Orchestrator.Lifecycle;
 using FanVote.Orchestrator.Watch;
+using FanVote.Security;
+using FanVote.ServiceDefaults;
 using FanVote.ServiceDefaults.Auth;
 using FanVote.Workflows;
 using Microsoft.Extensions.Options;
@@ -28,6 +32,25 @@ public static class OrchestratorExtensions
         builder.Services.AddSingleton<IWindowRequests, DaprWindowRequests>();
         builder.Services.AddSingleton<WindowLocks>();
         builder.Services.AddSingleton<WindowWatchBook>();
+        builder.Services.AddSingleton(sp => new ActionLogKey(sp.Key(builder.Configuration, ActionLogKey.Setting, "action-log")));
+        builder.Services.ResolveOnStart<ActionLogKey>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var anchors = builder.Configuration[ActionLogKey.AnchorsSetting] ?? "";
+            if (anchors.Length == 0)
+            {
+                if (!builder.Environment.IsDevelopment())
+                {
+                    throw new KeyConfigurationException($"set {ActionLogKey.AnchorsSetting} to the file where the orchestrator appends the action log's heads (outside the state store): without anchors a cut log verifies");
+                }
+
+                OrchestratorLog.NoActionAnchors(sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(OrchestratorExtensions)), ActionLogKey.AnchorsSetting);
+            }
+
+            return new ActionLogOptions(anchors);
+        });
+        builder.Services.ResolveOnStart<ActionLogOptions>();
+        builder.Services.AddSingleton<DaprActionLog>();
 
         // Workflows and activities of this assembly are registered by Dapr.Workflow's source generator.
         builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, _) => { }).WithJsonSerializer(FanVoteJson.Options);

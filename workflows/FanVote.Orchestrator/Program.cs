@@ -12,5 +12,6 @@ app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapWindowReportSubscriptions();
 app.MapOperatorApi();
+app.MapActionLogApi();
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

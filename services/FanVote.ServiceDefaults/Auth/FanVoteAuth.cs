@@ -79,20 +79,34 @@ public static class FanVoteAuth
         return builder;
     }
 
-    /// <summary>The operator key (FANVOTE_OPERATOR_KEY, 16+ characters) for the <see cref="OperatorPolicy"/>.</summary>
+    /// <summary>
+    /// The operators' keys for the <see cref="OperatorPolicy"/>: FANVOTE_OPERATOR_KEY (16+ characters, the operator named
+    /// "operator") and/or FANVOTE_OPERATOR_KEYS ("name=key;name=key", one key per person, so the action log can say who
+    /// did what). At least one key; names and keys distinct.
+    /// </summary>
     public static WebApplicationBuilder AddOperatorKey(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var key = builder.Configuration[OperatorKeyHandler.Setting];
-        if (string.IsNullOrWhiteSpace(key) || key.Length < 16)
-        {
-            throw new KeyConfigurationException($"Set {OperatorKeyHandler.Setting} (16 or more random characters): operators send it as X-Operator-Key. ./fanvote up generates one.");
-        }
-
-        builder.Services.AddSingleton(new OperatorKey(key));
+        builder.Services.AddSingleton(OperatorKey.Parse(builder.Configuration[OperatorKeyHandler.Setting], builder.Configuration[OperatorKeyHandler.NamedSetting]));
         builder.Services.AddSingleton<OperatorKeyThrottle>();
         builder.Services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, OperatorKeyHandler>(OperatorScheme, null);
         return builder;
+    }
+
+    /// <summary>The operator who made this request (the name their key is configured under); throws when the endpoint is not for operators.</summary>
+    public static string OperatorName(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.User.IsInRole("operator") && context.User.Identity?.Name is { Length: > 0 } name
+            ? name
+            : throw new InvalidOperationException("this endpoint does not require an operator: add RequireOperator()");
+    }
+
+    /// <summary>Where the request came from, for the action log: the connection's address (never a forwarding header, which a caller writes).</summary>
+    public static string ClientAddress(this HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Connection.RemoteIpAddress is { } ip ? (ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip).ToString() : "unknown";
     }
 
     /// <summary>The signed-in fan of this request (set by the <see cref="FanPolicy"/>); throws when the endpoint is not for fans.</summary>
@@ -139,10 +153,78 @@ public sealed class AppToken(string value)
     internal byte[] Digest { get; } = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value));
 }
 
-/// <summary>The operator key (a class, not a record, so that ToString never prints it).</summary>
-public sealed class OperatorKey(string value)
+/// <summary>The operators' keys, by operator name (a class, not a record, so that ToString never prints them).</summary>
+public sealed partial class OperatorKey
 {
-    public string Value { get; } = value;
+    /// <summary>The name of the operator whose key is FANVOTE_OPERATOR_KEY.</summary>
+    public const string DefaultName = "operator";
+
+    public const int MinimumLength = 16;
+
+    public OperatorKey(IReadOnlyList<(string Name, string Value)> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            throw new KeyConfigurationException($"Set {OperatorKeyHandler.Setting} (16 or more random characters) or {OperatorKeyHandler.NamedSetting} (name=key;name=key): operators send their key as X-Operator-Key. ./fanvote up generates one.");
+        }
+
+        foreach (var (name, value) in keys)
+        {
+            if (!NamePattern().IsMatch(name))
+            {
+                throw new KeyConfigurationException($"{OperatorKeyHandler.NamedSetting}: '{name}' is not an operator name (1-64 of a-z, 0-9, '.', '_', '-')");
+            }
+
+            if (string.IsNullOrWhiteSpace(value) || value.Trim().Length < MinimumLength)
+            {
+                throw new KeyConfigurationException($"the operator key of '{name}' is shorter than {MinimumLength} characters: give each operator 16 or more random characters");
+            }
+        }
+
+        if (keys.Select(k => k.Name).Distinct(StringComparer.Ordinal).Count() != keys.Count || keys.Select(k => k.Value.Trim()).Distinct(StringComparer.Ordinal).Count() != keys.Count)
+        {
+            throw new KeyConfigurationException($"{OperatorKeyHandler.NamedSetting}: every operator needs a name and a key of their own (a name or a key repeats)");
+        }
+
+        Keys = [.. keys.Select(k => (k.Name, k.Value.Trim()))];
+    }
+
+    public OperatorKey(string value)
+        : this([(DefaultName, value)])
+    {
+    }
+
+    public IReadOnlyList<(string Name, string Value)> Keys { get; }
+
+    /// <summary>The first key (FANVOTE_OPERATOR_KEY when set).</summary>
+    public string Value => Keys[0].Value;
+
+    /// <summary>From the settings: <paramref name="oneKey"/> (FANVOTE_OPERATOR_KEY) as "operator", then each name=key of <paramref name="named"/>.</summary>
+    public static OperatorKey Parse(string? oneKey, string? named)
+    {
+        var keys = new List<(string, string)>();
+        if (!string.IsNullOrWhiteSpace(oneKey))
+        {
+            keys.Add((DefaultName, oneKey));
+        }
+
+        foreach (var part in (named ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new KeyConfigurationException($"{OperatorKeyHandler.NamedSetting} holds name=key pairs separated by ';' (an entry has no name)");
+            }
+
+            keys.Add((part[..eq].Trim(), part[(eq + 1)..]));
+        }
+
+        return new OperatorKey(keys);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9._-]{1,64}$")]
+    private static partial System.Text.RegularExpressions.Regex NamePattern();
 }
 
 /// <summary>Builds <typeparamref name="T"/> when the host starts, so a missing or bad key stops the app at once, not at its first use.</summary>

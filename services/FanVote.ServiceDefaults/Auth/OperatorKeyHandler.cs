@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -11,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace FanVote.ServiceDefaults.Auth;
 
 /// <summary>
-/// An operator: the operator key in <c>X-Operator-Key</c>. Both the given and the expected key are HMACed under a
-/// random per-process key and the MACs compared in constant time, so neither the key's content nor its length leaks.
+/// An operator: one of the operators' keys in <c>X-Operator-Key</c>; the principal is named after the key's operator.
+/// The given and every expected key are HMACed under a random per-process key and the MACs compared in constant time,
+/// all of them every time, so neither a key's content nor its length nor which operator's key it was leaks.
 /// Wrong keys are throttled per client address (<see cref="OperatorKeyThrottle"/>) and logged without the key.
 /// </summary>
 public sealed class OperatorKeyHandler(
@@ -20,11 +22,11 @@ public sealed class OperatorKeyHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string Setting = "FANVOTE_OPERATOR_KEY";
+    public const string NamedSetting = "FANVOTE_OPERATOR_KEYS";
     public const string Header = "X-Operator-Key";
     private const string ThrottledItem = "fanvote.operator-throttled";
     private static readonly byte[] CompareKey = RandomNumberGenerator.GetBytes(32);
-    private static readonly ClaimsPrincipal Operator = new(new ClaimsIdentity([new Claim(ClaimTypes.Role, "operator")], FanVoteAuth.OperatorScheme));
-    private static byte[]? _expected;
+    private static readonly ConditionalWeakTable<OperatorKey, (string Name, byte[] Mac, ClaimsPrincipal Principal)[]> Expected = [];
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -37,10 +39,25 @@ public sealed class OperatorKeyHandler(
         }
 
         var given = Request.Headers[Header].ToString();
-        var expected = _expected ??= HMACSHA256.HashData(CompareKey, Encoding.UTF8.GetBytes(key.Value));
-        if (given.Length > 0 && CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(CompareKey, Encoding.UTF8.GetBytes(given)), expected))
+        var expected = Expected.GetValue(key, k => [.. k.Keys.Select(e => (e.Name, HMACSHA256.HashData(CompareKey, Encoding.UTF8.GetBytes(e.Value)),
+            new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Role, "operator"), new Claim(ClaimTypes.Name, e.Name)], FanVoteAuth.OperatorScheme))))]);
+        if (given.Length > 0)
         {
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Operator, FanVoteAuth.OperatorScheme)));
+            var mac = HMACSHA256.HashData(CompareKey, Encoding.UTF8.GetBytes(given));
+            ClaimsPrincipal? matched = null;
+            foreach (var e in expected)
+            {
+                // Every key is compared, so the time does not say which one matched.
+                if (CryptographicOperations.FixedTimeEquals(mac, e.Mac))
+                {
+                    matched = e.Principal;
+                }
+            }
+
+            if (matched is not null)
+            {
+                return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(matched, FanVoteAuth.OperatorScheme)));
+            }
         }
 
         throttle.Failed(client, now);

@@ -116,11 +116,11 @@ public static class ManifestRules
         [AppIds.Fraud] = [],
         [AppIds.Results] = ["FANVOTE_AUDIT_PUBLIC_KEY"],
         [AppIds.Rewards] = ["FANVOTE_PG_CONNECTION", "FANVOTE_TOKEN_KEYS", "FANVOTE_LEDGER_KEY"],
-        [AppIds.Orchestrator] = ["FANVOTE_OPERATOR_KEY", "FANVOTE_AUDIT_PUBLIC_KEY"],
+        [AppIds.Orchestrator] = ["FANVOTE_OPERATOR_KEY", "FANVOTE_AUDIT_PUBLIC_KEY", "FANVOTE_ACTION_LOG_KEY"],
     };
 
     private static readonly string[] KeySettings =
-        ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY", "FANVOTE_LEDGER_KEY", "FANVOTE_OPERATOR_KEY"];
+        ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY", "FANVOTE_LEDGER_KEY", "FANVOTE_OPERATOR_KEY", "FANVOTE_ACTION_LOG_KEY"];
 
     /// <summary>
     /// daprd's two tokens (README "Trust"): dapr.io/app-token-secret names this app's own Secret and

@@ -1,5 +1,7 @@
 using Dapr.Workflow;
+using FanVote.ActionLog;
 using FanVote.Contracts.Events;
+using FanVote.Orchestrator.ActionLog;
 using FanVote.Orchestrator.Lifecycle;
 using FanVote.Orchestrator.Watch;
 using FanVote.ServiceDefaults;
@@ -75,7 +77,8 @@ public static class OperatorApi
         }).AllowAnonymous().ExcludeFromDescription();
 
     private static async Task<Results<Created<WindowStatus>, Ok<WindowStatus>, ProblemHttpResult, ValidationProblem>> CreateAsync(
-        CreateWindowRequest body, TimeProvider time, DaprWorkflowClient workflows, LifecycleTimings timings, WindowLocks locks, ILoggerFactory logs, CancellationToken ct)
+        CreateWindowRequest body, HttpContext ctx, TimeProvider time, DaprWorkflowClient workflows, LifecycleTimings timings, WindowLocks locks, DaprActionLog actions,
+        ILoggerFactory logs, CancellationToken ct)
     {
         var definition = new WindowDefinition(
             body.WindowId ?? "", body.Title ?? "", body.Candidates ?? [],
@@ -119,6 +122,8 @@ public static class OperatorApi
                 var theirs = existing.WorkflowName == nameof(WindowLifecycleWorkflow) ? existing.ReadInputAs<WindowRun>() : null;
                 if (theirs is null || !theirs.Definition.SameAs(definition) || theirs.StepByStep != run.StepByStep)
                 {
+                    await actions.AppendAsync(ActionLogApi.Draft(ctx, time, Guid.NewGuid().ToString("N"), Actions.WindowCreate, definition.WindowId,
+                        "refused: a window with this id exists with another definition", Described(definition, run.StepByStep)), ct);
                     return TypedResults.Problem(
                         statusCode: StatusCodes.Status409Conflict,
                         title: "Window already exists",
@@ -126,6 +131,10 @@ public static class OperatorApi
                 }
             }
 
+            // Logged once per window (the id), also when this is a repeat of the same definition: a creation whose log
+            // write failed after the workflow was scheduled is logged by the operator's retry.
+            await actions.AppendAsync(ActionLogApi.Draft(ctx, time, $"{Actions.WindowCreate}:{definition.WindowId}", Actions.WindowCreate, definition.WindowId,
+                "created", Described(definition, run.StepByStep)), ct);
             var status = StatusOf(existing) ?? WindowStatus.From(WindowLifecycle.Create(definition, time.GetUtcNow(), run.StepByStep, auditNonce: ""));
             return created
                 ? TypedResults.Created($"/v1/windows/{definition.WindowId}", status)
@@ -181,7 +190,8 @@ public static class OperatorApi
     }
 
     /// <summary>Step-by-step windows: the held window starts its next step (the go is an external event on its workflow).</summary>
-    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> ContinueAsync(string windowId, DaprWorkflowClient workflows, WindowLocks locks, CancellationToken ct)
+    private static async Task<Results<Ok<WindowStatus>, ProblemHttpResult>> ContinueAsync(
+        string windowId, HttpContext ctx, TimeProvider time, DaprWorkflowClient workflows, WindowLocks locks, DaprActionLog actions, CancellationToken ct)
     {
         using (await locks.AcquireAsync(windowId, ct))
         {
@@ -193,10 +203,15 @@ public static class OperatorApi
 
             if (!before.Held)
             {
+                await actions.AppendAsync(ActionLogApi.Draft(ctx, time, Guid.NewGuid().ToString("N"), Actions.WindowContinue, windowId,
+                    "refused: not waiting for a go", new Dictionary<string, string> { ["phase"] = before.Phase }), ct);
                 return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Not waiting",
                     detail: $"Window '{windowId}' is not waiting for a go ({(before.StepByStep ? "its current step is already under way" : "it was not created with stepByStep: true")}); nothing to continue.");
             }
 
+            // Logged before the go is raised (one row per held phase: a retried call is logged once), so no step starts unlogged.
+            await actions.AppendAsync(ActionLogApi.Draft(ctx, time, $"{Actions.WindowContinue}:{windowId}:{before.Phase}", Actions.WindowContinue, windowId,
+                "continued", new Dictionary<string, string> { ["phase"] = before.Phase }), ct);
             await workflows.RaiseEventAsync(windowId, WindowLifecycleWorkflow.ContinueEvent, new WindowGo(Enum.Parse<WindowPhase>(before.Phase)), ct);
 
             // Answer once the workflow has taken the go (so a second continue is judged on the released window); if the
@@ -226,6 +241,17 @@ public static class OperatorApi
                 detail: $"Window '{windowId}' is {status.Phase}; its result is certified after the drain and the audit. Watch GET /v1/windows/{windowId} for the step under way.")
             : TypedResults.Ok(pick(status));
     }
+
+    /// <summary>What the action log keeps of a window definition.</summary>
+    private static Dictionary<string, string> Described(WindowDefinition d, bool stepByStep) => new()
+    {
+        ["title"] = d.Title,
+        ["candidates"] = string.Join(",", d.Candidates),
+        ["opensAt"] = d.OpensAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        ["closesAt"] = d.ClosesAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        ["votesPerAccount"] = d.VotesPerAccount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["stepByStep"] = stepByStep ? "true" : "false",
+    };
 
     private static ProblemHttpResult Unknown(string windowId) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown window", detail: $"No window with id '{windowId}' exists. Create it with POST /v1/windows.");

@@ -1,6 +1,9 @@
+using System.Globalization;
 using Dapr.Workflow;
+using FanVote.ActionLog;
 using FanVote.Contracts;
 using FanVote.Contracts.Events;
+using FanVote.Orchestrator.ActionLog;
 using FanVote.Orchestrator.Lifecycle;
 using FanVote.Orchestrator.Watch;
 using FanVote.ServiceDefaults;
@@ -28,8 +31,9 @@ public static class WindowReportSubscriptions
             .ForEventType(Topics.WindowReports, EventTypes.PersistedVotesReported);
         app.MapPost("/window-reports/audited", (WindowAudited e, DaprWorkflowClient workflows, ILoggerFactory logs, CancellationToken ct) =>
             Deliver(workflows, logs, e.WindowId, new WindowReport(Audited: e), ct)).ForEventType(Topics.WindowReports, EventTypes.WindowAudited);
-        app.MapPost("/window-reports/paid", (RewardsPaid e, DaprWorkflowClient workflows, ILoggerFactory logs, CancellationToken ct) =>
-            Deliver(workflows, logs, e.WindowId, new WindowReport(Paid: e), ct)).ForEventType(Topics.WindowReports, EventTypes.RewardsPaid);
+        app.MapPost("/window-reports/paid", (RewardsPaid e, DaprWorkflowClient workflows, DaprActionLog actions, TimeProvider time, ILoggerFactory logs, CancellationToken ct) =>
+            Deliver(workflows, logs, e.WindowId, new WindowReport(Paid: e), ct, () => actions.AppendAsync(Payout(e, time), ct)))
+            .ForEventType(Topics.WindowReports, EventTypes.RewardsPaid);
         app.MapIgnoredEvents(Topics.WindowReports);
         return app;
     }
@@ -38,7 +42,8 @@ public static class WindowReportSubscriptions
     private static Task<IResult> KeepAsync(ILoggerFactory logs, string windowId, Func<Task> record) =>
         HandOverAsync(logs, windowId, _ => record());
 
-    private static Task<IResult> Deliver(DaprWorkflowClient workflows, ILoggerFactory logs, string windowId, WindowReport report, CancellationToken ct) =>
+    /// <summary>Raises the report on the window's workflow; then, for a window that exists, <paramref name="delivered"/> (the payout's action log row).</summary>
+    private static Task<IResult> Deliver(DaprWorkflowClient workflows, ILoggerFactory logs, string windowId, WindowReport report, CancellationToken ct, Func<Task>? delivered = null) =>
         HandOverAsync(logs, windowId, async log =>
         {
             try
@@ -48,7 +53,27 @@ public static class WindowReportSubscriptions
             catch (RpcException e) when (e.StatusCode is StatusCode.NotFound or StatusCode.InvalidArgument)
             {
                 OrchestratorLog.ReportDropped(log, windowId);
+                return;
             }
+
+            if (delivered is not null)
+            {
+                await delivered();
+            }
+        });
+
+    /// <summary>A payout is logged once per window (its id), by rewards, whose report it is; every redelivery finds it logged.</summary>
+    private static ActionDraft Payout(RewardsPaid e, TimeProvider time) => new(
+        $"{Actions.WindowPayout}:{e.WindowId}", time.GetUtcNow(), "service:" + AppIds.Rewards, Actions.WindowPayout, e.WindowId, "paid",
+        "pubsub:" + Topics.WindowReports,
+        new Dictionary<string, string>
+        {
+            ["accounts"] = e.Accounts.ToString(CultureInfo.InvariantCulture),
+            ["points"] = e.Points.ToString(CultureInfo.InvariantCulture),
+            ["ledgerEntries"] = e.Entries.ToString(CultureInfo.InvariantCulture),
+            ["ledgerHeadSeq"] = e.LedgerHeadSeq.ToString(CultureInfo.InvariantCulture),
+            ["ledgerHeadHash"] = e.LedgerHeadHash,
+            ["votersDigest"] = e.VotersDigest,
         });
 
     /// <summary>A report for a window id no window can have is dropped (200, logged); any other is handed over (an exception answers 500).</summary>
