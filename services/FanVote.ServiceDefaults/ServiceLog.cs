@@ -14,7 +14,7 @@ internal static partial class ServiceLog
     public static partial void DeadLetter(ILogger logger, string topic, string id);
 
     [LoggerMessage(EventId = 9004, Level = LogLevel.Warning, Message = "operator API refused ({Reason}) from {Client}")]
-    public static partial void OperatorRefused(ILogger logger, string reason, string client);
+    public static partial void OperatorRefused(ILogger logger, string reason, RedactedIp client);
 
     [LoggerMessage(EventId = 9005, Level = LogLevel.Warning, Message = "{Setting} is not set: using the public development key. Never run like this outside Development.")]
     public static partial void DevelopmentKey(ILogger logger, string setting);

@@ -74,6 +74,10 @@ public sealed class ActionLogTests(OrchestratorRig rig) : IClassFixture<Orchestr
         Assert.Equal("Scheduled", rows[2].GetProperty("detail").GetProperty("phase").GetString());
         Assert.Equal("17", rows[3].GetProperty("detail").GetProperty("ledgerHeadSeq").GetString());
 
+        // The app's own log line says what was logged, with the address as its prefix only (issue 16: nothing personal in logs).
+        Assert.Contains($"window.create on {id} by alice from 127.0.0.0/24: created", rig.Service.App.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("from 127.0.0.1", rig.Service.App.Output, StringComparison.Ordinal);
+
         var (code, text) = await VerifyAsync(rig);
         Assert.True(code == 0, text);
         Assert.Contains("OK: the action log is intact", text, StringComparison.Ordinal);

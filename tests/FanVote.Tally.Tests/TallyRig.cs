@@ -23,10 +23,19 @@ public sealed class TallyRig : IAsyncLifetime
     {
     }
 
-    private TallyRig(ResourceFolder resources) => _resources = resources;
+    private TallyRig(ResourceFolder resources, IReadOnlyDictionary<string, string?>? appEnv = null)
+    {
+        _resources = resources;
+        _appEnv = appEnv ?? new Dictionary<string, string?>();
+    }
+
+    private readonly IReadOnlyDictionary<string, string?> _appEnv;
 
     /// <summary>The same rig on other resources, e.g. the local components with a different resiliency.</summary>
     public static TallyRig On(ResourceFolder resources) => new(resources);
+
+    /// <summary>The same rig with settings of tally's own (e.g. Tally__PersonalDataFor).</summary>
+    public static TallyRig With(IReadOnlyDictionary<string, string?> appEnv) => new(ResourceFolder.LocalComponents(), appEnv);
 
     public RedisServer Redis { get; private set; } = null!;
 
@@ -50,7 +59,7 @@ public sealed class TallyRig : IAsyncLifetime
         Redis = await RedisServer.StartAsync();
         Db = await PostgresDatabase.CreateAsync("tally");
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
-            appEnv: new Dictionary<string, string?> { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
+            appEnv: new Dictionary<string, string?>(_appEnv) { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }, redisHost: Redis.Address);
         var env = TestKeys.SidecarEnvironment(AppIds.Ingress);
         env["FANVOTE_REDIS_HOST"] = Redis.Address;
         Publisher = new SidecarHost(AppIds.Ingress, _resources.Path, env: env);

@@ -36,6 +36,8 @@ public static class TestKeys
 
     public static byte[] ActionLogKey { get; } = RandomNumberGenerator.GetBytes(32);
 
+    public static byte[] PseudonymKey { get; } = RandomNumberGenerator.GetBytes(32);
+
     /// <summary>FANVOTE_TOKEN_KEYS as configured: kid "t1".</summary>
     public static string TokenKeys => "t1:" + Convert.ToBase64String(TokenKey);
 
@@ -59,6 +61,7 @@ public static class TestKeys
         ["FANVOTE_VOTE_KEY"] = Convert.ToBase64String(VoteKey),
         ["FANVOTE_LEDGER_KEY"] = Convert.ToBase64String(LedgerKey),
         ["FANVOTE_ACTION_LOG_KEY"] = Convert.ToBase64String(ActionLogKey),
+        ["FANVOTE_PSEUDONYM_KEY"] = Convert.ToBase64String(PseudonymKey),
         ["FANVOTE_AUDIT_SIGNING_KEY"] = AuditSigningKey,
         ["FANVOTE_AUDIT_PUBLIC_KEY"] = AuditPublicKey,
     };

@@ -62,6 +62,7 @@ if [ ! -s "$out" ]; then
     echo "  vote-key: \"$(rnd)\""
     echo "  ledger-key: \"$(rnd)\""
     echo "  action-log-key: \"$(rnd)\""
+    echo "  pseudonym-key: \"$(rnd)\""
     echo "  audit-signing-key: \"$audit_private\""
     echo "  audit-public-key: \"$audit_public\""
     echo "  challenge-answer: \"$(tok)\""

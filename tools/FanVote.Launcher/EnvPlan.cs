@@ -19,6 +19,7 @@ public static class EnvPlan
         ["FANVOTE_CHALLENGE_ANSWER"] = ["ingress"],
         ["FANVOTE_VOTE_KEY"] = ["ingress", "tally"],
         ["FANVOTE_AUDIT_SIGNING_KEY"] = ["tally"],
+        ["FANVOTE_PSEUDONYM_KEY"] = ["tally"],
         ["FANVOTE_LEDGER_KEY"] = ["rewards"],
         ["FANVOTE_ACTION_LOG_KEY"] = ["orchestrator"],
         ["FANVOTE_ACTION_LOG_ANCHORS"] = ["orchestrator"],

@@ -49,6 +49,7 @@ public static class Secrets
         Add("FANVOTE_VOTE_KEY", Key);
         Add("FANVOTE_LEDGER_KEY", Key);
         Add("FANVOTE_ACTION_LOG_KEY", Key);
+        Add("FANVOTE_PSEUDONYM_KEY", Key);
         Add("FANVOTE_CHALLENGE_ANSWER", () => Token(12));
         Add("FANVOTE_REDIS_PASSWORD", () => Token(24));
         Add("FANVOTE_PG_PASSWORD", () => Token(24));

@@ -15,7 +15,7 @@ internal static partial class OrchestratorLog
     public static partial void ReportDropped(ILogger logger, string windowId);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "action log #{Seq}: {Action} on {Target} by {Actor} from {From}: {Outcome}")]
-    public static partial void ActionLogged(ILogger logger, long seq, string action, string target, string actor, string from, string outcome);
+    public static partial void ActionLogged(ILogger logger, long seq, string action, string target, string actor, FanVote.ServiceDefaults.RedactedIp from, string outcome);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "action log #{Seq} is stored but its anchor could not be written to {Path}: {Error}")]
     public static partial void AnchorFailed(ILogger logger, long seq, string path, string error);

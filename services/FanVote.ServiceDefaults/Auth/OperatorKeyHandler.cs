@@ -61,7 +61,7 @@ public sealed class OperatorKeyHandler(
         }
 
         throttle.Failed(client, now);
-        ServiceLog.OperatorRefused(Logger, given.Length == 0 ? "no X-Operator-Key" : "wrong X-Operator-Key", client);
+        ServiceLog.OperatorRefused(Logger, given.Length == 0 ? "no X-Operator-Key" : "wrong X-Operator-Key", new RedactedIp(client));
         return Task.FromResult(given.Length == 0 ? AuthenticateResult.NoResult() : AuthenticateResult.Fail("wrong operator key"));
     }
 

@@ -18,14 +18,14 @@ internal static partial class FraudLog
     public static partial void DeadLetter(ILogger logger, string voteId);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "verdict {Action} for {SubjectKind} {Subject}: score {Score}, reasons {Reasons}, model {Version}")]
-    public static partial void Verdict(ILogger logger, FanVote.Contracts.Events.RiskAction action, string subjectKind, string subject, double score, IReadOnlyList<string> reasons, string version);
+    public static partial void Verdict(ILogger logger, FanVote.Contracts.Events.RiskAction action, string subjectKind, FanVote.ServiceDefaults.RedactedId subject, double score, IReadOnlyList<string> reasons, string version);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "publishing {Topic} failed; retrying in {DelayMs} ms")]
     public static partial void PublishFailed(ILogger logger, Exception exception, string topic, int delayMs);
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "the outbox is full: {Count} flagged vote ids of {Subject} were dropped")]
-    public static partial void OutboxFull(ILogger logger, int count, string subject);
+    public static partial void OutboxFull(ILogger logger, int count, FanVote.ServiceDefaults.RedactedId subject);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "verdict for {Subject} expired before it could be published ({ExpiresAt}); not sent")]
-    public static partial void VerdictStale(ILogger logger, string subject, DateTimeOffset expiresAt);
+    public static partial void VerdictStale(ILogger logger, FanVote.ServiceDefaults.RedactedId subject, DateTimeOffset expiresAt);
 }

@@ -15,7 +15,7 @@ internal static partial class IngressLog
     public static partial void WindowsLoaded(ILogger logger, int count);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "risk verdict {Action} for {SubjectKind} {Subject} until {ExpiresAt} (model {ModelVersion})")]
-    public static partial void VerdictApplied(ILogger logger, FanVote.Contracts.Events.RiskAction action, string subjectKind, string subject, DateTimeOffset expiresAt, string modelVersion);
+    public static partial void VerdictApplied(ILogger logger, FanVote.Contracts.Events.RiskAction action, string subjectKind, FanVote.ServiceDefaults.RedactedId subject, DateTimeOffset expiresAt, string modelVersion);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Redis unavailable ({Error}) during {Path}: answered 503 with Retry-After")]
     public static partial void RedisUnavailable(ILogger logger, string error, string path);

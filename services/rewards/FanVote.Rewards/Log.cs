@@ -15,7 +15,7 @@ internal static partial class RewardsLog
     public static partial void LedgerWaiting(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "credited {Points} points to {AccountId} for window {WindowId} ({Reason})")]
-    public static partial void Credited(ILogger logger, long points, string accountId, string windowId, string reason);
+    public static partial void Credited(ILogger logger, long points, FanVote.ServiceDefaults.RedactedId accountId, string windowId, string reason);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "single credit of {Points} points for window {WindowId} refused: out of bounds or malformed")]
     public static partial void CreditRefused(ILogger logger, string windowId, long points);

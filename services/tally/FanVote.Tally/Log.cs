@@ -40,4 +40,10 @@ internal static partial class TallyLog
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "warm-up: decoded, screened and wrote {Written} of {Votes} warm-up votes in {Batches} ledger batches, every one rolled back")]
     public static partial void WarmedUp(ILogger logger, long written, int votes, int batches);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "retention: minimized {Windows} windows ({Votes} votes, {Flags} device flags) and {Quarantined} quarantined votes past {After}: IPs now prefixes, device ids keyed hashes")]
+    public static partial void Minimized(ILogger logger, int windows, long votes, long quarantined, long flags, TimeSpan after);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "retention pass failed, retried at the next tick: {Error}")]
+    public static partial void RetentionFailed(ILogger logger, string error);
 }

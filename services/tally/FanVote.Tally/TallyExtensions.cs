@@ -33,6 +33,10 @@ public static class TallyExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditWorker>());
         builder.Services.AddHostedService<LedgerStartup>();
         builder.Services.AddHostedService<TallyPublisher>();
+        builder.Services.AddSingleton(sp => new Pseudonyms(sp.Key(builder.Configuration, Pseudonyms.Setting, "pseudonyms")));
+        builder.Services.ResolveOnStart<Pseudonyms>();
+        builder.Services.AddSingleton<PostgresRetention>();
+        builder.Services.AddHostedService<RetentionWorker>();
         builder.Services.AddHealthChecks().AddDatabaseProbe("ledger", sp => sp.GetRequiredService<PostgresVoteLedger>().DataSource, "SELECT 1 FROM votes LIMIT 1", "the vote ledger");
         return builder;
     }

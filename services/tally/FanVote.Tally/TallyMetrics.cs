@@ -18,6 +18,7 @@ public sealed class TallyMetrics : IDisposable
         Snapshots = _meter.CreateCounter<long>("fanvote.tally.snapshots_published", unit: "{snapshot}");
         Flags = _meter.CreateCounter<long>("fanvote.tally.flags_stored", unit: "{vote}", description: "Fraud-flagged votes newly stored");
         Audits = _meter.CreateCounter<long>("fanvote.tally.audits", unit: "{window}");
+        MinimizedVotes = _meter.CreateCounter<long>("fanvote.tally.votes_minimized", unit: "{vote}", description: "Votes whose IP became a prefix and device id a keyed hash (retention)");
     }
 
     public Histogram<int> BatchSize { get; }
@@ -37,6 +38,8 @@ public sealed class TallyMetrics : IDisposable
     public Counter<long> Flags { get; }
 
     public Counter<long> Audits { get; }
+
+    public Counter<long> MinimizedVotes { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -27,4 +27,13 @@ public sealed class TallyOptions
 
     /// <summary>A window counts as recently active this long after its last vote.</summary>
     public TimeSpan ActiveFor { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// How long after a window closes its votes keep the raw IP address and device id (the fraud window: late flags,
+    /// disputes, abuse reports); then the retention job keeps only the address's prefix and a keyed hash of the device.
+    /// </summary>
+    public TimeSpan PersonalDataFor { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often the retention job looks for windows (and quarantined votes) past <see cref="PersonalDataFor"/>.</summary>
+    public TimeSpan RetentionEvery { get; set; } = TimeSpan.FromHours(1);
 }

@@ -112,7 +112,7 @@ public static class ManifestRules
     public static IReadOnlyDictionary<string, string[]> SecretSettings { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         [AppIds.Ingress] = ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_REDIS_PASSWORD"],
-        [AppIds.Tally] = ["FANVOTE_PG_CONNECTION", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY"],
+        [AppIds.Tally] = ["FANVOTE_PG_CONNECTION", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY", "FANVOTE_PSEUDONYM_KEY"],
         [AppIds.Fraud] = [],
         [AppIds.Results] = ["FANVOTE_AUDIT_PUBLIC_KEY"],
         [AppIds.Rewards] = ["FANVOTE_PG_CONNECTION", "FANVOTE_TOKEN_KEYS", "FANVOTE_LEDGER_KEY"],
@@ -120,7 +120,7 @@ public static class ManifestRules
     };
 
     private static readonly string[] KeySettings =
-        ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY", "FANVOTE_LEDGER_KEY", "FANVOTE_OPERATOR_KEY", "FANVOTE_ACTION_LOG_KEY"];
+        ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY", "FANVOTE_LEDGER_KEY", "FANVOTE_OPERATOR_KEY", "FANVOTE_ACTION_LOG_KEY", "FANVOTE_PSEUDONYM_KEY"];
 
     /// <summary>
     /// daprd's two tokens (README "Trust"): dapr.io/app-token-secret names this app's own Secret and

@@ -71,7 +71,7 @@ public sealed class DaprActionLog(DaprClient dapr, ActionLogKey key, ActionLogOp
                 continue;
             }
 
-            OrchestratorLog.ActionLogged(log, row.Seq, row.Action, row.Target, row.Actor, row.From, row.Outcome);
+            OrchestratorLog.ActionLogged(log, row.Seq, row.Action, row.Target, row.Actor, new FanVote.ServiceDefaults.RedactedIp(row.From), row.Outcome);
             Anchor(row);
             return row;
         }

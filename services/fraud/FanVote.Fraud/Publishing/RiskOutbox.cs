@@ -65,11 +65,11 @@ public sealed class RiskOutbox : BackgroundService
                 _metrics.Verdicts.Add(1, new("action", v.Action.ToString().ToLowerInvariant()), new("reason", v.Reasons[0]));
                 if (expires <= now)
                 {
-                    FraudLog.VerdictStale(_log, v.Subject, expires); // replaying an old backlog: nothing left to enforce
+                    FraudLog.VerdictStale(_log, new FanVote.ServiceDefaults.RedactedId(v.Subject), expires); // replaying an old backlog: nothing left to enforce
                     continue;
                 }
 
-                FraudLog.Verdict(_log, v.Action, v.SubjectKind, v.Subject, v.Score, v.Reasons, modelVersion);
+                FraudLog.Verdict(_log, v.Action, v.SubjectKind, new FanVote.ServiceDefaults.RedactedId(v.Subject), v.Score, v.Reasons, modelVersion);
                 _verdicts.Enqueue(new RiskVerdictIssued
                 {
                     EventId = Guid.CreateVersion7(now),
@@ -90,7 +90,7 @@ public sealed class RiskOutbox : BackgroundService
                 if (_flagIds + f.VoteIds.Count > _max)
                 {
                     _metrics.Undeliverable.Add(f.VoteIds.Count);
-                    FraudLog.OutboxFull(_log, f.VoteIds.Count, f.Subject);
+                    FraudLog.OutboxFull(_log, f.VoteIds.Count, new FanVote.ServiceDefaults.RedactedId(f.Subject));
                     continue;
                 }
 

@@ -23,7 +23,7 @@ public static class RiskVerdictSubscriptions
             if (cache.Apply(verdict, time.GetUtcNow()))
             {
                 await store.SaveAsync(verdict);
-                IngressLog.VerdictApplied(log, e.Action, e.SubjectKind, e.Subject, e.ExpiresAt, e.ModelVersion);
+                IngressLog.VerdictApplied(log, e.Action, e.SubjectKind, new FanVote.ServiceDefaults.RedactedId(e.Subject), e.ExpiresAt, e.ModelVersion);
             }
 
             return TypedResults.Ok();

@@ -36,7 +36,7 @@ public static class RewardSubscriptions
 
             if (await ledger.CreditAsync(e, time.GetUtcNow(), ct))
             {
-                RewardsLog.Credited(log, e.Points, e.AccountId, e.WindowId, e.Reason);
+                RewardsLog.Credited(log, e.Points, new RedactedId(e.AccountId), e.WindowId, e.Reason);
             }
 
             return Results.Ok();

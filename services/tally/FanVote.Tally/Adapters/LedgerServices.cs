@@ -4,6 +4,7 @@ using FanVote.Contracts.Events;
 using FanVote.ServiceDefaults;
 using FanVote.Tally.Core;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace FanVote.Tally.Adapters;
 
@@ -68,5 +69,37 @@ public sealed class TallyPublisher(LiveTally live, TallyTraces traces, DaprClien
             Total = c.Total,
             Counts = c.Counts,
         }, stoppingToken);
+    }
+}
+
+/// <summary>
+/// The retention job: every <see cref="TallyOptions.RetentionEvery"/> (and once at start), minimizes what is past
+/// <see cref="TallyOptions.PersonalDataFor"/> (<see cref="PostgresRetention"/>). A failed pass is logged and retried at
+/// the next tick; nothing is lost by waiting.
+/// </summary>
+public sealed class RetentionWorker(PostgresRetention retention, IOptions<TallyOptions> options, TallyMetrics metrics, TimeProvider time, ILogger<RetentionWorker> log)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        using var timer = new PeriodicTimer(o.RetentionEvery, time);
+        do
+        {
+            try
+            {
+                var pass = await retention.MinimizeAsync(time.GetUtcNow() - o.PersonalDataFor, stoppingToken);
+                metrics.MinimizedVotes.Add(pass.Votes + pass.Quarantined);
+                if (pass.Windows > 0 || pass.Quarantined > 0)
+                {
+                    TallyLog.Minimized(log, pass.Windows, pass.Votes, pass.Quarantined, pass.Flags, o.PersonalDataFor);
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException && !stoppingToken.IsCancellationRequested)
+            {
+                TallyLog.RetentionFailed(log, e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 }

@@ -33,6 +33,7 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger, AuditSigner si
           flagged_at timestamptz NOT NULL,
           received_at timestamptz NOT NULL DEFAULT now());
         CREATE INDEX IF NOT EXISTS vote_flags_window_idx ON vote_flags (window_id);
+        ALTER TABLE vote_flags ADD COLUMN IF NOT EXISTS minimized_at timestamptz NULL;
         CREATE TABLE IF NOT EXISTS audit_leaves (
           window_id text NOT NULL,
           vote_id uuid NOT NULL,
@@ -350,7 +351,8 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger, AuditSigner si
         return counts;
     }
 
-    private async Task EnsureSchemaAsync(CancellationToken ct)
+    /// <summary>Creates the audit tables (flags, leaves) once per process, before their first use.</summary>
+    public async Task EnsureSchemaAsync(CancellationToken ct)
     {
         if (_schemaReady)
         {

@@ -66,6 +66,14 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
           result text NOT NULL,
           audited_at timestamptz NOT NULL,
           chunks_published boolean NOT NULL DEFAULT false);
+        -- Minimization (PostgresRetention): when a row's IP became a prefix and its device id a keyed hash.
+        ALTER TABLE votes ADD COLUMN IF NOT EXISTS minimized_at timestamptz NULL;
+        ALTER TABLE quarantined_votes ADD COLUMN IF NOT EXISTS minimized_at timestamptz NULL;
+        CREATE INDEX IF NOT EXISTS quarantined_votes_unminimized_idx ON quarantined_votes (quarantined_at) WHERE minimized_at IS NULL;
+        CREATE TABLE IF NOT EXISTS window_retention (
+          window_id text PRIMARY KEY,
+          votes bigint NOT NULL,
+          minimized_at timestamptz NOT NULL);
         """;
 
     private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);

@@ -1,0 +1,152 @@
+using FanVote.Contracts;
+using FanVote.Tally.Core;
+using Npgsql;
+
+namespace FanVote.Tally.Adapters;
+
+/// <summary>What one retention pass minimized.</summary>
+public sealed record RetentionPass(int Windows, long Votes, long Quarantined, long Flags);
+
+/// <summary>
+/// Minimization of the vote ledger (issue 16): once a window has been closed longer than the fraud window, its votes
+/// keep the IP's prefix and a keyed hash of the device id (<see cref="Pseudonyms"/>), and so do its device flags;
+/// quarantined votes the same, by the time they were quarantined. Counts, audit leaves (vote, candidate, account) and the
+/// certified result do not use these fields and do not change. Each row is marked (<c>minimized_at</c>) and each done
+/// window recorded (<c>window_retention</c>), so a pass is idempotent and instances may run it at once (an advisory lock
+/// keeps them from doing the same work twice).
+/// </summary>
+public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditStore audit, Pseudonyms pseudonyms)
+{
+    public const int Batch = 5000;
+    private const long Lock = 4242003;
+
+    private NpgsqlDataSource Db => ledger.DataSource;
+
+    /// <summary>Minimizes every window that closed before <paramref name="closedBefore"/>, and votes quarantined before it.</summary>
+    public async Task<RetentionPass> MinimizeAsync(DateTimeOffset closedBefore, CancellationToken ct)
+    {
+        await audit.EnsureSchemaAsync(ct);
+        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using (var locked = new NpgsqlCommand("SELECT pg_try_advisory_lock(@k)", conn))
+        {
+            locked.Parameters.AddWithValue("k", Lock);
+            if (!(bool)(await locked.ExecuteScalarAsync(ct))!)
+            {
+                return new RetentionPass(0, 0, 0, 0); // another instance is at it
+            }
+        }
+
+        try
+        {
+            var windows = new List<(string Id, DateTimeOffset Opens, DateTimeOffset Closes)>();
+            await using (var due = new NpgsqlCommand("""
+                SELECT w.window_id, w.opens_at, w.closes_at FROM windows w
+                WHERE w.closes_at < @cut AND NOT EXISTS (SELECT 1 FROM window_retention r WHERE r.window_id = w.window_id)
+                ORDER BY w.closes_at
+                """, conn))
+            {
+                due.Parameters.AddWithValue("cut", closedBefore);
+                await using var r = await due.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct))
+                {
+                    windows.Add((r.GetString(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2)));
+                }
+            }
+
+            long votes = 0, flags = 0;
+            foreach (var w in windows)
+            {
+                var (low, high) = VoteIds.Range(w.Opens, w.Closes);
+                var n = await MinimizeRowsAsync(conn, "votes", "vote_id >= @low AND vote_id <= @high AND window_id = @w", p =>
+                {
+                    p.AddWithValue("low", low);
+                    p.AddWithValue("high", high);
+                    p.AddWithValue("w", w.Id);
+                }, ct);
+                votes += n;
+                flags += await MinimizeFlagsAsync(conn, w.Id, ct);
+                await using var done = new NpgsqlCommand("INSERT INTO window_retention (window_id, votes, minimized_at) VALUES (@w, @n, now()) ON CONFLICT (window_id) DO NOTHING", conn);
+                done.Parameters.AddWithValue("w", w.Id);
+                done.Parameters.AddWithValue("n", n);
+                await done.ExecuteNonQueryAsync(ct);
+            }
+
+            var quarantined = await MinimizeRowsAsync(conn, "quarantined_votes", "quarantined_at < @cut", p => p.AddWithValue("cut", closedBefore), ct);
+            return new RetentionPass(windows.Count, votes, quarantined, flags);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@k)", conn);
+            unlock.Parameters.AddWithValue("k", Lock);
+            await unlock.ExecuteScalarAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Rows of <paramref name="table"/> matching <paramref name="where"/> not minimized yet, a batch at a time: IP to prefix, device to pseudonym.</summary>
+    private async Task<long> MinimizeRowsAsync(NpgsqlConnection conn, string table, string where, Action<NpgsqlParameterCollection> bind, CancellationToken ct)
+    {
+        long total = 0;
+        while (true)
+        {
+            var ids = new List<Guid>(Batch);
+            var devices = new List<string>(Batch);
+            var ips = new List<string>(Batch);
+            await using (var select = new NpgsqlCommand($"SELECT vote_id, device_id, ip FROM {table} WHERE {where} AND minimized_at IS NULL LIMIT {Batch}", conn))
+            {
+                bind(select.Parameters);
+                await using var r = await select.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct))
+                {
+                    ids.Add(r.GetGuid(0));
+                    devices.Add(pseudonyms.Device(r.GetString(1)));
+                    ips.Add(Pseudonyms.Ip(r.GetString(2)));
+                }
+            }
+
+            if (ids.Count == 0)
+            {
+                return total;
+            }
+
+            await using var update = new NpgsqlCommand($"""
+                UPDATE {table} t SET device_id = u.device, ip = u.ip, minimized_at = now()
+                FROM unnest(@ids, @devices, @ips) AS u(id, device, ip) WHERE t.vote_id = u.id
+                """, conn);
+            update.Parameters.AddWithValue("ids", ids.ToArray());
+            update.Parameters.AddWithValue("devices", devices.ToArray());
+            update.Parameters.AddWithValue("ips", ips.ToArray());
+            total += await update.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>The window's flags about a device get the device's pseudonym (account and prefix subjects stay: the audit names them).</summary>
+    private async Task<long> MinimizeFlagsAsync(NpgsqlConnection conn, string windowId, CancellationToken ct)
+    {
+        var ids = new List<Guid>();
+        var subjects = new List<string>();
+        await using (var select = new NpgsqlCommand("SELECT vote_id, subject FROM vote_flags WHERE window_id = @w AND subject_kind = @kind AND minimized_at IS NULL", conn))
+        {
+            select.Parameters.AddWithValue("w", windowId);
+            select.Parameters.AddWithValue("kind", RiskSubjects.Device);
+            await using var r = await select.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                ids.Add(r.GetGuid(0));
+                subjects.Add(pseudonyms.Device(r.GetString(1)));
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var update = new NpgsqlCommand("""
+            UPDATE vote_flags f SET subject = u.subject, minimized_at = now()
+            FROM unnest(@ids, @subjects) AS u(id, subject) WHERE f.vote_id = u.id
+            """, conn);
+        update.Parameters.AddWithValue("ids", ids.ToArray());
+        update.Parameters.AddWithValue("subjects", subjects.ToArray());
+        return await update.ExecuteNonQueryAsync(ct);
+    }
+}

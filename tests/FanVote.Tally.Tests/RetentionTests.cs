@@ -1,0 +1,91 @@
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
+using FanVote.Tally.Core;
+using FanVote.Testing;
+using Npgsql;
+
+namespace FanVote.Tally.Tests;
+
+/// <summary>
+/// The retention job (issue 16, minimization): once a window has been closed longer than the fraud window, its votes,
+/// its device flags and the quarantine keep only IP prefixes and keyed device pseudonyms; counts do not change, and a
+/// window still inside the fraud window keeps its raw fields.
+/// </summary>
+public sealed class RetentionTests
+{
+    [Fact]
+    public async Task PastTheFraudWindow_IpsBecomePrefixes_DevicesKeyedPseudonyms_CountsUnchanged_RecentWindowsUntouched()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = TallyRig.With(new Dictionary<string, string?>
+        {
+            ["Tally__PersonalDataFor"] = "00:00:05",
+            ["Tally__RetentionEvery"] = "00:00:01",
+        });
+        await rig.InitializeAsync();
+        var now = DateTimeOffset.UtcNow;
+        await rig.ScheduleAsync("old", now.AddHours(-1), now.AddSeconds(3));
+        await rig.ScheduleAsync("recent", now.AddHours(-1), now.AddHours(1));
+        var old = TallyRig.Votes("old", 40);
+        var stray = TestVotes.Sealed("old", "not-a-candidate", "acc-x", "dev-stray", "203.0.113.77", now, now.AddDays(-3));
+        await rig.PublishAsync([.. old, stray, .. TallyRig.Votes("recent", 10)]);
+        Assert.Equal(40, await rig.WaitLedgerAsync("old", 40, TimeSpan.FromMinutes(2)));
+        Assert.Equal(10, await rig.WaitLedgerAsync("recent", 10, TimeSpan.FromMinutes(2)));
+        await (await rig.AsAsync(AppIds.Fraud)).PublishEventAsync(ComponentNames.VoteBus, Topics.VoteFlags, new VotesFlagged
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = "old", VoteIds = [old[1].VoteId], SubjectKind = RiskSubjects.Device,
+            Subject = "dev-1", ReasonCodes = ["device-farm"], Score = 0.99, ModelVersion = "test",
+        }, ct);
+        var countsBefore = (await rig.CompareAsync("old")).Counts;
+
+        await using var db = NpgsqlDataSource.Create(rig.Db.ConnectionString);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        var seen = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            seen = await ScalarAsync<string>(db, """
+                SELECT (SELECT count(*) FROM window_retention WHERE window_id = 'old') || ' window, ' ||
+                       (SELECT count(*) FROM quarantined_votes WHERE minimized_at IS NOT NULL) || ' quarantined, ' ||
+                       (SELECT count(*) FROM vote_flags WHERE minimized_at IS NOT NULL) || ' flags minimized'
+                """);
+            if (seen == "1 window, 1 quarantined, 1 flags minimized")
+            {
+                break;
+            }
+
+            await Task.Delay(250, ct);
+        }
+
+        Assert.Equal("1 window, 1 quarantined, 1 flags minimized", seen);
+        var pseudonyms = new Pseudonyms(TestKeys.PseudonymKey);
+        Assert.Equal(0, await ScalarAsync<long>(db, "SELECT count(*) FROM votes WHERE window_id = 'old' AND (minimized_at IS NULL OR ip <> '198.51.100.0/24' OR device_id NOT LIKE 'dev~%')"));
+        Assert.Equal(40, await ScalarAsync<long>(db, "SELECT count(DISTINCT device_id) FROM votes WHERE window_id = 'old'")); // one device, one pseudonym: still grouped
+        Assert.Equal(pseudonyms.Device("dev-1"), await ScalarAsync<string>(db, $"SELECT device_id FROM votes WHERE vote_id = '{old[1].VoteId}'"));
+        Assert.Equal(pseudonyms.Device("dev-1"), await ScalarAsync<string>(db, $"SELECT subject FROM vote_flags WHERE vote_id = '{old[1].VoteId}'"));
+        Assert.Equal($"{pseudonyms.Device("dev-stray")} 203.0.113.0/24", await ScalarAsync<string>(db, "SELECT device_id || ' ' || ip FROM quarantined_votes"));
+        Assert.NotEqual(new Pseudonyms(new byte[32]).Device("dev-1"), pseudonyms.Device("dev-1")); // keyed: without the key, no lookup table
+        Assert.Equal(0, await ScalarAsync<long>(db, "SELECT count(*) FROM votes WHERE window_id = 'recent' AND (minimized_at IS NOT NULL OR ip LIKE '%/%' OR device_id NOT LIKE 'dev-%')"));
+        Assert.Equal(countsBefore, (await rig.CompareAsync("old")).Counts);
+        Assert.Equal(40, await ScalarAsync<long>(db, "SELECT votes FROM window_retention WHERE window_id = 'old'"));
+    }
+
+    [Fact]
+    public void Pseudonyms_AreIdempotent_AndPrefixesFollowTheRiskSubjectRule()
+    {
+        using var p = new Pseudonyms(TestKeys.PseudonymKey);
+
+        Assert.Equal(p.Device("d-1"), p.Device(p.Device("d-1")));
+        Assert.NotEqual(p.Device("d-1"), p.Device("d-2"));
+        Assert.StartsWith(Pseudonyms.DevicePrefix, p.Device("d-1"), StringComparison.Ordinal);
+        Assert.Equal("198.51.100.0/24", Pseudonyms.Ip("198.51.100.9"));
+        Assert.Equal("198.51.100.0/24", Pseudonyms.Ip("198.51.100.0/24"));
+        Assert.Equal("2001:db8:1::/48", Pseudonyms.Ip("2001:db8:1:2::5"));
+        Assert.Equal("unknown", Pseudonyms.Ip("not an address"));
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource db, string sql)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        return (T)(await cmd.ExecuteScalarAsync())!;
+    }
+}
