@@ -158,6 +158,10 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
         Assert.True(await mux.GetDatabase().KeyDeleteAsync(key), $"{key} should exist in ingress's Redis");
     }
 
+    /// <summary>How ingress names a client address in its limit keys: a keyed hash (the OTP hashes' key, derived from the account key).</summary>
+    private static string Address(string ip) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(KeySet.Derive(TestKeys.AccountKey, "otp-hashes"), Encoding.UTF8.GetBytes("otp\naddress\n" + ip)))[..32];
+
     private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
 
     // ---- M1: passcode limits -------------------------------------------------------------------------------------
@@ -238,7 +242,7 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
         Assert.Equal(0, await CodesSentToAsync(contacts[3]));
 
         // The next minute: one more is allowed (the 5th of the day), then the daily cap refuses.
-        await LapseAsync($"ingress:lim:otp:ip:{ip}:m");
+        await LapseAsync($"ingress:lim:otp:ip:{Address(ip)}:m");
         using (var ok = await Ask(4))
         {
             Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
@@ -285,7 +289,7 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
         Assert.Equal(created, (await KeysAsync("ingress:acct:*")).Keys.Except(before.Keys).ToList());
 
         // The next minute: one more (the 5th of the day), then the daily limit.
-        await LapseAsync($"ingress:lim:guest:ip:{ip}:m");
+        await LapseAsync($"ingress:lim:guest:ip:{Address(ip)}:m");
         await GuestViaProxyAsync(devices[4], ip);
         using (var day = await ViaProxyAsync("/v1/sessions/guest", new { deviceId = devices[5] }, ip))
         {
@@ -313,7 +317,7 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
         }
 
         var counted = await KeysAsync("ingress:lim:guest:ip:*");
-        Assert.Contains("ingress:lim:guest:ip:127.0.0.1:m", counted.Keys);
+        Assert.Contains($"ingress:lim:guest:ip:{Address("127.0.0.1")}:m", counted.Keys);
         Assert.DoesNotContain(counted.Keys, k => k.Contains("203.0.113.", StringComparison.Ordinal));
 
         // 127.0.0.2 is: each forwarded address is counted on its own, more sign-ins than one address may make.
@@ -323,8 +327,9 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
         }
 
         counted = await KeysAsync("ingress:lim:guest:ip:*");
-        Assert.Contains("ingress:lim:guest:ip:203.0.113.11:m", counted.Keys);
-        Assert.Contains($"ingress:lim:guest:ip:203.0.113.{11 + SignInTrustRig.GuestPerMinute + 1}:m", counted.Keys);
+        Assert.Contains($"ingress:lim:guest:ip:{Address("203.0.113.11")}:m", counted.Keys);
+        Assert.Contains($"ingress:lim:guest:ip:{Address($"203.0.113.{11 + SignInTrustRig.GuestPerMinute + 1}")}:m", counted.Keys);
+        Assert.DoesNotContain(counted.Keys, k => k.Contains("203.0.113.", StringComparison.Ordinal)); // addresses only as keyed hashes
         Assert.DoesNotContain(counted.Keys, k => k.Contains(SignInTrustRig.ProxyAddress, StringComparison.Ordinal));
     }
 

@@ -22,6 +22,7 @@ public sealed record SignInLimited(string Reason, TimeSpan RetryAfter);
 /// (under a key derived from the account key), lives 5 minutes and allows 5 attempts. Sign-ins are limited in fixed
 /// windows per client address and per network (IP prefix), passcodes also per contact per day, with a resend back-off
 /// that doubles (30 s, 1 min, 2 min, ... 1 h): a client cannot mint guest accounts, pump SMS or try codes at will.
+/// Addresses appear in key names only as keyed hashes, contacts likewise.
 /// Every key has a time to live: an account's creation time lives a year past its last sign-in.
 /// </summary>
 public sealed class RedisAccounts(IConnectionMultiplexer redis, TimeProvider time, IngressKeys keys, IOptions<IngressOptions> options)
@@ -62,8 +63,8 @@ public sealed class RedisAccounts(IConnectionMultiplexer redis, TimeProvider tim
     {
         var o = options.Value.SignIn;
         return CountAsync(
-            ("guest sign-ins from this address", $"ingress:lim:guest:ip:{ip}:m", o.GuestPerIpPerMinute, 60),
-            ("guest sign-ins from this address today", $"ingress:lim:guest:ip:{ip}:d", o.GuestPerIpPerDay, 86_400),
+            ("guest sign-ins from this address", $"ingress:lim:guest:ip:{Address(ip)}:m", o.GuestPerIpPerMinute, 60),
+            ("guest sign-ins from this address today", $"ingress:lim:guest:ip:{Address(ip)}:d", o.GuestPerIpPerDay, 86_400),
             ("guest sign-ins from this network", $"ingress:lim:guest:net:{prefix}:m", o.GuestPerPrefixPerMinute, 60));
     }
 
@@ -72,8 +73,8 @@ public sealed class RedisAccounts(IConnectionMultiplexer redis, TimeProvider tim
     {
         var o = options.Value.SignIn;
         return CountAsync(
-            ("passcode requests from this address", $"ingress:lim:otp:ip:{ip}:m", o.OtpPerIpPerMinute, 60),
-            ("passcode requests from this address today", $"ingress:lim:otp:ip:{ip}:d", o.OtpPerIpPerDay, 86_400),
+            ("passcode requests from this address", $"ingress:lim:otp:ip:{Address(ip)}:m", o.OtpPerIpPerMinute, 60),
+            ("passcode requests from this address today", $"ingress:lim:otp:ip:{Address(ip)}:d", o.OtpPerIpPerDay, 86_400),
             ("passcode requests from this network", $"ingress:lim:otp:net:{prefix}:m", o.OtpPerPrefixPerMinute, 60),
             ("passcodes for this phone or e-mail today", $"ingress:lim:otp:to:{Hash(contact)}:d", o.OtpPerContactPerDay, 86_400));
     }
@@ -83,7 +84,7 @@ public sealed class RedisAccounts(IConnectionMultiplexer redis, TimeProvider tim
     {
         var o = options.Value.SignIn;
         return CountAsync(
-            ("passcode checks from this address", $"ingress:lim:otpv:ip:{ip}:m", o.OtpChecksPerIpPerMinute, 60),
+            ("passcode checks from this address", $"ingress:lim:otpv:ip:{Address(ip)}:m", o.OtpChecksPerIpPerMinute, 60),
             ("passcode checks from this network", $"ingress:lim:otpv:net:{prefix}:m", o.OtpChecksPerPrefixPerMinute, 60));
     }
 
@@ -158,6 +159,9 @@ public sealed class RedisAccounts(IConnectionMultiplexer redis, TimeProvider tim
         var over = (int)r[0];
         return over == 0 ? null : new SignInLimited($"Too many {counters[over - 1].What}", TimeSpan.FromSeconds(Math.Max(1, (long)r[1])));
     }
+
+    /// <summary>A client address in a key name: keyed, so Redis (and its append-only file) never holds the address itself.</summary>
+    private string Address(string ip) => Hash("address\n" + ip)[..32];
 
     private string Hash(string s) => Convert.ToHexStringLower(HMACSHA256.HashData(keys.OtpKey, Encoding.UTF8.GetBytes("otp\n" + s)));
 }
