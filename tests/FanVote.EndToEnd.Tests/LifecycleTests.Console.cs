@@ -108,7 +108,16 @@ public sealed partial class LifecycleTests
         Assert.Contains("excluded 2 {\"device-farm\":2}", await page.EvalAsync("document.getElementById('d-audit-report').textContent"), StringComparison.Ordinal);
         Assert.Contains("live total 5 (matches: true)", await page.EvalAsync("document.getElementById('d-audit-report').textContent"), StringComparison.Ordinal);
         Assert.Equal(7, int.Parse(await page.EvalAsync("document.querySelectorAll('#d-steps tr').length"), System.Globalization.CultureInfo.InvariantCulture));
+
+        // The action log panel: this window's creation, each continue and the payout, with who did them (issue 16 item 3).
+        var actions = $"[...document.querySelectorAll('#actions tr')].filter(r => r.cells[4].textContent === '{window}').map(r => r.cells[2].textContent + ' ' + r.cells[3].textContent + ' ' + r.cells[5].textContent)";
+        await UntilAsync(page, $"String({actions}.some(a => a === 'service:rewards window.payout paid'))", "true");
+        var logged = await page.EvalAsync($"{actions}.join('|')");
+        Assert.Contains("operator window.create created", logged, StringComparison.Ordinal);
+        Assert.Contains("operator window.continue continued", logged, StringComparison.Ordinal);
         await page.ScreenshotAsync(Path.Combine(shots, "4-certified-audit.png"));
+        await page.EvalAsync("(() => { document.getElementById('actions').scrollIntoView(); return 'ok'; })()");
+        await page.ScreenshotAsync(Path.Combine(shots, "5-action-log.png"));
         output.WriteLine($"{window}: {string.Join(" → ", seen)}; {report}");
     }
 
