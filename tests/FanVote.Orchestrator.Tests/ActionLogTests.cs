@@ -205,25 +205,21 @@ public sealed class ActionLogTamperTests(OrchestratorRig rig) : IClassFixture<Or
         Assert.True(intact == 0, intactText);
 
         // Row 2 now says bob did it.
-        var row2 = await StateAsync("action-log|000000000002", ct);
+        var state = new StateApi(rig);
+        var row2 = await state.GetAsync("action-log|000000000002", ct);
         var rewritten = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row2)!;
         rewritten["actor"] = JsonSerializer.SerializeToElement("bob");
-        await SaveStateAsync("action-log|000000000002", rewritten, ct);
+        await state.SaveAsync("action-log|000000000002", rewritten, ct);
 
         var (changed, changedText) = await ActionLogTests.VerifyAsync(rig);
         Assert.True(changed == 1, changedText);
         Assert.Contains("changed: row 2 (window.create by bob, id window.create:w-tamper1) was changed", changedText, StringComparison.Ordinal);
 
         // Put it back, then cut the last row: the head moves back one, the row goes. Only the anchor shows it.
-        await SaveStateAsync("action-log|000000000002", JsonSerializer.Deserialize<JsonElement>(row2), ct);
-        var row3 = JsonSerializer.Deserialize<JsonElement>(await StateAsync("action-log|000000000003", ct));
-        await SaveStateAsync("action-log|head", new { seq = 3, hash = row3.GetProperty("hash").GetString() }, ct);
-        using (var delete = new HttpRequestMessage(HttpMethod.Delete, $"{SidecarState}/action-log|000000000004"))
-        {
-            delete.Headers.Add("dapr-api-token", TestKeys.DaprApiToken);
-            using var r = await rig.Http.SendAsync(delete, ct);
-            Assert.True(r.IsSuccessStatusCode, $"delete answered {(int)r.StatusCode}");
-        }
+        await state.SaveAsync("action-log|000000000002", JsonSerializer.Deserialize<JsonElement>(row2), ct);
+        var row3 = JsonSerializer.Deserialize<JsonElement>(await state.GetAsync("action-log|000000000003", ct));
+        await state.SaveAsync("action-log|head", new { seq = 3, hash = row3.GetProperty("hash").GetString() }, ct);
+        await state.DeleteAsync("action-log|000000000004", ct);
 
         var (cut, cutText) = await ActionLogTests.VerifyAsync(rig);
         Assert.True(cut == 1, cutText);
@@ -235,12 +231,67 @@ public sealed class ActionLogTamperTests(OrchestratorRig rig) : IClassFixture<Or
         Assert.True(skipped == 0, skippedText);
         Assert.Contains("anchors NOT checked", skippedText, StringComparison.Ordinal);
     }
+}
 
-    private string SidecarState => $"http://127.0.0.1:{rig.Service.Sidecar.HttpPort}/v1.0/state/{ComponentNames.State}";
-
-    private async Task<string> StateAsync(string key, CancellationToken ct)
+/// <summary>An orchestrator that dies between claiming a position (the head) and writing its row out loses nothing.</summary>
+public sealed class ActionLogRecoveryTests(OrchestratorRig rig) : IClassFixture<OrchestratorRig>
+{
+    [Fact]
+    public async Task ARowClaimedButNotWrittenOut_IsReadFromTheHead_AndWrittenByTheNextAppend()
     {
-        using var get = new HttpRequestMessage(HttpMethod.Get, $"{SidecarState}/{key}");
+        var ct = TestContext.Current.CancellationToken;
+        using (var first = await rig.CreateAsync(Window("w-recover-1"), OrchestratorRig.AliceKey))
+        {
+            Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        }
+
+        // As an orchestrator that claimed row 2 and died: the head holds row 2, its own key was never written.
+        var state = new StateApi(rig);
+        var head = JsonSerializer.Deserialize<JsonElement>(await state.GetAsync("action-log|head", ct));
+        var key = new FanVote.ActionLog.ActionLogKey(TestKeys.ActionLogKey);
+        var claimed = FanVote.ActionLog.ActionChain.Next(key, head.GetProperty("seq").GetInt64(), head.GetProperty("hash").GetString()!, new FanVote.ActionLog.ActionDraft(
+            "crashed-claim", DateTimeOffset.UtcNow, "bob", FanVote.ActionLog.Actions.WindowContinue, "w-recover-1", "continued", "127.0.0.1", new Dictionary<string, string>()));
+        await state.SaveAsync("action-log|head", new { seq = claimed.Seq, hash = claimed.Hash, last = claimed }, ct);
+        Assert.Equal(HttpStatusCode.NoContent, await state.StatusAsync("action-log|000000000002", ct));
+
+        var (readable, readableText) = await ActionLogTests.VerifyAsync(rig);
+        Assert.True(readable == 0, readableText); // row 2 is read from the head; the anchor (row 1) still matches
+        Assert.Contains("intact: 2 rows", readableText, StringComparison.Ordinal);
+
+        using (var next = await rig.CreateAsync(Window("w-recover-2"), OrchestratorRig.AliceKey))
+        {
+            Assert.Equal(HttpStatusCode.Created, next.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await state.StatusAsync("action-log|000000000002", ct));
+        var (code, text) = await ActionLogTests.VerifyAsync(rig);
+        Assert.True(code == 0, text);
+        Assert.Contains("intact: 3 rows", text, StringComparison.Ordinal);
+    }
+
+    private static object Window(string id) => new
+    {
+        windowId = id, title = id, candidates = new[] { "a", "b" }, opensAt = DateTimeOffset.UtcNow.AddMinutes(30),
+        closesAt = DateTimeOffset.UtcNow.AddMinutes(35), votesPerAccount = 1,
+    };
+}
+
+/// <summary>The orchestrator's state through its sidecar's state API, as the store's admin would reach it.</summary>
+internal sealed class StateApi(OrchestratorRig rig)
+{
+    private string Url => $"http://127.0.0.1:{rig.Service.Sidecar.HttpPort}/v1.0/state/{ComponentNames.State}";
+
+    public async Task<HttpStatusCode> StatusAsync(string key, CancellationToken ct)
+    {
+        using var get = new HttpRequestMessage(HttpMethod.Get, $"{Url}/{key}");
+        get.Headers.Add("dapr-api-token", TestKeys.DaprApiToken);
+        using var r = await rig.Http.SendAsync(get, ct);
+        return r.StatusCode;
+    }
+
+    public async Task<string> GetAsync(string key, CancellationToken ct)
+    {
+        using var get = new HttpRequestMessage(HttpMethod.Get, $"{Url}/{key}");
         get.Headers.Add("dapr-api-token", TestKeys.DaprApiToken);
         using var r = await rig.Http.SendAsync(get, ct);
         var body = await r.Content.ReadAsStringAsync(ct);
@@ -248,11 +299,19 @@ public sealed class ActionLogTamperTests(OrchestratorRig rig) : IClassFixture<Or
         return body;
     }
 
-    private async Task SaveStateAsync(string key, object value, CancellationToken ct)
+    public async Task SaveAsync(string key, object value, CancellationToken ct)
     {
-        using var post = new HttpRequestMessage(HttpMethod.Post, SidecarState) { Content = JsonContent.Create(new[] { new { key, value } }) };
+        using var post = new HttpRequestMessage(HttpMethod.Post, Url) { Content = JsonContent.Create(new[] { new { key, value } }, options: FanVoteJson.Options) };
         post.Headers.Add("dapr-api-token", TestKeys.DaprApiToken);
         using var r = await rig.Http.SendAsync(post, ct);
         Assert.True(r.IsSuccessStatusCode, $"save {key}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync(ct)}");
+    }
+
+    public async Task DeleteAsync(string key, CancellationToken ct)
+    {
+        using var delete = new HttpRequestMessage(HttpMethod.Delete, $"{Url}/{key}");
+        delete.Headers.Add("dapr-api-token", TestKeys.DaprApiToken);
+        using var r = await rig.Http.SendAsync(delete, ct);
+        Assert.True(r.IsSuccessStatusCode, $"delete {key} answered {(int)r.StatusCode}");
     }
 }
