@@ -30,4 +30,7 @@ public static class Actions
 
     /// <summary>Rewards paid a window's points out (reported by rewards, logged once per window).</summary>
     public const string WindowPayout = "window.payout";
+
+    /// <summary>A fraud instance switched to a model version (at start or after a promotion; reported by fraud).</summary>
+    public const string ModelActivate = "model.activate";
 }

@@ -80,7 +80,8 @@ public static class Topics
 
     /// <summary>
     /// Answers to the orchestrator (<see cref="Events.AcceptedVotesReported"/>, <see cref="Events.PersistedVotesReported"/>,
-    /// <see cref="Events.WindowAudited"/>, <see cref="Events.RewardsPaid"/>), routed on the CloudEvent type.
+    /// <see cref="Events.WindowAudited"/>, <see cref="Events.RewardsPaid"/>), and fraud's <see cref="Events.ModelActivated"/>
+    /// for the action log, routed on the CloudEvent type.
     /// </summary>
     public const string WindowReports = "window-reports";
 
@@ -108,7 +109,7 @@ public static class Topics
         (VoteFlagsDeadLetter, [AppIds.Tally], [AppIds.Tally]),
         (WindowEvents, [AppIds.Orchestrator], [AppIds.Ingress, AppIds.Tally, AppIds.Results]),
         (WindowRequests, [AppIds.Orchestrator], [AppIds.Ingress, AppIds.Tally]),
-        (WindowReports, [AppIds.Ingress, AppIds.Tally, AppIds.Rewards], [AppIds.Orchestrator]),
+        (WindowReports, [AppIds.Ingress, AppIds.Tally, AppIds.Rewards, AppIds.Fraud], [AppIds.Orchestrator]),
         (RewardRequests, [AppIds.Orchestrator], [AppIds.Rewards]),
         (ReceiptChunks, [AppIds.Tally], [AppIds.Results]),
         (CountedVoters, [AppIds.Tally], [AppIds.Rewards]),
@@ -157,6 +158,9 @@ public static class EventTypes
 
     /// <summary><see cref="Events.RewardsPaid"/>.</summary>
     public const string RewardsPaid = "fanvote.window.rewards-paid.v1";
+
+    /// <summary><see cref="Events.ModelActivated"/>.</summary>
+    public const string ModelActivated = "fanvote.fraud.model-activated.v1";
 
     /// <summary><see cref="Events.PayoutRequested"/> on `reward-requests` (the default route there takes <see cref="Events.RewardRequested"/>).</summary>
     public const string PayoutRequested = "fanvote.rewards.payout-requested.v1";

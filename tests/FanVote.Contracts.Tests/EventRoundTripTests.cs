@@ -73,6 +73,7 @@ public sealed class EventRoundTripTests
             EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Accounts = 40, Points = 2600, Entries = 61,
             LedgerHeadSeq = 61, LedgerHeadHash = new string('f', 64), VotersDigest = new string('e', 64),
         },
+        new ModelActivated { EventId = Guid.NewGuid(), OccurredAt = T, Version = "v2", Previous = "v1", Algorithm = "FastTree", Threshold = 0.7, Instance = "fraud-0/42" },
     ];
 
     private static CertifiedResult Certified() => new()

@@ -171,6 +171,13 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
 
         Assert.True(watched == expected, $"the operator's watch showed \"{watched}\" after 60 s; the ledger and its flags say \"{expected}\"");
         output.WriteLine($"operator's watch: {watched}");
+
+        // The action log says which model judged these votes: fraud announced the promoted version when it loaded it.
+        var model = await _rig.ActionsAsync(rows => rows.Any(r => r.GetProperty("action").GetString() == "model.activate"));
+        var activated = Assert.Single(model, r => r.GetProperty("action").GetString() == "model.activate");
+        Assert.Equal("service:fraud", activated.GetProperty("actor").GetString());
+        Assert.Equal(ModelCopy.PromotedVersion(), activated.GetProperty("target").GetString());
+        Assert.Equal("in use", activated.GetProperty("outcome").GetString());
     }
 
     private sealed class Voter(string signInDevice, string? voteDevice, string ip, bool attacker = false)

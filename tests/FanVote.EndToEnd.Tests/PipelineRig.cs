@@ -260,6 +260,31 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         return d;
     }
 
+    /// <summary>The orchestrator's action log (operator key), read until <paramref name="done"/> holds for its rows (60 s at most).</summary>
+    public async Task<List<JsonElement>> ActionsAsync(Func<List<JsonElement>, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        List<JsonElement> rows;
+        do
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{Orchestrator.BaseUrl}/v1/actions?limit=500");
+            request.Headers.Add("X-Operator-Key", OperatorKey);
+            using var r = await Http.SendAsync(request);
+            r.EnsureSuccessStatusCode();
+            using var page = JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            rows = [.. page.RootElement.GetProperty("actions").EnumerateArray().Select(e => e.Clone())];
+            if (done(rows))
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        return rows;
+    }
+
     /// <summary>The operator's watch of the window (GET /v1/windows/{id}/watch on the orchestrator, with the operator key).</summary>
     public async Task<JsonElement> WatchAsync(string window)
     {

@@ -85,6 +85,25 @@ public sealed class ActionLogTests(OrchestratorRig rig) : IClassFixture<Orchestr
     }
 
     [Fact]
+    public async Task Actions_FraudsModelSwitch_IsLoggedOnceAsFrauds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var version = "v-" + Guid.NewGuid().ToString("N")[..6];
+        var e = new ModelActivated { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, Version = version, Previous = "v-old", Algorithm = "FastTree", Threshold = 0.62, Instance = "fraud-0/7" };
+        for (var i = 0; i < 2; i++)
+        {
+            using var r = await rig.Service.Internal.PostAsync(new Uri("/window-reports/model", UriKind.Relative),
+                new StringContent(JsonSerializer.Serialize(e, FanVoteJson.Options), Encoding.UTF8, "application/json"), ct);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        var row = Assert.Single(await ReadAllAsync(pageSize: 500), r => r.GetProperty("target").GetString() == version);
+        Assert.Equal("service:fraud model.activate in use", $"{row.GetProperty("actor").GetString()} {row.GetProperty("action").GetString()} {row.GetProperty("outcome").GetString()}");
+        Assert.Equal("v-old", row.GetProperty("detail").GetProperty("previous").GetString());
+        Assert.Equal("fraud-0/7", row.GetProperty("detail").GetProperty("instance").GetString());
+    }
+
+    [Fact]
     public async Task Actions_OnlyForOperators_BadPagingIs400()
     {
         using var none = await rig.GetRawAsync("/v1/actions", key: null);

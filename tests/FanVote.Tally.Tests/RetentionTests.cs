@@ -26,9 +26,9 @@ public sealed class RetentionTests
         var now = DateTimeOffset.UtcNow;
         await rig.ScheduleAsync("old", now.AddHours(-1), now.AddSeconds(3));
         await rig.ScheduleAsync("recent", now.AddHours(-1), now.AddHours(1));
-        var old = TallyRig.Votes("old", 40);
+        var old = TallyRig.Votes("old", 40, at: now); // accepted before "old" closes, however long scheduling took
         var stray = TestVotes.Sealed("old", "not-a-candidate", "acc-x", "dev-stray", "203.0.113.77", now, now.AddDays(-3));
-        await rig.PublishAsync([.. old, stray, .. TallyRig.Votes("recent", 10)]);
+        await rig.PublishAsync([.. old, stray, .. TallyRig.Votes("recent", 10, at: now)]);
         Assert.Equal(40, await rig.WaitLedgerAsync("old", 40, TimeSpan.FromMinutes(2)));
         Assert.Equal(10, await rig.WaitLedgerAsync("recent", 10, TimeSpan.FromMinutes(2)));
         await (await rig.AsAsync(AppIds.Fraud)).PublishEventAsync(ComponentNames.VoteBus, Topics.VoteFlags, new VotesFlagged

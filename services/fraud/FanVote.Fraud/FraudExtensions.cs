@@ -16,6 +16,8 @@ public static class FraudExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FraudMetrics>();
+        builder.Services.AddSingleton<ModelAnnouncer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelAnnouncer>());
         builder.Services.AddSingleton<ModelWatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelWatcher>());
         builder.Services.AddSingleton<RiskOutbox>();

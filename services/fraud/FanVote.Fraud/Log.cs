@@ -28,4 +28,7 @@ internal static partial class FraudLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "verdict for {Subject} expired before it could be published ({ExpiresAt}); not sent")]
     public static partial void VerdictStale(ILogger logger, FanVote.ServiceDefaults.RedactedId subject, DateTimeOffset expiresAt);
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Warning, Message = "could not tell the orchestrator that model {Version} is in use, retrying every 2 s: {Error}")]
+    public static partial void AnnounceRetrying(ILogger logger, string version, string error);
 }

@@ -34,6 +34,12 @@ public static class WindowReportSubscriptions
         app.MapPost("/window-reports/paid", (RewardsPaid e, DaprWorkflowClient workflows, DaprActionLog actions, TimeProvider time, ILoggerFactory logs, CancellationToken ct) =>
             Deliver(workflows, logs, e.WindowId, new WindowReport(Paid: e), ct, () => actions.AppendAsync(Payout(e, time), ct)))
             .ForEventType(Topics.WindowReports, EventTypes.RewardsPaid);
+        // Fraud's model switch goes to the action log (a failed append answers 500: redelivered, logged once by its id).
+        app.MapPost("/window-reports/model", async (ModelActivated e, DaprActionLog actions, CancellationToken ct) =>
+        {
+            await actions.AppendAsync(ModelInUse(e), ct);
+            return TypedResults.Ok();
+        }).ForEventType(Topics.WindowReports, EventTypes.ModelActivated);
         app.MapIgnoredEvents(Topics.WindowReports);
         return app;
     }
@@ -60,6 +66,18 @@ public static class WindowReportSubscriptions
             {
                 await delivered();
             }
+        });
+
+    /// <summary>Fraud's model switch, logged once per announcement (its event id: a redelivery finds it logged).</summary>
+    private static ActionDraft ModelInUse(ModelActivated e) => new(
+        $"{Actions.ModelActivate}:{e.EventId:N}", e.OccurredAt, "service:" + AppIds.Fraud, Actions.ModelActivate, e.Version, "in use",
+        "pubsub:" + Topics.WindowReports,
+        new Dictionary<string, string>
+        {
+            ["previous"] = e.Previous ?? "",
+            ["algorithm"] = e.Algorithm,
+            ["threshold"] = e.Threshold.ToString("R", CultureInfo.InvariantCulture),
+            ["instance"] = e.Instance,
         });
 
     /// <summary>A payout is logged once per window (its id), by rewards, whose report it is; every redelivery finds it logged.</summary>

@@ -16,13 +16,15 @@ public sealed class ModelWatcher : BackgroundService, IHealthCheck
     private readonly FraudOptions _options;
     private readonly FraudMetrics _metrics;
     private readonly ILogger<ModelWatcher> _log;
+    private readonly ModelAnnouncer _announcer;
     private readonly SemaphoreSlim _changed = new(0);
     private RiskModel? _current;
     private string? _rejected;
     private FileSystemWatcher? _watcher;
 
-    public ModelWatcher(IOptions<FraudOptions> options, FraudMetrics metrics, ILogger<ModelWatcher> log)
+    public ModelWatcher(IOptions<FraudOptions> options, FraudMetrics metrics, ModelAnnouncer announcer, ILogger<ModelWatcher> log)
     {
+        _announcer = announcer;
         _options = options.Value;
         _metrics = metrics;
         _log = log;
@@ -97,6 +99,7 @@ public sealed class ModelWatcher : BackgroundService, IHealthCheck
         try
         {
             var model = RiskModel.Load(_store.VersionDirectory(version));
+            var previous = Current?.Version;
             // The old model is not disposed: the scoring loop may be in the middle of a batch with it. It is garbage
             // once that batch ends.
             Volatile.Write(ref _current, model);
@@ -104,6 +107,7 @@ public sealed class ModelWatcher : BackgroundService, IHealthCheck
             _metrics.ModelInUse(model.Version);
             _metrics.ModelLoads.Add(1, new("version", version), new("outcome", "loaded"));
             FraudLog.ModelLoaded(_log, model.Version, model.Info.Algorithm, model.Threshold, _store.Root);
+            _announcer.Announce(model.Version, previous, model.Info.Algorithm, model.Threshold);
         }
         catch (Exception e) when (e is ModelLoadException or ArgumentException or IOException)
         {
