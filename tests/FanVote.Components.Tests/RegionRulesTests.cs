@@ -75,6 +75,30 @@ public sealed class RegionRulesTests : IDisposable
     }
 
     [Fact]
+    public void Residency_UnlabelledRegion_AStoreOfAnotherRegion_ABinding_Reported()
+    {
+        _copy.Edit($"{A}/kustomization.yaml", "- pairs: { fanvote.io/region: region-a }", "- pairs: { team: votes }");
+        _copy.Edit($"{B}/resources/statestore.yaml", "spec:\n", "spec:\n  # copied from region-a's store\n");
+        _copy.Write($"{B}/resources/export.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata: { name: export }
+            spec:
+              type: bindings.http
+              version: v1
+              metadata: [ { name: url, secretKeyRef: { name: fanvote-export, key: url } } ]
+            auth: { secretStore: fanvote-secrets }
+            scopes: [tally]
+            """);
+
+        Expect.Only(RegionRules.Residency(_copy.Tree, _copy.Region("region-a")),
+            (Rules.Residency, $"{A}/kustomization.yaml", "does not label its resources fanvote.io/region: region-a"));
+        Expect.Only(RegionRules.Residency(_copy.Tree, _copy.Region("region-b")),
+            (Rules.Residency, $"{B}/resources/statestore.yaml", "names region 'region-a'"),
+            (Rules.Residency, $"{B}/resources/export.yaml", "component 'export' is a bindings.http"));
+    }
+
+    [Fact]
     public void Names_ComponentDefinedTwice_Reported()
     {
         _copy.Write($"{A}/resources/pubsub-copy.yaml", File.ReadAllText(_copy.PathOf($"{A}/resources/pubsub.yaml")));

@@ -20,6 +20,7 @@ public static class Rules
     public const string Secrets = "secrets";
     public const string Configuration = "configuration";
     public const string Kustomization = "kustomization";
+    public const string Residency = "residency";
     public const string DeadLetter = "dead-letter";
     public const string RunFile = "run-file";
     public const string Manifest = "manifest";

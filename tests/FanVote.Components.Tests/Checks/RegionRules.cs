@@ -79,7 +79,7 @@ public static partial class RegionRules
         ArgumentNullException.ThrowIfNull(region);
         var findings = Names(repo, region).Concat(ActorStore(repo, region)).Concat(Scopes(repo, region)).Concat(TopicScopes(repo, region))
             .Concat(Resiliency(repo, region)).Concat(Metadata(repo, region)).Concat(Configuration(repo, region));
-        return region.IsLocal ? findings : findings.Concat(Secrets(repo, region)).Concat(Kustomization(repo, region));
+        return region.IsLocal ? findings : findings.Concat(Secrets(repo, region)).Concat(Kustomization(repo, region)).Concat(Residency(repo, region));
     }
 
     /// <summary>Every region defines exactly the component names of FanVote.Contracts (secret stores aside).</summary>
@@ -352,6 +352,48 @@ public static partial class RegionRules
         if (region.Components.Any(c => c.Metadata.Any(i => i.IsSecretRef)) && !patches.Any(p => p.Contains("secretStore", StringComparison.Ordinal) && p.Contains("kubernetes", StringComparison.Ordinal)))
         {
             yield return new Finding(Rules.Kustomization, repo.Rel(file), "no patch points the components' auth.secretStore at `kubernetes`, so their secretKeyRefs would not resolve on a cluster");
+        }
+    }
+
+    /// <summary>The label every resource of a cluster region carries: which region's data it holds.</summary>
+    public const string RegionLabel = "fanvote.io/region";
+
+    /// <summary>
+    /// Residency (issue 16, components/README.md "Residency"): a cluster region keeps its fans' personal data in its own
+    /// stores. Its kustomization labels every resource with <see cref="RegionLabel"/> = the folder's name; no file of the
+    /// region names another region (its hosts come only from its own secret store: <see cref="Secrets"/>); and its
+    /// components are pub/sub, state and secret stores only: no binding or other component type that could carry data
+    /// out of the region.
+    /// </summary>
+    public static IEnumerable<Finding> Residency(RepoTree repo, Region region)
+    {
+        ArgumentNullException.ThrowIfNull(repo);
+        ArgumentNullException.ThrowIfNull(region);
+        var kustomization = Path.Combine(region.Dir, "kustomization.yaml");
+        if (File.Exists(kustomization))
+        {
+            var doc = YamlDoc.ReadAll(kustomization).Single();
+            var labels = YamlDoc.List(doc.Root, "labels").OfType<IReadOnlyDictionary<string, object?>>()
+                .Select(l => YamlDoc.Str(YamlDoc.Map(l, "pairs"), RegionLabel)).ToList();
+            if (!labels.Contains(region.Name))
+            {
+                yield return new Finding(Rules.Residency, repo.Rel(kustomization), $"does not label its resources {RegionLabel}: {region.Name} (labels: - pairs: {{ {RegionLabel}: {region.Name} }})");
+            }
+        }
+
+        var others = repo.Regions().Where(r => !r.IsLocal && r.Name != region.Name).Select(r => r.Name).ToList();
+        foreach (var file in Directory.EnumerateFiles(region.Dir, "*.yaml", SearchOption.AllDirectories))
+        {
+            var text = File.ReadAllText(file);
+            foreach (var other in others.Where(o => text.Contains(o, StringComparison.Ordinal)))
+            {
+                yield return new Finding(Rules.Residency, repo.Rel(file), $"names region '{other}': a region's components reach only its own stores");
+            }
+        }
+
+        foreach (var c in region.Components.Where(c => c.Block is not ("pubsub" or "state" or "secretstores")))
+        {
+            yield return new Finding(Rules.Residency, repo.Rel(c.File), $"component '{c.Name}' is a {c.Type}: a region runs only pub/sub, state and secret stores, nothing that sends data elsewhere");
         }
     }
 
