@@ -41,6 +41,11 @@ public sealed class DaprActionLog(DaprClient dapr, ActionLogKey key, ActionLogOp
         ArgumentNullException.ThrowIfNull(draft);
         for (var attempt = 1; ; attempt++)
         {
+            if (attempt > MaxAttempts)
+            {
+                throw new InvalidOperationException($"the action log's head kept moving or could not be created: no position claimed in {MaxAttempts} attempts");
+            }
+
             var (head, etag) = await dapr.GetStateAndETagAsync<Head?>(ComponentNames.State, HeadKey, cancellationToken: ct);
             if (head is null)
             {
@@ -79,11 +84,6 @@ public sealed class DaprActionLog(DaprClient dapr, ActionLogKey key, ActionLogOp
 
             if (!claimed)
             {
-                if (attempt >= MaxAttempts)
-                {
-                    throw new InvalidOperationException($"the action log's head kept moving: no position claimed in {MaxAttempts} attempts");
-                }
-
                 // Another instance took this position: read the new head and chain after it.
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20 * Math.Min(attempt, 10))), ct);
                 continue;
