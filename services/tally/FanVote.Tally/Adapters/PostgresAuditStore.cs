@@ -34,6 +34,7 @@ public sealed class PostgresAuditStore(PostgresVoteLedger ledger, AuditSigner si
           received_at timestamptz NOT NULL DEFAULT now());
         CREATE INDEX IF NOT EXISTS vote_flags_window_idx ON vote_flags (window_id);
         ALTER TABLE vote_flags ADD COLUMN IF NOT EXISTS minimized_at timestamptz NULL;
+        CREATE INDEX IF NOT EXISTS vote_flags_unminimized_idx ON vote_flags (window_id) WHERE minimized_at IS NULL AND subject_kind = 'device';
         CREATE TABLE IF NOT EXISTS audit_leaves (
           window_id text NOT NULL,
           vote_id uuid NOT NULL,

@@ -12,8 +12,10 @@ public sealed record RetentionPass(int Windows, long Votes, long Quarantined, lo
 /// keep the IP's prefix and a keyed hash of the device id (<see cref="Pseudonyms"/>), and so do its device flags;
 /// quarantined votes the same, by the time they were quarantined. Counts, audit leaves (vote, candidate, account) and the
 /// certified result do not use these fields and do not change. Each row is marked (<c>minimized_at</c>) and each done
-/// window recorded (<c>window_retention</c>), so a pass is idempotent and instances may run it at once (an advisory lock
-/// keeps them from doing the same work twice).
+/// window recorded (<c>window_retention</c>, with its persisted count then), so a pass is idempotent and instances may
+/// run it at once (an advisory lock keeps them from doing the same work twice). What arrives for a window after its
+/// pass is minimized by the next: votes (a dead letter replayed late) when the window's persisted count grew since,
+/// device flags of any done window whenever they are still raw.
 /// </summary>
 public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditStore audit, Pseudonyms pseudonyms)
 {
@@ -38,10 +40,12 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
 
         try
         {
-            var windows = new List<(string Id, DateTimeOffset Opens, DateTimeOffset Closes)>();
+            var windows = new List<(string Id, DateTimeOffset Opens, DateTimeOffset Closes, long Persisted)>();
             await using (var due = new NpgsqlCommand("""
-                SELECT w.window_id, w.opens_at, w.closes_at FROM windows w
-                WHERE w.closes_at < @cut AND NOT EXISTS (SELECT 1 FROM window_retention r WHERE r.window_id = w.window_id)
+                SELECT w.window_id, w.opens_at, w.closes_at, coalesce(t.persisted, 0) FROM windows w
+                LEFT JOIN window_totals t ON t.window_id = w.window_id
+                LEFT JOIN window_retention r ON r.window_id = w.window_id
+                WHERE w.closes_at < @cut AND (r.window_id IS NULL OR coalesce(t.persisted, 0) > r.persisted)
                 ORDER BY w.closes_at
                 """, conn))
             {
@@ -49,11 +53,11 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
                 await using var r = await due.ExecuteReaderAsync(ct);
                 while (await r.ReadAsync(ct))
                 {
-                    windows.Add((r.GetString(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2)));
+                    windows.Add((r.GetString(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2), r.GetInt64(3)));
                 }
             }
 
-            long votes = 0, flags = 0;
+            long votes = 0;
             foreach (var w in windows)
             {
                 var (low, high) = VoteIds.Range(w.Opens, w.Closes);
@@ -64,12 +68,17 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
                     p.AddWithValue("w", w.Id);
                 }, ct);
                 votes += n;
-                flags += await MinimizeFlagsAsync(conn, w.Id, ct);
-                await using var done = new NpgsqlCommand("INSERT INTO window_retention (window_id, votes, minimized_at) VALUES (@w, @n, now()) ON CONFLICT (window_id) DO NOTHING", conn);
+                await using var done = new NpgsqlCommand("""
+                    INSERT INTO window_retention (window_id, votes, persisted, minimized_at) VALUES (@w, @n, @p, now())
+                    ON CONFLICT (window_id) DO UPDATE SET votes = window_retention.votes + EXCLUDED.votes, persisted = EXCLUDED.persisted, minimized_at = now()
+                    """, conn);
                 done.Parameters.AddWithValue("w", w.Id);
                 done.Parameters.AddWithValue("n", n);
+                done.Parameters.AddWithValue("p", w.Persisted);
                 await done.ExecuteNonQueryAsync(ct);
             }
+
+            var flags = await MinimizeFlagsAsync(conn, ct);
 
             var quarantined = await MinimizeRowsAsync(conn, "quarantined_votes", "quarantined_at < @cut", p => p.AddWithValue("cut", closedBefore), ct);
             return new RetentionPass(windows.Count, votes, quarantined, flags);
@@ -119,14 +128,19 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
         }
     }
 
-    /// <summary>The window's flags about a device get the device's pseudonym (account and prefix subjects stay: the audit names them).</summary>
-    private async Task<long> MinimizeFlagsAsync(NpgsqlConnection conn, string windowId, CancellationToken ct)
+    /// <summary>
+    /// Device flags of every minimized window still raw (those of this pass, and any that arrived after their window's
+    /// pass) get the device's pseudonym; account and prefix subjects stay (the audit names them).
+    /// </summary>
+    private async Task<long> MinimizeFlagsAsync(NpgsqlConnection conn, CancellationToken ct)
     {
         var ids = new List<Guid>();
         var subjects = new List<string>();
-        await using (var select = new NpgsqlCommand("SELECT vote_id, subject FROM vote_flags WHERE window_id = @w AND subject_kind = @kind AND minimized_at IS NULL", conn))
+        await using (var select = new NpgsqlCommand("""
+            SELECT f.vote_id, f.subject FROM vote_flags f JOIN window_retention r ON r.window_id = f.window_id
+            WHERE f.subject_kind = @kind AND f.minimized_at IS NULL
+            """, conn))
         {
-            select.Parameters.AddWithValue("w", windowId);
             select.Parameters.AddWithValue("kind", RiskSubjects.Device);
             await using var r = await select.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))

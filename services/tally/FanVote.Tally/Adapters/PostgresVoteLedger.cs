@@ -73,7 +73,9 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
         CREATE TABLE IF NOT EXISTS window_retention (
           window_id text PRIMARY KEY,
           votes bigint NOT NULL,
+          persisted bigint NOT NULL DEFAULT 0,
           minimized_at timestamptz NOT NULL);
+        ALTER TABLE window_retention ADD COLUMN IF NOT EXISTS persisted bigint NOT NULL DEFAULT 0;
         """;
 
     private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);
