@@ -81,21 +81,29 @@ public sealed partial class TallyTests
     [Fact]
     public async Task Audit_OfAnOpenWindow_IsRefused_AfterTheCloseItIsMade_AndLaterVotesAreQuarantined()
     {
-        var window = "open-" + Guid.NewGuid().ToString("N")[..6];
-        var closes = DateTimeOffset.UtcNow.AddSeconds(8);
+        // Two windows, so that nothing depends on how fast this machine is: one open for an hour, one closed a moment ago
+        // (its votes were accepted before the close). A close a few seconds ahead made the first audit arrive after it
+        // on a loaded machine (CI c2).
+        var open = "open-" + Guid.NewGuid().ToString("N")[..6];
+        var window = "closed-" + Guid.NewGuid().ToString("N")[..6];
+        var closes = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await rig.ScheduleAsync(open, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1), AuditCandidates);
         await rig.ScheduleAsync(window, DateTimeOffset.UtcNow.AddMinutes(-5), closes, AuditCandidates);
-        var votes = TallyRig.Votes(window, 10, candidates: AuditCandidates.Length, at: DateTimeOffset.UtcNow.AddMinutes(-1));
-        await rig.PublishAsync(votes);
+        var early = TallyRig.Votes(open, 10, candidates: AuditCandidates.Length, at: DateTimeOffset.UtcNow.AddMinutes(-1));
+        var votes = TallyRig.Votes(window, 10, candidates: AuditCandidates.Length, at: closes.AddMinutes(-1));
+        await rig.PublishAsync([.. early, .. votes]);
+        Assert.Equal(10, await rig.WaitLedgerAsync(open, 10, TimeSpan.FromSeconds(60)));
         Assert.Equal(10, await rig.WaitLedgerAsync(window, 10, TimeSpan.FromSeconds(60)));
 
-        await AuditAsync(window, 1, accepted: 10);
-        await Task.Delay(2000, TestContext.Current.CancellationToken);
-        Assert.DoesNotContain(await StreamEvents.DataAsync<WindowAudited>(rig.Redis.Address, Topics.WindowReports, EventTypes.WindowAudited), a => a.WindowId == window);
-
-        while (DateTimeOffset.UtcNow < closes.AddSeconds(1))
+        await AuditAsync(open, 1, accepted: 10);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!rig.Tally.App.Output.Contains($"audit of window {open} refused: the window closes only at", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(200, TestContext.Current.CancellationToken);
         }
+
+        Assert.Contains($"audit of window {open} refused: the window closes only at", rig.Tally.App.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(await StreamEvents.DataAsync<WindowAudited>(rig.Redis.Address, Topics.WindowReports, EventTypes.WindowAudited), a => a.WindowId == open);
 
         // Two of the votes reached the broker without a 202 (ingress lists them); one list entry never landed.
         await AuditAsync(window, 2, accepted: 8, nonce: "n-2", unconfirmed: [votes[0].VoteId, votes[1].VoteId, Guid.CreateVersion7()]);
