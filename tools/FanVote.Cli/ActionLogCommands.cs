@@ -39,24 +39,8 @@ public static partial class Cli
             findings.Add($"anchor: {anchorPath} holds no anchor, yet the log has {rows.Count} rows: the orchestrator anchors after every append, so its anchors were lost or never written");
         }
 
-        if (findings.Count == 0)
-        {
-            var last = rows.Count > 0 ? rows[^1] : null;
-            output.WriteLine($"OK: the action log is intact: {report.Rows} rows" + (last is null ? "" : $", head #{last.Seq} {last.Hash}"));
-            output.WriteLine(anchors is null
-                ? "  anchors NOT checked (--no-anchors): rows removed from the end of the log would not show"
-                : anchors.Latest is not { } latest ? "  no anchor yet (the log is empty)"
-                : S($"  matches the latest anchor, row {latest.Seq} recorded {latest.At:u}; {(last?.Seq ?? 0) - latest.Seq} rows after it not anchored yet"));
-            return 0;
-        }
-
-        output.WriteLine($"FAILED: the action log was tampered with ({findings.Count} findings in {report.Rows} rows):");
-        foreach (var f in findings)
-        {
-            output.WriteLine("  " + f);
-        }
-
-        return 1;
+        var head = rows.Count > 0 ? rows[^1] : null;
+        return PrintVerdict(output, "action log", report.Rows, head is null ? null : (head.Seq, head.Hash), skipAnchors: anchors is null, anchors?.Latest, findings);
     }
 
     private static async Task<int> ListActionsAsync(Dictionary<string, string> o, TextWriter output)

@@ -179,18 +179,27 @@ public static partial class Cli
 
         var report = LedgerVerifier.Verify(key, rows, balances, heads);
         var findings = report.Findings.Select(f => $"{f.Kind.ToString().ToLowerInvariant()}: {f.Message}").Concat(extra).ToList();
+        var head = rows.Count > 0 ? rows[^1] : null;
+        return PrintVerdict(output, "ledger", report.Rows, head is null ? null : (head.Seq, Convert.ToHexStringLower(head.Hash)), skipAnchors, latest, findings);
+    }
+
+    /// <summary>
+    /// The verdict of `ledger verify` and `actions verify`: OK with the head and what the anchors showed, or FAILED with
+    /// every finding. Exit code 0 or 1.
+    /// </summary>
+    private static int PrintVerdict(TextWriter output, string what, long rows, (long Seq, string Hash)? head, bool skipAnchors, ChainAnchor? latest, List<string> findings)
+    {
         if (findings.Count == 0)
         {
-            var last = rows.Count > 0 ? rows[^1] : null;
-            output.WriteLine($"OK: the ledger is intact: {report.Rows} rows" + (last is null ? "" : $", head #{last.Seq} {Convert.ToHexStringLower(last.Hash)}"));
+            output.WriteLine($"OK: the {what} is intact: {rows} rows" + (head is { } h ? $", head #{h.Seq} {h.Hash}" : ""));
             output.WriteLine(skipAnchors
-                ? "  anchors NOT checked (--no-anchors): rows removed from the end of the ledger would not show"
-                : latest is null ? "  no anchor yet (the ledger is empty)"
-                : S($"  matches the latest anchor, row {latest.Seq} recorded {latest.At:u}; {(last?.Seq ?? 0) - latest.Seq} rows after it not anchored yet"));
+                ? $"  anchors NOT checked (--no-anchors): rows removed from the end of the {what} would not show"
+                : latest is null ? $"  no anchor yet (the {what} is empty)"
+                : S($"  matches the latest anchor, row {latest.Seq} recorded {latest.At:u}; {(head?.Seq ?? 0) - latest.Seq} rows after it not anchored yet"));
             return 0;
         }
 
-        output.WriteLine($"FAILED: the ledger was tampered with ({findings.Count} findings in {report.Rows} rows):");
+        output.WriteLine($"FAILED: the {what} was tampered with ({findings.Count} findings in {rows} rows):");
         foreach (var f in findings)
         {
             output.WriteLine("  " + f);
