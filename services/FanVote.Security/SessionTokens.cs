@@ -16,8 +16,10 @@ public enum SessionKind
 /// <summary>
 /// What a valid token says about its bearer. <paramref name="SessionStartedAt"/> is when the fan signed in: a refreshed
 /// token keeps it, so a session cannot be renewed for ever (ingress refuses a refresh past its maximum session age).
+/// <paramref name="Consent"/>: the purposes the fan has given (under their current versions) and the fan's age band, as
+/// ingress found them when it issued the token.
 /// </summary>
-public sealed record SessionClaims(string AccountId, string DeviceId, SessionKind Kind, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, DateTimeOffset AccountCreatedAt, DateTimeOffset SessionStartedAt);
+public sealed record SessionClaims(string AccountId, string DeviceId, SessionKind Kind, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, DateTimeOffset AccountCreatedAt, DateTimeOffset SessionStartedAt, FanConsent Consent);
 
 /// <summary>Why a token was refused; each maps to a 401 with a reason the client can act on.</summary>
 public enum TokenError
@@ -61,18 +63,19 @@ public sealed class SessionTokens : IDisposable
     /// <summary>How long a token is valid; fans renew it before then (POST /v1/sessions/refresh).</summary>
     public TimeSpan Lifetime => _lifetime;
 
-    public string Issue(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt) =>
-        IssueWithExpiry(accountId, deviceId, kind, accountCreatedAt).Token;
+    public string Issue(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt, FanConsent consent) =>
+        IssueWithExpiry(accountId, deviceId, kind, accountCreatedAt, consent).Token;
 
     /// <summary>
-    /// A new token and when it expires. <paramref name="sessionStartedAt"/>: when the session began (a refresh passes the
-    /// old token's); null for a new sign-in (now).
+    /// A new token and when it expires. <paramref name="consent"/>: what the fan has given and their age band (ingress
+    /// reads it from the fan's stored consent). <paramref name="sessionStartedAt"/>: when the session began (a refresh
+    /// passes the old token's); null for a new sign-in (now).
     /// </summary>
-    public (string Token, DateTimeOffset ExpiresAt) IssueWithExpiry(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt, DateTimeOffset? sessionStartedAt = null)
+    public (string Token, DateTimeOffset ExpiresAt) IssueWithExpiry(string accountId, string deviceId, SessionKind kind, DateTimeOffset accountCreatedAt, FanConsent consent, DateTimeOffset? sessionStartedAt = null)
     {
         var now = _time.GetUtcNow();
         var payload = new Payload(accountId, deviceId, kind == SessionKind.Otp ? "otp" : "guest", now.ToUnixTimeSeconds(), now.Add(_lifetime).ToUnixTimeSeconds(), accountCreatedAt.ToUnixTimeSeconds(),
-            (sessionStartedAt ?? now).ToUnixTimeSeconds());
+            (sessionStartedAt ?? now).ToUnixTimeSeconds(), (int)consent.Granted, (int)consent.Age);
         var body = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(payload, TokenJson.Default.Payload));
         var (kid, mac) = _keys[0];
         var signed = $"{Version}.{kid}.{body}";
@@ -173,9 +176,16 @@ public sealed class SessionTokens : IDisposable
             return TokenError.Malformed; // issued in the future: not a token this service made
         }
 
-        // A token made before sessions carried their start (no "sst") counts from when it was issued.
+        if (p.Cns < 0 || p.Cns > (int)(Purposes.Counting | Purposes.FraudPrevention | Purposes.Rewards | Purposes.Marketing) || p.Age is < 0 or > (int)AgeBand.Adult)
+        {
+            return TokenError.Malformed;
+        }
+
+        // A token made before sessions carried their start (no "sst") counts from when it was issued; one made before
+        // tokens carried consent ("cns", "age") carries none: that fan gives it (PUT /v1/me/consent) or signs in again.
         claims = new SessionClaims(p.Sub, p.Dev, p.Kind == "otp" ? SessionKind.Otp : SessionKind.Guest,
-            DateTimeOffset.FromUnixTimeSeconds(p.Iat), expires, DateTimeOffset.FromUnixTimeSeconds(p.Acr), DateTimeOffset.FromUnixTimeSeconds(p.Sst > 0 ? p.Sst : p.Iat));
+            DateTimeOffset.FromUnixTimeSeconds(p.Iat), expires, DateTimeOffset.FromUnixTimeSeconds(p.Acr), DateTimeOffset.FromUnixTimeSeconds(p.Sst > 0 ? p.Sst : p.Iat),
+            new FanConsent((Purposes)p.Cns, (AgeBand)p.Age));
         return TokenError.None;
     }
 
@@ -196,8 +206,11 @@ public sealed class SessionTokens : IDisposable
         _ => "The session token is not valid. Sign in again to get a new token.",
     };
 
-    /// <summary>The token's JSON: subject, device, kind, issued, expires, account created, session started (0 when absent).</summary>
-    internal sealed record Payload(string Sub, string Dev, string Kind, long Iat, long Exp, long Acr, long Sst = 0);
+    /// <summary>
+    /// The token's JSON: subject, device, kind, issued, expires, account created, session started (0 when absent), the
+    /// purposes given (bits of <see cref="Purposes"/>) and the age band.
+    /// </summary>
+    internal sealed record Payload(string Sub, string Dev, string Kind, long Iat, long Exp, long Acr, long Sst = 0, int Cns = 0, int Age = 0);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using FanVote.Testing;
 
 namespace FanVote.EndToEnd.Tests;
 
@@ -28,7 +29,7 @@ internal sealed class Fans(HttpClient ingress, string window, string[] candidate
             await gate.WaitAsync();
             try
             {
-                using var r = await ingress.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = $"{window}-device-{i}" });
+                using var r = await ingress.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = $"{window}-device-{i}", consent = TestConsent.Voting });
                 r.EnsureSuccessStatusCode();
                 return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
             }

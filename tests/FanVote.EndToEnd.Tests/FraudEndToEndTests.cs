@@ -438,7 +438,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
             await gate.WaitAsync();
             try
             {
-                using var r = await _rig.IngressHttp.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = v.SignInDevice });
+                using var r = await _rig.IngressHttp.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = v.SignInDevice, consent = TestConsent.Voting });
                 r.EnsureSuccessStatusCode();
                 v.Token = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
             }
@@ -455,7 +455,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         using var tokens = new SessionTokens([("t1", TestKeys.TokenKey)], TimeSpan.FromHours(1), TimeProvider.System);
         foreach (var v in farm)
         {
-            v.Token = tokens.Issue(Accounts.ForContact(v.SignInDevice + "@farm.example"), v.Device!, SessionKind.Otp, DateTimeOffset.UtcNow);
+            v.Token = tokens.Issue(Accounts.ForContact(v.SignInDevice + "@farm.example"), v.Device!, SessionKind.Otp, DateTimeOffset.UtcNow, FanConsent.Voting);
         }
     }
 

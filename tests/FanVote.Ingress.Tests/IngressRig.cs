@@ -107,7 +107,7 @@ public class IngressRig : IAsyncLifetime
 
     public async Task<string> GuestAsync(string deviceId)
     {
-        using var r = await Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId });
+        using var r = await Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId, consent = TestConsent.Voting });
         r.EnsureSuccessStatusCode();
         return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
     }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using FanVote.Testing;
 
 namespace FanVote.Ingress.Tests;
 
@@ -39,7 +40,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         }
 
         // Signing in needs Redis too (sign-in limits, account age): 503 as well, not an error.
-        using (var signIn = await _rig.Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = "dev-during-outage" }, TestContext.Current.CancellationToken))
+        using (var signIn = await _rig.Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = "dev-during-outage", consent = TestConsent.Voting }, TestContext.Current.CancellationToken))
         {
             await AssertRetryLaterAsync(signIn, "again");
         }
@@ -79,7 +80,7 @@ public sealed class RedisOutageTests : IAsyncLifetime
         {
             using var down = await _rig.VoteAsync(w, token, key);
             await AssertRetryLaterAsync(down);
-            using var signIn = await _rig.Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = "dev-during-hang" }, TestContext.Current.CancellationToken);
+            using var signIn = await _rig.Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = "dev-during-hang", consent = TestConsent.Voting }, TestContext.Current.CancellationToken);
             await AssertRetryLaterAsync(signIn, "again");
         }
         finally

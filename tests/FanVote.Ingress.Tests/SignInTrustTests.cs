@@ -121,7 +121,7 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
 
     private async Task<string> GuestViaProxyAsync(string deviceId, string forwardedFor)
     {
-        using var r = await ViaProxyAsync("/v1/sessions/guest", new { deviceId }, forwardedFor);
+        using var r = await ViaProxyAsync("/v1/sessions/guest", new { deviceId, consent = TestConsent.Voting }, forwardedFor);
         return await TokenOfAsync(r);
     }
 
@@ -271,11 +271,14 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
             await GuestViaProxyAsync(devices[i], ip);
         }
 
-        var created = (await KeysAsync("ingress:acct:*")).Keys.Except(before.Keys).ToList();
+        // An account is its creation time, and the consent its sign-in gave (the record and its history): all of it
+        // lives a year past the last sign-in.
+        var added = (await KeysAsync("ingress:acct:*")).Keys.Except(before.Keys).ToList();
+        var created = added.Where(k => k.EndsWith(":created", StringComparison.Ordinal)).ToList();
         Assert.Equal(SignInTrustRig.GuestPerMinute, created.Count);
-        foreach (var key in created)
+        foreach (var key in added)
         {
-            Assert.EndsWith(":created", key, StringComparison.Ordinal);
+            Assert.Matches(":(created|consent|consent-log)$", key);
             var ttl = await TimeToLiveAsync(key);
             Assert.True(ttl > Year - TimeSpan.FromDays(1) && ttl <= Year, $"{key} should live about a year past the sign-in, its time to live is {ttl?.ToString() ?? "none"}");
         }
@@ -286,7 +289,7 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
             Assert.NotNull(minute.Headers.RetryAfter);
         }
 
-        Assert.Equal(created, (await KeysAsync("ingress:acct:*")).Keys.Except(before.Keys).ToList());
+        Assert.Equal(added, (await KeysAsync("ingress:acct:*")).Keys.Except(before.Keys).ToList());
 
         // The next minute: one more (the 5th of the day), then the daily limit.
         await LapseAsync($"ingress:lim:guest:ip:{Address(ip)}:m");
@@ -296,7 +299,7 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
             Assert.StartsWith("Too many guest sign-ins from this address today.", await RefusedAsync(day, HttpStatusCode.TooManyRequests), StringComparison.Ordinal);
         }
 
-        Assert.Equal(SignInTrustRig.GuestPerDay - 1, (await KeysAsync("ingress:acct:*")).Keys.Except(before.Keys).Count());
+        Assert.Equal(SignInTrustRig.GuestPerDay - 1, (await KeysAsync("ingress:acct:*:created")).Keys.Except(before.Keys).Count());
     }
 
     // ---- M7: X-Forwarded-For only from trusted proxies ----------------------------------------------------------
@@ -453,7 +456,7 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
         var token = await GuestViaProxyAsync(Unique("refresh"), ip);
         var account = ClaimsOf(token).AccountId;
         using var past = Tokens(DateTimeOffset.UtcNow.AddHours(-2));
-        var expired = past.Issue(account, "dev-expired", SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-1));
+        var expired = past.Issue(account, "dev-expired", SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-1), FanConsent.Voting);
         var forged = token[..^4] + (token[^4] == 'A' ? "BBBB" : "AAAA");
 
         foreach (var (bearer, says) in new (string?, string)[]
@@ -478,8 +481,8 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
         using var tokens = Tokens(DateTimeOffset.UtcNow);
         var oldStart = DateTimeOffset.UtcNow - maxAge - TimeSpan.FromDays(1);
         var youngStart = DateTimeOffset.UtcNow - maxAge + TimeSpan.FromDays(1);
-        var (old, _) = tokens.IssueWithExpiry(account, "dev-old", SessionKind.Guest, oldStart, oldStart);
-        var (young, _) = tokens.IssueWithExpiry(account, "dev-young", SessionKind.Guest, youngStart, youngStart);
+        var (old, _) = tokens.IssueWithExpiry(account, "dev-old", SessionKind.Guest, oldStart, FanConsent.Voting, oldStart);
+        var (young, _) = tokens.IssueWithExpiry(account, "dev-young", SessionKind.Guest, youngStart, FanConsent.Voting, youngStart);
 
         using (var refused = await ViaProxyAsync("/v1/sessions/refresh", new { }, ip, old))
         {

@@ -184,7 +184,7 @@ public sealed class VoteTests(IngressRig rig) : IClassFixture<IngressRig>
         Assert.True(m.Success, "the passcode should be in the outbox " + rig.OtpOutbox);
         Assert.DoesNotContain(m.Groups[1].Value, rig.Ingress.App.Output, StringComparison.Ordinal);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(rig.OtpOutbox));
-        using var verify = await rig.Http.PostAsJsonAsync("/v1/sessions/otp/verify", new { email = "fan@example.com", code = m.Groups[1].Value, deviceId = "phone-1" }, TestContext.Current.CancellationToken);
+        using var verify = await rig.Http.PostAsJsonAsync("/v1/sessions/otp/verify", new { email = "fan@example.com", code = m.Groups[1].Value, deviceId = "phone-1", consent = TestConsent.Voting }, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
         Assert.StartsWith("v1.", (await verify.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("token").GetString(), StringComparison.Ordinal);
     }

@@ -117,6 +117,16 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
         Assert.Equal(lines[1].GetProperty("seq").GetInt64(), s.GetProperty("nextBefore").GetInt64());
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
+
+        // A fan who has not given "rewards" (voting needs only counting and fraud prevention) is not shown points.
+        foreach (var path in new[] { "/v1/me/balance", "/v1/me/statement" })
+        {
+            using var noConsent = await GetAsync(path, fan, FanConsent.Voting);
+            Assert.Equal(HttpStatusCode.Forbidden, noConsent.StatusCode);
+            Assert.Equal("application/problem+json", noConsent.Content.Headers.ContentType?.MediaType);
+            var problem = (await JsonDocument.ParseAsync(await noConsent.Content.ReadAsStreamAsync(TestContext.Current.CancellationToken), cancellationToken: TestContext.Current.CancellationToken)).RootElement;
+            Assert.Equal(["rewards"], problem.GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
+        }
     }
 
     [Fact]
@@ -176,10 +186,11 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
         return (exit, cli.Output);
     }
 
-    private async Task<HttpResponseMessage> GetAsync(string path, string accountId)
+    private async Task<HttpResponseMessage> GetAsync(string path, string accountId, FanConsent? consent = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, rig.Rewards.BaseUrl + path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", rig.Tokens.Issue(accountId, "device-1", SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-1)));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer",
+            rig.Tokens.Issue(accountId, "device-1", SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-1), consent ?? new FanConsent(PurposeNames.NeededToVote | Purposes.Rewards, AgeBand.Unknown)));
         return await rig.Http.SendAsync(request);
     }
 

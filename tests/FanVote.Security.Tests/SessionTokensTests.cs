@@ -16,7 +16,7 @@ public sealed class SessionTokensTests
         var tokens = Tokens(("a", KeyA));
         var created = _time.Now.AddDays(-10);
 
-        var token = tokens.Issue("acc-1", "dev-1", SessionKind.Otp, created);
+        var token = tokens.Issue("acc-1", "dev-1", SessionKind.Otp, created, FanConsent.Voting);
 
         Assert.Equal(TokenError.None, tokens.Validate(token, out var c));
         Assert.Equal("acc-1", c!.AccountId);
@@ -27,10 +27,36 @@ public sealed class SessionTokensTests
     }
 
     [Fact]
+    public void Consent_TravelsInTheToken_AndAnOldTokenWithoutItHasNone()
+    {
+        var tokens = Tokens(("a", KeyA));
+        var given = new FanConsent(Purposes.Counting | Purposes.Rewards, AgeBand.Minor);
+        Assert.Equal(TokenError.None, tokens.Validate(tokens.Issue("acc-1", "dev-1", SessionKind.Otp, _time.Now, given), out var c));
+        Assert.Equal(given, c!.Consent);
+        Assert.False(c.Consent.Has(PurposeNames.NeededToVote));
+
+        // Signed like a token of before consent existed (no "cns", no "age"): valid, with nothing given.
+        Assert.Equal(TokenError.None, tokens.Validate(Signed("""{"sub":"acc-1","dev":"dev-1","kind":"guest","iat":PLACE,"exp":PLACE2,"acr":0}"""), out var old));
+        Assert.Equal(FanConsent.None, old!.Consent);
+
+        // Bits no purpose has, or an age band that does not exist: not a token ingress made.
+        Assert.Equal(TokenError.Malformed, tokens.Validate(Signed("""{"sub":"acc-1","dev":"dev-1","kind":"guest","iat":PLACE,"exp":PLACE2,"acr":0,"cns":16}"""), out _));
+        Assert.Equal(TokenError.Malformed, tokens.Validate(Signed("""{"sub":"acc-1","dev":"dev-1","kind":"guest","iat":PLACE,"exp":PLACE2,"acr":0,"age":4}"""), out _));
+
+        string Signed(string json)
+        {
+            json = json.Replace("PLACE2", _time.Now.AddHours(1).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+                .Replace("PLACE", _time.Now.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            var signed = "v1.a." + System.Buffers.Text.Base64Url.EncodeToString(Encoding.UTF8.GetBytes(json));
+            return signed + "." + System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.HMACSHA256.HashData(KeyA, Encoding.ASCII.GetBytes(signed)));
+        }
+    }
+
+    [Fact]
     public void Validate_AfterExpiryPlusSkew_IsExpired()
     {
         var tokens = Tokens(("a", KeyA));
-        var token = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+        var token = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now, FanConsent.Voting);
 
         _time.Now = _time.Now.AddHours(12).AddSeconds(4);
         Assert.Equal(TokenError.None, tokens.Validate(token, out _));
@@ -43,8 +69,8 @@ public sealed class SessionTokensTests
     public void Validate_ForgedPayload_IsBadSignature()
     {
         var tokens = Tokens(("a", KeyA));
-        var parts = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now).Split('.');
-        var other = tokens.Issue("acc-2", "dev-1", SessionKind.Guest, _time.Now).Split('.');
+        var parts = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now, FanConsent.Voting).Split('.');
+        var other = tokens.Issue("acc-2", "dev-1", SessionKind.Guest, _time.Now, FanConsent.Voting).Split('.');
 
         var forged = string.Join('.', parts[0], parts[1], other[2], parts[3]);
 
@@ -54,7 +80,7 @@ public sealed class SessionTokensTests
     [Fact]
     public void Validate_SignedWithAnotherServersKey_IsRefused()
     {
-        var token = Tokens(("a", KeyB)).Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+        var token = Tokens(("a", KeyB)).Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now, FanConsent.Voting);
 
         Assert.Equal(TokenError.BadSignature, Tokens(("a", KeyA)).Validate(token, out _));
         Assert.Equal(TokenError.UnknownKey, Tokens(("z", KeyA)).Validate(token, out _));
@@ -63,11 +89,11 @@ public sealed class SessionTokensTests
     [Fact]
     public void Validate_AfterKeyRotation_OldTokensStillValid()
     {
-        var old = Tokens(("a", KeyA)).Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+        var old = Tokens(("a", KeyA)).Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now, FanConsent.Voting);
         var rotated = Tokens(("b", KeyB), ("a", KeyA));
 
         Assert.Equal(TokenError.None, rotated.Validate(old, out _));
-        Assert.StartsWith("v1.b.", rotated.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now), StringComparison.Ordinal);
+        Assert.StartsWith("v1.b.", rotated.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now, FanConsent.Voting), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -84,7 +110,7 @@ public sealed class SessionTokensTests
     {
         var tokens = Tokens(("a", KeyA));
         _time.Now = _time.Now.AddMinutes(10);
-        var fromTheFuture = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+        var fromTheFuture = tokens.Issue("acc-1", "dev-1", SessionKind.Guest, _time.Now, FanConsent.Voting);
         _time.Now = _time.Now.AddMinutes(-10);
 
         Assert.Equal(TokenError.Malformed, tokens.Validate(fromTheFuture, out var c));
@@ -94,7 +120,7 @@ public sealed class SessionTokensTests
     [Fact]
     public void IssueWithExpiry_SaysWhenTheTokenLapses()
     {
-        var (token, expires) = Tokens(("a", KeyA)).IssueWithExpiry("acc-1", "dev-1", SessionKind.Guest, _time.Now);
+        var (token, expires) = Tokens(("a", KeyA)).IssueWithExpiry("acc-1", "dev-1", SessionKind.Guest, _time.Now, FanConsent.Voting);
 
         Assert.Equal(_time.Now.AddHours(12).ToUnixTimeSeconds(), expires.ToUnixTimeSeconds());
         Assert.Equal(TokenError.None, Tokens(("a", KeyA)).Validate(token, out _));
@@ -104,12 +130,12 @@ public sealed class SessionTokensTests
     public void SessionStart_IsTheSignInTime_AndARenewedTokenKeepsIt()
     {
         var tokens = Tokens(("a", KeyA));
-        var signedIn = tokens.Issue("acc-1", "dev-1", SessionKind.Otp, _time.Now.AddDays(-100));
+        var signedIn = tokens.Issue("acc-1", "dev-1", SessionKind.Otp, _time.Now.AddDays(-100), FanConsent.Voting);
         Assert.Equal(TokenError.None, tokens.Validate(signedIn, out var first));
         Assert.Equal(_time.Now.ToUnixTimeSeconds(), first!.SessionStartedAt.ToUnixTimeSeconds());
 
         _time.Now = _time.Now.AddHours(11);
-        var (renewed, _) = tokens.IssueWithExpiry("acc-1", "dev-1", SessionKind.Otp, first.AccountCreatedAt, first.SessionStartedAt);
+        var (renewed, _) = tokens.IssueWithExpiry("acc-1", "dev-1", SessionKind.Otp, first.AccountCreatedAt, first.Consent, first.SessionStartedAt);
 
         Assert.Equal(TokenError.None, tokens.Validate(renewed, out var second));
         Assert.Equal(first.SessionStartedAt, second!.SessionStartedAt);

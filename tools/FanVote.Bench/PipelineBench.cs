@@ -418,7 +418,7 @@ public static partial class PipelineBench
     {
         var ring = FanVote.Security.SessionKeyRing.Load(tokenKeys, new FanVote.Security.KeySet(allowDevelopmentKeys: false));
         using var tokens = new FanVote.Security.SessionTokens(ring, TimeSpan.FromHours(1), TimeProvider.System);
-        return [.. Enumerable.Range(0, n).Select(i => tokens.Issue($"g_bench_{window}_{i}", $"{window}-{i}", FanVote.Security.SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-30)))];
+        return [.. Enumerable.Range(0, n).Select(i => tokens.Issue($"g_bench_{window}_{i}", $"{window}-{i}", FanVote.Security.SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-30), FanVote.Security.FanConsent.Voting))];
     }
 
     internal static Dictionary<string, string> EnvFile(string path) =>

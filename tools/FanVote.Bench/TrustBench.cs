@@ -23,7 +23,7 @@ public static class TrustBench
         var key = RandomNumberGenerator.GetBytes(32);
         using var tokens = new SessionTokens([("k1", key), ("k0", RandomNumberGenerator.GetBytes(32))], TimeSpan.FromHours(1), TimeProvider.System);
         using var seal = new VoteSeal(RandomNumberGenerator.GetBytes(32));
-        var token = tokens.Issue("acct-0123456789abcdef", "device-0123456789abcdef", SessionKind.Otp, DateTimeOffset.UtcNow.AddDays(-30));
+        var token = tokens.Issue("acct-0123456789abcdef", "device-0123456789abcdef", SessionKind.Otp, DateTimeOffset.UtcNow.AddDays(-30), FanConsent.Voting);
         var at = DateTimeOffset.UtcNow;
         var vote = new VoteAccepted
         {

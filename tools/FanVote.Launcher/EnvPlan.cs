@@ -12,7 +12,7 @@ public static class EnvPlan
     /// <summary>Secret settings and who may have them (app ids, or every sidecar).</summary>
     public static IReadOnlyDictionary<string, string[]> SecretScopes { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
-        ["FANVOTE_OPERATOR_KEY"] = ["orchestrator"],
+        ["FANVOTE_OPERATOR_KEY"] = ["orchestrator", "ingress"], // ingress: consent rates (GET /v1/consent)
         ["FANVOTE_TOKEN_KEYS"] = ["ingress", "rewards"],
         ["FANVOTE_RECEIPT_KEY"] = ["ingress"],
         ["FANVOTE_ACCOUNT_KEY"] = ["ingress"],

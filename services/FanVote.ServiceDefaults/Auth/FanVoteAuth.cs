@@ -120,6 +120,29 @@ public static class FanVoteAuth
     public static TBuilder RequireFan<TBuilder>(this TBuilder endpoint)
         where TBuilder : IEndpointConventionBuilder => endpoint.RequireAuthorization(FanPolicy).WithMetadata(Problem(StatusCodes.Status401Unauthorized));
 
+    /// <summary>
+    /// For fans who have given <paramref name="needed"/>: a valid session token whose consent (see
+    /// <see cref="FanConsent"/>) includes every purpose in it, else 403 problem+json naming the missing purposes (in
+    /// the detail and as "purposes") and how to give them. <paramref name="feature"/> names what the route does ("Voting").
+    /// </summary>
+    public static TBuilder RequireFan<TBuilder>(this TBuilder endpoint, Purposes needed, string feature)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(feature);
+        endpoint.RequireFan().WithMetadata(Problem(StatusCodes.Status403Forbidden));
+        return endpoint.AddEndpointFilter(async (invocation, next) =>
+        {
+            var missing = needed & ~invocation.HttpContext.Fan().Consent.Granted;
+            return missing == Purposes.None ? await next(invocation) : ConsentNeeded(feature, missing);
+        });
+    }
+
+    /// <summary>The 403 of a fan who has not given what <paramref name="feature"/> needs.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult ConsentNeeded(string feature, Purposes missing) =>
+        Problems.Of(StatusCodes.Status403Forbidden, "Consent needed",
+            $"{feature} needs your consent to: {PurposeNames.Names(missing)}. Read GET /v1/privacy/terms and give it with PUT /v1/me/consent (or when you sign in).",
+            new Dictionary<string, object?> { ["purposes"] = PurposeNames.All.Where(p => (missing & p) != 0).Select(PurposeNames.Name).ToArray() });
+
     /// <summary>For operators: the operator key is required (401 without it, 429 after repeated wrong keys from one address).</summary>
     public static TBuilder RequireOperator<TBuilder>(this TBuilder endpoint)
         where TBuilder : IEndpointConventionBuilder => endpoint.RequireAuthorization(OperatorPolicy)

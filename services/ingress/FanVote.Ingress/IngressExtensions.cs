@@ -50,6 +50,10 @@ public static class IngressExtensions
         builder.Services.AddSingleton<WindowBook>();
         builder.Services.AddSingleton<RedisWindowStore>();
         builder.Services.AddSingleton<RedisAccounts>();
+        builder.Services.AddSingleton<RedisConsent>();
+        builder.Services.AddSingleton(PrivacySettings.Policy(builder.Configuration));
+        builder.Services.AddSingleton<ConsentDesk>();
+        builder.AddOperatorKey(); // consent rates (GET /v1/consent)
         builder.Services.AddSingleton<IAdmissionStore, RedisAdmissionStore>();
         builder.Services.AddSingleton<VoteBatcher>();
         builder.Services.AddSingleton<IVotePublisher>(sp => sp.GetRequiredService<VoteBatcher>());
@@ -78,6 +82,7 @@ public static class IngressExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapSessionEndpoints();
+        app.MapConsentEndpoints();
         app.MapVoteEndpoints();
         app.MapWindowSubscriptions();
         app.MapCountSubscriptions();

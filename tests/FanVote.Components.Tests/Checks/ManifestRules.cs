@@ -111,7 +111,7 @@ public static class ManifestRules
     /// </summary>
     public static IReadOnlyDictionary<string, string[]> SecretSettings { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
-        [AppIds.Ingress] = ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_REDIS_PASSWORD"],
+        [AppIds.Ingress] = ["FANVOTE_TOKEN_KEYS", "FANVOTE_RECEIPT_KEY", "FANVOTE_ACCOUNT_KEY", "FANVOTE_VOTE_KEY", "FANVOTE_REDIS_PASSWORD", "FANVOTE_OPERATOR_KEY"],
         [AppIds.Tally] = ["FANVOTE_PG_CONNECTION", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY", "FANVOTE_PSEUDONYM_KEY"],
         [AppIds.Fraud] = [],
         [AppIds.Results] = ["FANVOTE_AUDIT_PUBLIC_KEY"],

@@ -250,7 +250,7 @@ public sealed class AttackSuiteTests(AttackRig rig)
             .Select(k =>
             {
                 using var t = new SessionTokens([k], TimeSpan.FromHours(1), TimeProvider.System);
-                return t.Issue(victim.AccountId, victim.Device, SessionKind.Otp, DateTimeOffset.UtcNow.AddDays(-100));
+                return t.Issue(victim.AccountId, victim.Device, SessionKind.Otp, DateTimeOffset.UtcNow.AddDays(-100), FanConsent.Voting);
             }).ToList();
 
         foreach (var token in tokens)
@@ -319,7 +319,7 @@ public sealed class AttackSuiteTests(AttackRig rig)
         string? code = null;
         await AttackRig.WaitAsync(() => Task.FromResult((code = OutboxCode(contact)) is not null), "the passcode reaches the development outbox", 30);
 
-        using var verify = await Pipeline.IngressHttp.PostAsJsonAsync("/v1/sessions/otp/verify", new { email = contact, code, deviceId = "atk-otp-device" }, Ct);
+        using var verify = await Pipeline.IngressHttp.PostAsJsonAsync("/v1/sessions/otp/verify", new { email = contact, code, deviceId = "atk-otp-device", consent = TestConsent.Voting }, Ct);
         Assert.Equal(HttpStatusCode.OK, verify.StatusCode); // the code is the real one...
         Assert.DoesNotContain(code!, Pipeline.Ingress.App.Output, StringComparison.Ordinal); // ...and the log never had it
         Assert.DoesNotContain(contact, Pipeline.Ingress.App.Output, StringComparison.Ordinal);

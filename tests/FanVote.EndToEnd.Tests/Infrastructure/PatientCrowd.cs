@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using FanVote.Testing;
 
 namespace FanVote.EndToEnd.Tests.Infrastructure;
 
@@ -36,7 +37,7 @@ internal sealed class PatientCrowd(HttpClient ingress, string window, string[] c
             await gate.WaitAsync();
             try
             {
-                using var r = await ingress.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = $"{window}-device-{i}" });
+                using var r = await ingress.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = $"{window}-device-{i}", consent = TestConsent.Voting });
                 if (!r.IsSuccessStatusCode)
                 {
                     throw new InvalidOperationException($"guest sign-in {i} answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");

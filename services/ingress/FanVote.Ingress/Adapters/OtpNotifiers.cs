@@ -3,24 +3,35 @@ using System.Text;
 
 namespace FanVote.Ingress.Adapters;
 
+/// <summary>What a passcode is for: the gateway words its message by it.</summary>
+public enum OtpPurpose
+{
+    /// <summary>The fan signs in.</summary>
+    SignIn,
+
+    /// <summary>A parent or guardian is asked to consent for a child (the fan gives them the code back).</summary>
+    GuardianConsent,
+}
+
 /// <summary>Sends a one-time passcode to a phone or e-mail address. No implementation ever logs the code.</summary>
 public interface IOtpNotifier
 {
-    Task SendAsync(string contact, string code, CancellationToken cancellationToken);
+    Task SendAsync(string contact, string code, OtpPurpose purpose, CancellationToken cancellationToken);
 }
 
 /// <summary>
 /// The production notifier: hands the passcode to the deployment's SMS / e-mail gateway over HTTPS,
-/// <c>POST Ingress:OtpWebhook:Url</c> with <c>{"contact","code","purpose":"sign-in"}</c> and
+/// <c>POST Ingress:OtpWebhook:Url</c> with <c>{"contact","code","purpose"}</c> (purpose "sign-in" or "guardian-consent") and
 /// <c>Authorization: Bearer FANVOTE_OTP_WEBHOOK_TOKEN</c>. A failure is an error for the request (the fan asks again).
 /// </summary>
 public sealed class WebhookOtpNotifier(HttpClient http, Uri url, string token) : IOtpNotifier
 {
     public const string TokenSetting = "FANVOTE_OTP_WEBHOOK_TOKEN";
 
-    public async Task SendAsync(string contact, string code, CancellationToken cancellationToken)
+    public async Task SendAsync(string contact, string code, OtpPurpose purpose, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(new { contact, code, purpose = "sign-in" }) };
+        var what = purpose == OtpPurpose.GuardianConsent ? "guardian-consent" : "sign-in";
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = JsonContent.Create(new { contact, code, purpose = what }) };
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         using var response = await http.SendAsync(request, cancellationToken);
         response.EnsureSuccessStatusCode();
@@ -39,7 +50,7 @@ public sealed class OutboxOtpNotifier(string path) : IOtpNotifier, IDisposable
 
     public void Dispose() => _gate.Dispose();
 
-    public async Task SendAsync(string contact, string code, CancellationToken cancellationToken)
+    public async Task SendAsync(string contact, string code, OtpPurpose purpose, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try

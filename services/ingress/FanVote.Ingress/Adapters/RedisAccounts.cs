@@ -160,6 +160,9 @@ public sealed class RedisAccounts(IConnectionMultiplexer redis, TimeProvider tim
         return over == 0 ? null : new SignInLimited($"Too many {counters[over - 1].What}", TimeSpan.FromSeconds(Math.Max(1, (long)r[1])));
     }
 
+    /// <summary>A contact as kept in a record (a guardian's): keyed, never the phone number or address itself.</summary>
+    public string Pseudonym(string contact) => Hash("contact\n" + contact)[..32];
+
     /// <summary>A client address in a key name: keyed, so Redis (and its append-only file) never holds the address itself.</summary>
     private string Address(string ip) => Hash("address\n" + ip)[..32];
 

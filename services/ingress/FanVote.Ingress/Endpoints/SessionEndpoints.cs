@@ -18,11 +18,13 @@ namespace FanVote.Ingress;
 /// </summary>
 public static class SessionEndpoints
 {
-    public sealed record GuestRequest(string? DeviceId);
+    /// <summary><paramref name="Consent"/>: purposes given or withdrawn with this sign-in (see GET /v1/privacy/terms); none keeps what the account has.</summary>
+    public sealed record GuestRequest(string? DeviceId, List<ConsentChoiceBody>? Consent = null);
 
     public sealed record OtpRequest(string? Phone, string? Email);
 
-    public sealed record OtpVerifyRequest(string? Phone, string? Email, string? Code, string? DeviceId);
+    /// <summary><paramref name="BirthYear"/>: asked at sign-up (given once per account); without it the fan's age is unknown.</summary>
+    public sealed record OtpVerifyRequest(string? Phone, string? Email, string? Code, string? DeviceId, List<ConsentChoiceBody>? Consent = null, int? BirthYear = null);
 
     public sealed record TokenResponse(string Token, DateTimeOffset ExpiresAt);
 
@@ -32,15 +34,18 @@ public static class SessionEndpoints
         var limit = new RequestSizeLimitAttribute(IngressOptions.MaxSmallBody);
         app.MapPost("/v1/sessions/guest", GuestAsync).AllowAnonymous().WithMetadata(limit)
             .WithTags("Sign-in").WithSummary("Sign in as a guest on this device")
-            .WithDescription("Creates (or finds) the guest account of this device and returns a session token. Limited per address and network.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .WithDescription("Creates (or finds) the guest account of this device and returns a session token. Limited per address and network. Voting needs \"counting\" and \"fraud-prevention\" given (\"consent\" here, or PUT /v1/me/consent).")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
         app.MapPost("/v1/sessions/otp", RequestOtpAsync).AllowAnonymous().WithMetadata(limit)
             .WithTags("Sign-in").WithSummary("Send a one-time passcode to a phone or e-mail address")
             .WithDescription("Answers 202 whether or not the contact is known. Resending is slowed down per contact, and capped per contact and per address each day.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
         app.MapPost("/v1/sessions/otp/verify", VerifyOtpAsync).AllowAnonymous().WithMetadata(limit)
             .WithTags("Sign-in").WithSummary("Sign in with the passcode")
+            .WithDescription("Give \"birthYear\" at sign-up (once per account) and \"consent\" as for guests: under the region's age thresholds some purposes are refused (403).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
         app.MapPost("/v1/sessions/refresh", RefreshAsync).RequireFan().WithMetadata(limit)
             .WithTags("Sign-in").WithSummary("Renew a valid session token")
@@ -49,11 +54,16 @@ public static class SessionEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GuestAsync(GuestRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GuestAsync(GuestRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts, ConsentDesk consent)
     {
         if (DeviceProblem(body?.DeviceId) is { } problem)
         {
             return problem;
+        }
+
+        if (consent.Parse(body!.Consent).Problem is { } consentProblem)
+        {
+            return consentProblem; // before the sign-in counts against the address
         }
 
         var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
@@ -64,7 +74,13 @@ public static class SessionEndpoints
 
         var device = body!.DeviceId!.Trim();
         var account = keys.Accounts.ForGuest(device);
-        return Issue(tokens, account, device, SessionKind.Guest, await accounts.CreatedAtAsync(account));
+        var outcome = await consent.ApplyAsync(account, SessionKind.Guest, body.Consent, birthYear: null, "sign-in");
+        if (outcome.Problem is { } refused)
+        {
+            return refused;
+        }
+
+        return Issue(tokens, account, device, SessionKind.Guest, await accounts.CreatedAtAsync(account), outcome.Standing);
     }
 
     private static async Task<Results<Accepted, ProblemHttpResult>> RequestOtpAsync(OtpRequest? body, HttpContext ctx, RedisAccounts accounts, IOtpNotifier notifier, CancellationToken ct)
@@ -88,11 +104,11 @@ public static class SessionEndpoints
                 $"A passcode was sent recently. Use it, or ask for a new one in {Seconds(wait)} seconds.");
         }
 
-        await notifier.SendAsync(contact, code, ct);
+        await notifier.SendAsync(contact, code, OtpPurpose.SignIn, ct);
         return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> VerifyOtpAsync(OtpVerifyRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> VerifyOtpAsync(OtpVerifyRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts, ConsentDesk consent, TimeProvider time)
     {
         if (Contact(body?.Phone, body?.Email) is not { } contact)
         {
@@ -109,31 +125,53 @@ public static class SessionEndpoints
             return problem;
         }
 
+        if (consent.Parse(body.Consent).Problem is { } consentProblem)
+        {
+            return consentProblem;
+        }
+
+        if (body.BirthYear is { } year && PrivacyPolicy.BirthYearProblem(year, time.GetUtcNow()) is { } badYear)
+        {
+            return Bad(badYear);
+        }
+
         var ip = ctx.Connection.RemoteIpAddress?.ToString() ?? "";
         if (await accounts.OtpVerifyAsync(ip, IpPrefix.Of(ip)) is { } limited)
         {
             return TooMany(ctx, limited, "Wait before trying another passcode.");
         }
 
-        switch (await accounts.CheckOtpAsync(contact, code.Trim()))
+        var check = await accounts.CheckOtpAsync(contact, code.Trim());
+        if (check != OtpCheck.Valid)
         {
-            case OtpCheck.Valid:
-                var account = keys.Accounts.ForContact(contact);
-                return Issue(tokens, account, body.DeviceId!.Trim(), SessionKind.Otp, await accounts.CreatedAtAsync(account));
-            case OtpCheck.Wrong:
-                return Problems.Of(StatusCodes.Status401Unauthorized, "Wrong passcode", "That passcode is not right. Check it and try again.");
-            case OtpCheck.TooManyAttempts:
-                return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many attempts", "Too many wrong passcodes. Ask for a new one.");
-            default:
-                return Problems.Of(StatusCodes.Status401Unauthorized, "Passcode expired", "This passcode has expired or was never sent. Ask for a new one.");
+            return PasscodeProblem(check);
         }
+
+        // The passcode is spent: a refused consent or birth year means asking for a new one (nothing was stored).
+        var account = keys.Accounts.ForContact(contact);
+        var outcome = await consent.ApplyAsync(account, SessionKind.Otp, body.Consent, body.BirthYear, "sign-in");
+        if (outcome.Problem is { } refused)
+        {
+            return refused;
+        }
+
+        return Issue(tokens, account, body.DeviceId!.Trim(), SessionKind.Otp, await accounts.CreatedAtAsync(account), outcome.Standing);
     }
+
+    /// <summary>Why a passcode that is not valid was refused (401 wrong or expired, 429 too many attempts).</summary>
+    internal static ProblemHttpResult PasscodeProblem(OtpCheck check) => check switch
+    {
+        OtpCheck.Wrong => Problems.Of(StatusCodes.Status401Unauthorized, "Wrong passcode", "That passcode is not right. Check it and try again."),
+        OtpCheck.TooManyAttempts => Problems.Of(StatusCodes.Status429TooManyRequests, "Too many attempts", "Too many wrong passcodes. Ask for a new one."),
+        _ => Problems.Of(StatusCodes.Status401Unauthorized, "Passcode expired", "This passcode has expired or was never sent. Ask for a new one."),
+    };
 
     /// <summary>
     /// A valid session gets a fresh token for the same account, device and session start (no sign-in needed while it is
-    /// valid), until the session is <see cref="IngressOptions.MaxSessionAge"/> old: then the fan signs in again.
+    /// valid), until the session is <see cref="IngressOptions.MaxSessionAge"/> old: then the fan signs in again. The new
+    /// token carries the account's consent as it is now (changed on another device, or terms that changed since).
     /// </summary>
-    private static Results<Ok<TokenResponse>, ProblemHttpResult> RefreshAsync(HttpContext ctx, SessionTokens tokens, TimeProvider time, IOptions<IngressOptions> options)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> RefreshAsync(HttpContext ctx, SessionTokens tokens, TimeProvider time, IOptions<IngressOptions> options, ConsentDesk consent)
     {
         var fan = ctx.Fan();
         var maxAge = options.Value.MaxSessionAge;
@@ -143,16 +181,17 @@ public static class SessionEndpoints
                 $"This session began more than {maxAge.TotalDays.ToString("0.##", CultureInfo.InvariantCulture)} days ago and cannot be renewed. Sign in again.");
         }
 
-        return Issue(tokens, fan.AccountId, fan.DeviceId, fan.Kind, fan.AccountCreatedAt, fan.SessionStartedAt);
+        return Issue(tokens, fan.AccountId, fan.DeviceId, fan.Kind, fan.AccountCreatedAt, await consent.StandingAsync(fan.AccountId, fan.Kind), fan.SessionStartedAt);
     }
 
-    private static Ok<TokenResponse> Issue(SessionTokens tokens, string account, string device, SessionKind kind, DateTimeOffset created, DateTimeOffset? sessionStartedAt = null)
+    private static Ok<TokenResponse> Issue(SessionTokens tokens, string account, string device, SessionKind kind, DateTimeOffset created, FanConsent standing, DateTimeOffset? sessionStartedAt = null)
     {
-        var (token, expires) = tokens.IssueWithExpiry(account, device, kind, created, sessionStartedAt);
+        var (token, expires) = tokens.IssueWithExpiry(account, device, kind, created, standing, sessionStartedAt);
         return TypedResults.Ok(new TokenResponse(token, expires));
     }
 
-    private static string? Contact(string? phone, string? email)
+    /// <summary>A normalized phone number or e-mail address, or null when neither is one.</summary>
+    internal static string? Contact(string? phone, string? email)
     {
         if (!string.IsNullOrWhiteSpace(email))
         {
@@ -170,7 +209,7 @@ public static class SessionEndpoints
             ? Bad("Send \"deviceId\": a stable identifier of this device or app install, at most 128 characters, without control characters.")
             : null;
 
-    private static ProblemHttpResult TooMany(HttpContext ctx, SignInLimited limited, string advice)
+    internal static ProblemHttpResult TooMany(HttpContext ctx, SignInLimited limited, string advice)
     {
         ctx.Response.Headers.RetryAfter = Seconds(limited.RetryAfter);
         return Problems.Of(StatusCodes.Status429TooManyRequests, "Too many sign-ins", $"{limited.Reason}. {advice} Try again in {Seconds(limited.RetryAfter)} seconds.");

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using FanVote.Ingress.Core;
 using FanVote.Ingress.Risk;
+using FanVote.Security;
 using FanVote.ServiceDefaults;
 using FanVote.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Mvc;
@@ -27,12 +28,12 @@ public static class VoteEndpoints
     public static WebApplication MapVoteEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost(Route, VoteAsync).RequireFan()
+        app.MapPost(Route, VoteAsync).RequireFan(PurposeNames.NeededToVote, "Voting")
             .WithTags("Voting").WithSummary("Vote for a candidate")
             .WithDescription("""
                 Body: {"candidateId":"..."} (at most 1 KB). 202 means the vote is stored and will be counted exactly once; the receipt
                 proves it later against the certified result. Send an Idempotency-Key (a new random one per vote) and retry a 503 or a
-                lost answer with the same key: the retry gets the original 202. A 403 with a challengeId asks for POST /v1/challenges/{id}.
+                lost answer with the same key: the retry gets the original 202. A 403 with a challengeId asks for POST /v1/challenges/{id}; a 403 with "purposes" names the consent voting needs.
                 """)
             .Accepts<VoteBody>("application/json")
             .Produces<VoteResponse>(StatusCodes.Status202Accepted)

@@ -103,7 +103,7 @@ public sealed class IngressWarmUp(
                 ctx.Request.Method = HttpMethods.Post;
                 ctx.Request.Path = $"/v1/windows/{window}/votes";
                 ctx.Request.RouteValues["windowId"] = window;
-                ctx.Request.Headers.Authorization = "Bearer " + tokens.Issue(Account(i), $"warm-up-{i}", SessionKind.Guest, now.AddDays(-30));
+                ctx.Request.Headers.Authorization = "Bearer " + tokens.Issue(Account(i), $"warm-up-{i}", SessionKind.Guest, now.AddDays(-30), FanConsent.Voting);
                 ctx.Request.Headers["Idempotency-Key"] = $"warm-up-{i}";
                 ctx.Request.ContentType = "application/json";
                 var body = Bodies[i % 2];
@@ -154,7 +154,7 @@ public sealed class IngressWarmUp(
         }
 
         var url = new Uri(uri.Uri, $"/v1/windows/{window}/votes");
-        var token = tokens.Issue("warm-up-http", "warm-up-http", SessionKind.Guest, time.GetUtcNow().AddDays(-30));
+        var token = tokens.Issue("warm-up-http", "warm-up-http", SessionKind.Guest, time.GetUtcNow().AddDays(-30), FanConsent.Voting);
         using var client = http.CreateClient("warm-up");
         var sent = -1;
         await RepeatAsync(HttpConcurrency, () => Interlocked.Increment(ref sent), async i =>

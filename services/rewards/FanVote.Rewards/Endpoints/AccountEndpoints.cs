@@ -1,3 +1,4 @@
+using FanVote.Security;
 using FanVote.ServiceDefaults;
 using FanVote.ServiceDefaults.Auth;
 using FanVote.Rewards.Adapters;
@@ -21,9 +22,9 @@ public static class AccountEndpoints
     public static WebApplication MapAccountEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/v1/me/balance", BalanceAsync).RequireFan()
+        app.MapGet("/v1/me/balance", BalanceAsync).RequireFan(Purposes.Rewards, "Your points")
             .WithTags("Points").WithSummary("The signed-in fan's points balance");
-        app.MapGet("/v1/me/statement", StatementAsync).RequireFan()
+        app.MapGet("/v1/me/statement", StatementAsync).RequireFan(Purposes.Rewards, "Your points")
             .WithTags("Points").WithSummary("The signed-in fan's points statement, newest first")
             .WithDescription("Each line carries the balance after it. Page with before = the previous page's nextBefore; limit caps the lines per page.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
