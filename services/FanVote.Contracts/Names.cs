@@ -97,6 +97,9 @@ public static class Topics
     /// </summary>
     public const string VoterRequests = "voter-requests";
 
+    /// <summary>Consent as it stands after a fan changed it (ingress → rewards: points are credited only to fans who gave "rewards").</summary>
+    public const string ConsentEvents = "consent-events";
+
     /// <summary>Every topic, with the app ids that may publish it and those that may subscribe (the components' publishingScopes / subscriptionScopes say the same).</summary>
     public static IReadOnlyList<(string Topic, string[] Publishers, string[] Subscribers)> Scopes { get; } =
     [
@@ -114,6 +117,7 @@ public static class Topics
         (ReceiptChunks, [AppIds.Tally], [AppIds.Results]),
         (CountedVoters, [AppIds.Tally], [AppIds.Rewards]),
         (VoterRequests, [AppIds.Rewards], [AppIds.Tally]),
+        (ConsentEvents, [AppIds.Ingress], [AppIds.Rewards]),
     ];
 }
 
@@ -158,6 +162,9 @@ public static class EventTypes
 
     /// <summary><see cref="Events.RewardsPaid"/>.</summary>
     public const string RewardsPaid = "fanvote.window.rewards-paid.v1";
+
+    /// <summary><see cref="Events.ConsentChanged"/>.</summary>
+    public const string ConsentChanged = "fanvote.fan.consent-changed.v1";
 
     /// <summary><see cref="Events.ModelActivated"/>.</summary>
     public const string ModelActivated = "fanvote.fraud.model-activated.v1";

@@ -71,9 +71,10 @@ public sealed class EventRoundTripTests
         new RewardsPaid
         {
             EventId = Guid.NewGuid(), OccurredAt = T, WindowId = "w1", Accounts = 40, Points = 2600, Entries = 61,
-            LedgerHeadSeq = 61, LedgerHeadHash = new string('f', 64), VotersDigest = new string('e', 64),
+            LedgerHeadSeq = 61, LedgerHeadHash = new string('f', 64), VotersDigest = new string('e', 64), WithoutConsent = 4,
         },
         new ModelActivated { EventId = Guid.NewGuid(), OccurredAt = T, Version = "v2", Previous = "v1", Algorithm = "FastTree", Threshold = 0.7, Instance = "fraud-0/42" },
+        new ConsentChanged { EventId = Guid.NewGuid(), OccurredAt = T, AccountId = "u_0123456789abcdef01234567", Purposes = ["counting", "fraud-prevention", "rewards"], AgeBand = "minor" },
     ];
 
     private static CertifiedResult Certified() => new()

@@ -29,7 +29,7 @@ internal sealed class Fans(HttpClient ingress, string window, string[] candidate
             await gate.WaitAsync();
             try
             {
-                using var r = await ingress.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = $"{window}-device-{i}", consent = TestConsent.Voting });
+                using var r = await ingress.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = $"{window}-device-{i}", consent = TestConsent.Fan });
                 r.EnsureSuccessStatusCode();
                 return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
             }

@@ -438,7 +438,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
             await gate.WaitAsync();
             try
             {
-                using var r = await _rig.IngressHttp.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = v.SignInDevice, consent = TestConsent.Voting });
+                using var r = await _rig.IngressHttp.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = v.SignInDevice, consent = TestConsent.Fan });
                 r.EnsureSuccessStatusCode();
                 v.Token = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
             }

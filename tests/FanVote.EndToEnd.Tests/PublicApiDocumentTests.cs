@@ -47,15 +47,15 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
     {
         ["ingress"] =
         [
-            ("POST", "/v1/sessions/guest", Anyone, [400, 403, 409, 413, 429]),
+            ("POST", "/v1/sessions/guest", Anyone, [400, 403, 409, 413, 429, 503]),
             ("POST", "/v1/sessions/otp", Anyone, [400, 413, 429]),
-            ("POST", "/v1/sessions/otp/verify", Anyone, [400, 401, 403, 409, 413, 429]),
+            ("POST", "/v1/sessions/otp/verify", Anyone, [400, 401, 403, 409, 413, 429, 503]),
             ("POST", "/v1/sessions/refresh", Fan, [401, 413]),
             ("POST", "/v1/windows/{windowId}/votes", Fan, [400, 401, 403, 404, 409, 413, 422, 429, 503]),
             ("POST", "/v1/challenges/{challengeId}", Fan, [400, 401, 403, 404, 413, 422]),
             ("GET", "/v1/privacy/terms", Anyone, []),
             ("GET", "/v1/me/consent", Fan, [401]),
-            ("PUT", "/v1/me/consent", Fan, [400, 401, 403, 409, 413]),
+            ("PUT", "/v1/me/consent", Fan, [400, 401, 403, 409, 413, 503]),
             ("POST", "/v1/me/guardian", Fan, [400, 401, 409, 413, 429]),
             ("POST", "/v1/me/guardian/verify", Fan, [400, 401, 409, 413, 429]),
             ("GET", "/v1/consent", Operator, [400, 401, 429]),

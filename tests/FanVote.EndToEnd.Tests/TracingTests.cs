@@ -85,7 +85,7 @@ public sealed class TracingTests(ITestOutputHelper output) : IAsyncLifetime
 
     private async Task<string> SignInAsync(string window)
     {
-        using var r = await _rig.IngressHttp.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = window + "-device", consent = TestConsent.Voting });
+        using var r = await _rig.IngressHttp.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = window + "-device", consent = TestConsent.Fan });
         r.EnsureSuccessStatusCode();
         return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
     }

@@ -44,6 +44,12 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         var (both, mine) = await PutAsync(half, TestConsent.Choices((Purposes.FraudPrevention, true)));
         Assert.All(mine.GetProperty("purposes").EnumerateArray(), p => Assert.True(p.GetProperty("inEffect").GetBoolean()));
 
+        // Each change is passed on with the whole standing (rewards credits points by it).
+        var account = AccountOf(both);
+        var told = await StreamEvents.DataAsync<FanVote.Contracts.Events.ConsentChanged>(rig.Bus.Address, FanVote.Contracts.Topics.ConsentEvents, FanVote.Contracts.EventTypes.ConsentChanged);
+        Assert.Equal([["counting"], ["counting", "fraud-prevention"]], told.Where(e => e.AccountId == account).OrderBy(e => e.OccurredAt).Select(e => e.Purposes.ToArray()));
+        Assert.All(told.Where(e => e.AccountId == account), e => Assert.Equal("unknown", e.AgeBand));
+
         // The refused attempts stored nothing: the same Idempotency-Key is a first vote now, not a replay of a refusal.
         using var accepted = await rig.VoteAsync(window, both, key);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);

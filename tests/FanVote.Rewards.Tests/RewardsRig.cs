@@ -46,6 +46,9 @@ public sealed class RewardsRig : IAsyncLifetime
     /// <summary>Publishes as the orchestrator (reward requests).</summary>
     public DaprClient Orchestrator { get; private set; } = null!;
 
+    /// <summary>Publishes as ingress (consent changes).</summary>
+    public DaprClient Ingress { get; private set; } = null!;
+
     private Publishers _others = null!;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -74,6 +77,7 @@ public sealed class RewardsRig : IAsyncLifetime
         await Task.WhenAll(Rewards.StartAsync(), Publisher.StartAsync());
         Client = Publisher.Client(FanVoteJson.Options);
         Orchestrator = await _others.AsAsync(AppIds.Orchestrator);
+        Ingress = await _others.AsAsync(AppIds.Ingress);
     }
 
     /// <summary>Voters "acc-0".. with the given counted votes for candidates x and y, and the request the orchestrator would send for them.</summary>
@@ -95,8 +99,34 @@ public sealed class RewardsRig : IAsyncLifetime
         Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests, request with { EventId = Guid.NewGuid() },
             new Dictionary<string, string> { [EventTypes.MetadataKey] = EventTypes.PayoutRequested });
 
-    public async Task SendVotersAsync(string window, List<CountedVoter> voters, int chunkSize)
+    /// <summary>What ingress publishes when a fan changes their consent: "rewards" given or not, as of <paramref name="at"/>.</summary>
+    public Task ConsentAsync(string accountId, bool rewards, DateTimeOffset at) =>
+        Ingress.PublishEventAsync(ComponentNames.VoteBus, Topics.ConsentEvents, new ConsentChanged
+        {
+            EventId = Guid.NewGuid(), OccurredAt = at, AccountId = accountId, AgeBand = "unknown",
+            Purposes = rewards ? ["counting", "fraud-prevention", "rewards"] : ["counting", "fraud-prevention"],
+        }, new Dictionary<string, string> { [EventTypes.MetadataKey] = EventTypes.ConsentChanged });
+
+    /// <summary>
+    /// Tally's counted voters for the payout. First every voter not in <paramref name="withoutConsent"/> gives "rewards"
+    /// (as their sign-in would have, through ingress), and rewards has recorded it: payouts credit only them.
+    /// </summary>
+    public async Task SendVotersAsync(string window, List<CountedVoter> voters, int chunkSize, IReadOnlyCollection<string>? withoutConsent = null)
     {
+        var consenting = voters.Select(v => v.AccountId).Where(a => withoutConsent?.Contains(a) != true).ToArray();
+        foreach (var account in consenting)
+        {
+            await ConsentAsync(account, rewards: true, DateTimeOffset.UtcNow);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long recorded;
+        while ((recorded = await ScalarAsync("SELECT count(*) FROM reward_consent WHERE granted AND account_id = ANY($1)", [consenting])) < consenting.Length)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"rewards recorded the consent of {recorded} of {consenting.Length} voters in 60 s");
+            await Task.Delay(100);
+        }
+
         var chunks = voters.Chunk(chunkSize).ToList();
         for (var i = 0; i < chunks.Count; i++)
         {

@@ -91,6 +91,41 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
     }
 
     [Fact]
+    public async Task Payout_CreditsOnlyFansWhoHaveRewardsGiven_TheLatestChangeWinning()
+    {
+        var window = "c-" + Guid.NewGuid().ToString("N")[..6];
+        var (voters, request) = RewardsRig.Payout(window, voters: 6, chunkSize: 10, Rules);
+        var now = DateTimeOffset.UtcNow;
+        var never = voters[0].AccountId;
+        var withdrew = voters[1].AccountId;
+        var lateOld = voters[2].AccountId;
+
+        // voters[1] gave rewards, then withdrew it; voters[2] withdrew, and an older "given" arrives after that.
+        await rig.ConsentAsync(withdrew, rewards: true, now.AddMinutes(-10));
+        await rig.ConsentAsync(withdrew, rewards: false, now.AddMinutes(-5));
+        await rig.ConsentAsync(lateOld, rewards: false, now.AddMinutes(-5));
+        await rig.ConsentAsync(lateOld, rewards: true, now.AddMinutes(-10));
+        await Until(async () => await rig.ScalarAsync("SELECT count(*) FROM reward_consent WHERE account_id = ANY($1)", [new[] { withdrew, lateOld }]) == 2, "rewards records both");
+        await Until(async () => await rig.ScalarAsync("SELECT count(*) FROM reward_consent WHERE NOT granted AND account_id = ANY($1)", [new[] { withdrew, lateOld }]) == 2, "the withdrawals stand");
+
+        await rig.RequestPayoutAsync(request);
+        await Until(async () => (await rig.EventsAsync(Topics.VoterRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
+        await rig.SendVotersAsync(window, voters, chunkSize: 10, withoutConsent: [never, withdrew, lateOld]);
+        await Until(async () => (await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Count > 0, "rewards reports the payout");
+
+        foreach (var v in voters)
+        {
+            var credited = await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1 AND credit_account = $2", window, "fan:" + v.AccountId);
+            var gave = !new[] { never, withdrew, lateOld }.Contains(v.AccountId);
+            Assert.True((credited > 0) == gave, $"{v.AccountId} ({(gave ? "gave rewards" : "did not")}): {credited} credits");
+        }
+
+        Assert.Equal(3, await rig.ScalarAsync("SELECT (paid::json->>'withoutConsent')::bigint FROM payouts WHERE window_id = $1", window));
+        var points = voters.Skip(3).Sum(v => Expected(v, "counted-votes") + Expected(v, "winner-bonus"));
+        Assert.Equal(points, await rig.ScalarAsync("SELECT amount FROM ledger_entries WHERE window_id = $1 AND debit_account = 'issuance'", window));
+    }
+
+    [Fact]
     public async Task BalanceAndStatement_SignedInFan_SeesOwnPointsNewestFirst_WithoutTokenIs401()
     {
         var first = "s1-" + Guid.NewGuid().ToString("N")[..6];

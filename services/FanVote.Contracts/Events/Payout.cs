@@ -98,4 +98,7 @@ public sealed record RewardsPaid : FanVoteEvent
 
     /// <summary>The voters digest the payout was checked against.</summary>
     public required string VotersDigest { get; init; }
+
+    /// <summary>Counted voters not credited: they had not given "rewards" when the window was paid (issue 16).</summary>
+    public long WithoutConsent { get; init; }
 }

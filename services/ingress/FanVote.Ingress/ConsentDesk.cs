@@ -1,3 +1,7 @@
+using Dapr;
+using Dapr.Client;
+using FanVote.Contracts;
+using FanVote.Contracts.Events;
 using FanVote.Ingress.Adapters;
 using FanVote.Ingress.Core;
 using FanVote.Security;
@@ -16,9 +20,10 @@ public sealed record ConsentOutcome(FanConsent Standing, ProblemHttpResult? Prob
 /// Applies the privacy rules (<see cref="PrivacyPolicy"/>) to what a fan sends at sign-in or later, stores it
 /// (<see cref="RedisConsent"/>) and says what the fan's session token must carry. A choice must name the version of
 /// the terms the fan was shown (409 when they changed since); a purpose the fan's age does not allow is refused (403
-/// naming it); the birth year is given once, at passcode sign-in, and never by guests.
+/// naming it); the birth year is given once, at passcode sign-in, and never by guests. Every request with choices ends
+/// in a <see cref="ConsentChanged"/> for the services that act on consent (rewards), before it is answered.
 /// </summary>
-public sealed class ConsentDesk(RedisConsent store, PrivacyPolicy policy, TimeProvider time)
+public sealed class ConsentDesk(RedisConsent store, PrivacyPolicy policy, DaprClient dapr, TimeProvider time)
 {
     public const int MaxChoices = 8;
 
@@ -74,7 +79,35 @@ public sealed class ConsentDesk(RedisConsent store, PrivacyPolicy policy, TimePr
 
         var standing = record.Standing(kind, policy, now);
         await store.NoteActiveAsync(accountId, standing, now);
+        if (choices.Count > 0 && !await TellAsync(accountId, standing, now))
+        {
+            // Stored, not yet passed on: the same request again changes nothing here and sends it again.
+            return Refused(Problems.Of(StatusCodes.Status503ServiceUnavailable, "Consent not passed on yet",
+                "Your choice is stored but could not be passed on to every service yet. Send the same request again."));
+        }
+
         return new ConsentOutcome(standing, null);
+    }
+
+    /// <summary>Publishes the fan's standing (the whole of it, so the latest wins wherever it lands); false when the broker refused it.</summary>
+    private async Task<bool> TellAsync(string accountId, FanConsent standing, DateTimeOffset now)
+    {
+        try
+        {
+            await dapr.PublishTypedAsync(Topics.ConsentEvents, EventTypes.ConsentChanged, new ConsentChanged
+            {
+                EventId = Guid.NewGuid(),
+                OccurredAt = now,
+                AccountId = accountId,
+                Purposes = [.. PurposeNames.All.Where(standing.Has).Select(PurposeNames.Name)],
+                AgeBand = PurposeNames.Name(standing.Age),
+            }, CancellationToken.None);
+            return true;
+        }
+        catch (DaprException)
+        {
+            return false;
+        }
     }
 
     /// <summary>What the account's token carries now (a refresh: consent changed on another device takes effect here).</summary>

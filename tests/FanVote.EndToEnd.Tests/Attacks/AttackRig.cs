@@ -97,7 +97,7 @@ public sealed class AttackRig : IAsyncLifetime
     /// <summary>A fan signed in as a guest on <paramref name="device"/>, voting from <paramref name="ip"/> (through the trusted proxy).</summary>
     public async Task<Fan> SignInAsync(string device, string ip)
     {
-        using var r = await Pipeline.IngressHttp.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = device, consent = TestConsent.Voting });
+        using var r = await Pipeline.IngressHttp.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = device, consent = TestConsent.Fan });
         r.EnsureSuccessStatusCode();
         var token = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
         using var tokens = new SessionTokens([("t1", TestKeys.TokenKey)], TimeSpan.FromHours(1), TimeProvider.System);

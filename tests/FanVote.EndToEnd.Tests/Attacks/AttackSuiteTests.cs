@@ -319,7 +319,7 @@ public sealed class AttackSuiteTests(AttackRig rig)
         string? code = null;
         await AttackRig.WaitAsync(() => Task.FromResult((code = OutboxCode(contact)) is not null), "the passcode reaches the development outbox", 30);
 
-        using var verify = await Pipeline.IngressHttp.PostAsJsonAsync("/v1/sessions/otp/verify", new { email = contact, code, deviceId = "atk-otp-device", consent = TestConsent.Voting }, Ct);
+        using var verify = await Pipeline.IngressHttp.PostAsJsonAsync("/v1/sessions/otp/verify", new { email = contact, code, deviceId = "atk-otp-device", consent = TestConsent.Fan }, Ct);
         Assert.Equal(HttpStatusCode.OK, verify.StatusCode); // the code is the real one...
         Assert.DoesNotContain(code!, Pipeline.Ingress.App.Output, StringComparison.Ordinal); // ...and the log never had it
         Assert.DoesNotContain(contact, Pipeline.Ingress.App.Output, StringComparison.Ordinal);

@@ -37,7 +37,7 @@ internal sealed class PatientCrowd(HttpClient ingress, string window, string[] c
             await gate.WaitAsync();
             try
             {
-                using var r = await ingress.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = $"{window}-device-{i}", consent = TestConsent.Voting });
+                using var r = await ingress.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = $"{window}-device-{i}", consent = TestConsent.Fan });
                 if (!r.IsSuccessStatusCode)
                 {
                     throw new InvalidOperationException($"guest sign-in {i} answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");

@@ -88,6 +88,7 @@ public static class WindowReportSubscriptions
         {
             ["accounts"] = e.Accounts.ToString(CultureInfo.InvariantCulture),
             ["points"] = e.Points.ToString(CultureInfo.InvariantCulture),
+            ["withoutConsent"] = e.WithoutConsent.ToString(CultureInfo.InvariantCulture),
             ["ledgerEntries"] = e.Entries.ToString(CultureInfo.InvariantCulture),
             ["ledgerHeadSeq"] = e.LedgerHeadSeq.ToString(CultureInfo.InvariantCulture),
             ["ledgerHeadHash"] = e.LedgerHeadHash,

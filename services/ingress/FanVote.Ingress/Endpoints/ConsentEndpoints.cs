@@ -50,7 +50,7 @@ public static class ConsentEndpoints
             .WithTags("Privacy").WithSummary("Give or withdraw purposes")
             .WithDescription("Body: {\"purposes\":[{\"purpose\":\"rewards\",\"granted\":true,\"version\":\"...\"}]}. Answers with a new session token that carries the change; withdrawing is always allowed.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapPost("/v1/me/guardian", RequestGuardianAsync).RequireFan().WithMetadata(limit)
             .WithTags("Privacy").WithSummary("Ask a parent or guardian to consent (fans under the age of digital consent)")
             .WithDescription("Sends a one-time passcode to the guardian's phone or e-mail; the guardian gives it to the fan, who sends it to /v1/me/guardian/verify.")

@@ -36,7 +36,7 @@ public static class SessionEndpoints
             .WithTags("Sign-in").WithSummary("Sign in as a guest on this device")
             .WithDescription("Creates (or finds) the guest account of this device and returns a session token. Limited per address and network. Voting needs \"counting\" and \"fraud-prevention\" given (\"consent\" here, or PUT /v1/me/consent).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         app.MapPost("/v1/sessions/otp", RequestOtpAsync).AllowAnonymous().WithMetadata(limit)
             .WithTags("Sign-in").WithSummary("Send a one-time passcode to a phone or e-mail address")
             .WithDescription("Answers 202 whether or not the contact is known. Resending is slowed down per contact, and capped per contact and per address each day.")
@@ -45,7 +45,7 @@ public static class SessionEndpoints
             .WithTags("Sign-in").WithSummary("Sign in with the passcode")
             .WithDescription("Give \"birthYear\" at sign-up (once per account) and \"consent\" as for guests: under the region's age thresholds some purposes are refused (403).")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
         app.MapPost("/v1/sessions/refresh", RefreshAsync).RequireFan().WithMetadata(limit)
             .WithTags("Sign-in").WithSummary("Renew a valid session token")

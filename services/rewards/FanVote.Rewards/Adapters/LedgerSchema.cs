@@ -65,6 +65,10 @@ public static partial class LedgerSchema
           window_id text NOT NULL,
           chunk_index int NOT NULL,
           PRIMARY KEY (window_id, chunk_index));
+        CREATE TABLE IF NOT EXISTS reward_consent (
+          account_id text PRIMARY KEY,
+          granted boolean NOT NULL,
+          changed_at timestamptz NOT NULL);
         """;
 
     /// <summary>Creates or updates the schema and the restricted role of <paramref name="rewardsConnection"/> (its Username and Password).</summary>
@@ -130,6 +134,8 @@ public static partial class LedgerSchema
             GRANT SELECT, INSERT ON payouts TO "{role}";
             GRANT UPDATE (paid, paid_at) ON payouts TO "{role}";
             GRANT SELECT, INSERT, DELETE ON payout_voters, payout_voter_chunks TO "{role}";
+            GRANT SELECT, INSERT ON reward_consent TO "{role}";
+            GRANT UPDATE (granted, changed_at) ON reward_consent TO "{role}";
             """, ct);
         await tx.CommitAsync(ct);
     }

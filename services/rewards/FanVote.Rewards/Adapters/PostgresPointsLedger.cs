@@ -121,6 +121,23 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         return await cmd.ExecuteScalarAsync(ct) is string paid ? JsonSerializer.Deserialize<RewardsPaid>(paid, FanVoteJson.Options) : null;
     }
 
+    /// <summary>
+    /// Keeps whether a fan has "rewards" in effect, the latest change winning (a repeat or an older event changes
+    /// nothing). True when this event was the newer one.
+    /// </summary>
+    public async Task<bool> RecordConsentAsync(string accountId, bool rewards, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("""
+            INSERT INTO reward_consent (account_id, granted, changed_at) VALUES ($1, $2, $3)
+            ON CONFLICT (account_id) DO UPDATE SET granted = excluded.granted, changed_at = excluded.changed_at
+            WHERE reward_consent.changed_at < excluded.changed_at
+            """);
+        cmd.Parameters.AddWithValue(accountId);
+        cmd.Parameters.AddWithValue(rewards);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = at.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public async Task StoreVotersAsync(CountedVotersChunk chunk, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(chunk);
@@ -199,7 +216,9 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
             return new PayAttempt(null, false, 0, request.VoterChunks, true);
         }
 
-        var credits = PayoutPlan.Credits(request.Rules, request.Winners, voters);
+        // Only fans who have "rewards" in effect now are credited (ConsentChanged from ingress); the others' share is not issued.
+        var consenting = await ConsentingAsync(conn, tx, voters.Select(v => v.AccountId), ct);
+        var credits = PayoutPlan.Credits(request.Rules, request.Winners, voters.Where(v => consenting.Contains(v.AccountId)));
         var (appended, headSeq, headHash) = await AppendAsync(conn, tx, windowId, PayoutPlan.Entries(windowId, credits, now), ct);
         var paid = new RewardsPaid
         {
@@ -212,6 +231,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
             LedgerHeadSeq = headSeq,
             LedgerHeadHash = Convert.ToHexStringLower(headHash),
             VotersDigest = request.VotersDigest,
+            WithoutConsent = voters.Count(v => !consenting.Contains(v.AccountId)),
         };
         await using (var mark = new NpgsqlCommand("UPDATE payouts SET paid = $2, paid_at = $3 WHERE window_id = $1", conn, tx))
         {
@@ -341,6 +361,20 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         }
 
         return chained.Count > 0 ? (chained.Count, chained[^1].Seq, chained[^1].Hash) : (0, headSeq, headHash);
+    }
+
+    private static async Task<HashSet<string>> ConsentingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<string> accounts, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT account_id FROM reward_consent WHERE granted AND account_id = ANY($1)", conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = accounts.ToArray() });
+        var consenting = new HashSet<string>(StringComparer.Ordinal);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            consenting.Add(r.GetString(0));
+        }
+
+        return consenting;
     }
 
     private static async Task<List<CountedVoter>> VotersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, CancellationToken ct)

@@ -10,8 +10,9 @@ namespace FanVote.Rewards;
 /// <summary>
 /// `reward-requests`: window payouts (PayoutRequested, routed on the CloudEvent type) and single credits
 /// (RewardRequested, the default route; at most <see cref="MaxSingleCredit"/> points); `counted-voters`: the voters tally
-/// sends for a payout. Only the sidecar may call these routes, and only the orchestrator (requests) and tally (voters)
-/// may publish these topics (pub/sub scopes).
+/// sends for a payout; `consent-events`: whether a fan has given "rewards" (payouts credit only those who have). Only
+/// the sidecar may call these routes, and only the orchestrator (requests), tally (voters) and ingress (consent) may
+/// publish these topics (pub/sub scopes).
 /// </summary>
 public static class RewardSubscriptions
 {
@@ -41,6 +42,16 @@ public static class RewardSubscriptions
 
             return Results.Ok();
         }).WithTopic(ComponentNames.VoteBus, Topics.RewardRequests);
+        app.MapPost("/consent-events", async (ConsentChanged e, PostgresPointsLedger ledger, CancellationToken ct) =>
+        {
+            if (e.AccountId.Length is 0 or > 64)
+            {
+                return Results.Ok(); // not an account ingress makes; retrying would not change that
+            }
+
+            await ledger.RecordConsentAsync(e.AccountId, e.Purposes.Contains("rewards", StringComparer.Ordinal), e.OccurredAt, ct);
+            return Results.Ok();
+        }).WithTopic(ComponentNames.VoteBus, Topics.ConsentEvents);
         app.MapPost("/counted-voters", async (CountedVotersChunk e, PayoutService payouts, CancellationToken ct) =>
         {
             await payouts.VotersArrivedAsync(e, ct);
