@@ -64,6 +64,7 @@ public static class FanVoteDefaults
             o.ForwardedHeaders = cidrs.Length > 0 ? ForwardedHeaders.XForwardedFor : ForwardedHeaders.None;
         });
         builder.Services.AddSerilog((services, log) => ConfigureSerilog(log, appId, builder.Configuration["FANVOTE_LOG_FORMAT"]));
+        CachingLoggerFactory.Wrap(builder.Services);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.PropertyNamingPolicy = FanVoteJson.Options.PropertyNamingPolicy;

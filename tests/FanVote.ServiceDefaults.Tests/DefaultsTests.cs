@@ -7,6 +7,7 @@ using FanVote.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FanVote.ServiceDefaults.Tests;
 
@@ -56,6 +57,22 @@ public sealed class DefaultsTests
         }
 
         return m;
+    }
+
+    [Fact]
+    public async Task Loggers_AreMadeOncePerCategory_AndStillWrite()
+    {
+        var (app, _) = await StartAsync(Ports.Free());
+        await using (app)
+        {
+            var factory = app.Services.GetRequiredService<Microsoft.Extensions.Logging.ILoggerFactory>();
+
+            // Authentication handlers are made per request and each asks for its logger: that must not make a new one.
+            var first = factory.CreateLogger("FanVote.ServiceDefaults.Auth.FanSessionHandler");
+            Assert.Same(first, factory.CreateLogger("FanVote.ServiceDefaults.Auth.FanSessionHandler"));
+            Assert.NotSame(first, factory.CreateLogger("another category"));
+            Assert.True(first.IsEnabled(Microsoft.Extensions.Logging.LogLevel.Information), "the cached logger is still Serilog's, at its level");
+        }
     }
 
     [Fact]

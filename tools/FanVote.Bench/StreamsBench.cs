@@ -28,6 +28,7 @@ public static class StreamsBench
         var redis = args.Require("redis");
         var levels = args.Get("streams", "1000,5000,10000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
         var updates = args.Number("updates", 5);
+        var hold = args.Number("hold", 0); // seconds to keep each level's streams open after measuring (for a heap dump of the app)
 
         var appPort = FreePort();
         var (sideHttp, sideGrpc, pubHttp, pubGrpc, orchHttp, orchGrpc) = (FreePort(), FreePort(), FreePort(), FreePort(), FreePort(), FreePort());
@@ -64,7 +65,7 @@ public static class StreamsBench
 
             // Warm-up: one stream and one update through every hop (JIT, the subscription, connection pools).
             long seq = 1;
-            using (var warm = await StreamClient.OpenAsync(appPort, Window))
+            using (var warm = await StreamClient.OpenAsync(appPort, Window, 0))
             {
                 await PublishAsync(dapr, seq);
                 await WaitAsync(() => warm.LastSeq >= seq, TimeSpan.FromSeconds(30));
@@ -72,13 +73,25 @@ public static class StreamsBench
 
             await Task.Delay(1000);
             var baselineMb = RssMegabytes(app.Id);
-            foreach (var n in levels)
+            var (previousN, previousMb) = (0, baselineMb);
+
+            // Each stream is one socket in the app and one here: a level above the open-file limit of either process
+            // cannot be run, so it is capped (and says so) rather than failing half-way.
+            var fileLimit = Math.Min(OpenFileLimit(Environment.ProcessId), OpenFileLimit(app.Id));
+            var most = (int)Math.Max(1, fileLimit - 1_000);
+            foreach (var asked in levels)
             {
+                var n = Math.Min(asked, most);
+                if (n < asked)
+                {
+                    Console.WriteLine($"{asked:N0} streams: capped at {n:N0}: this machine allows {fileLimit:N0} open files per process (ulimit -n; the hard limit cannot be raised here), and every stream is a socket in the app and in this client");
+                }
+
                 var clients = new List<StreamClient>(n);
                 var opening = Stopwatch.StartNew();
                 foreach (var batch in Enumerable.Range(0, n).Chunk(200))
                 {
-                    clients.AddRange(await Task.WhenAll(batch.Select(_ => StreamClient.OpenAsync(appPort, Window))));
+                    clients.AddRange(await Task.WhenAll(batch.Select(i => StreamClient.OpenAsync(appPort, Window, i))));
                 }
 
                 await WaitAsync(() => clients.All(c => c.LastSeq >= seq), TimeSpan.FromSeconds(60));
@@ -105,9 +118,17 @@ public static class StreamsBench
 
                 latencies.Sort();
                 Console.WriteLine(
-                    $"{n,6:N0} streams: opened in {opened.TotalSeconds:F1} s, results app RSS {rssMb:N0} MB ({(rssMb - baselineMb) * 1024 / n:F1} KB per stream over the idle {baselineMb:N0} MB); " +
+                    $"{n,6:N0} streams: opened in {opened.TotalSeconds:F1} s, results app RSS {rssMb:N0} MB ({(rssMb - baselineMb) * 1024 / n:F1} KB per stream over the idle {baselineMb:N0} MB" +
+                    (previousN > 0 && n > previousN ? $"; {(rssMb - previousMb) * 1024 / (n - previousN):F1} KB per stream from {previousN:N0} to {n:N0}" : "") + "); " +
                     $"update → seen on every stream p50 {Pct(latencies, 50):F0} ms, p99 {Pct(latencies, 99):F0} ms, max {latencies.LastOrDefault():F0} ms" +
                     (missed > 0 ? $"; {missed} stream-updates not seen within 10 s" : ""));
+                (previousN, previousMb) = (n, rssMb);
+                if (hold > 0)
+                {
+                    Console.WriteLine($"holding {n:N0} streams open for {hold} s: the results app is process {app.Id}");
+                    await Task.Delay(TimeSpan.FromSeconds(hold));
+                }
+
                 foreach (var c in clients)
                 {
                     c.Dispose();
@@ -153,9 +174,14 @@ public static class StreamsBench
 
         public double SeenAfterMs { get; private set; } = -1;
 
-        public static async Task<StreamClient> OpenAsync(int port, string window)
+        /// <summary>
+        /// Client <paramref name="index"/> connects from 127.0.1.(1 + index / 20,000): one source address has about 28,000
+        /// ephemeral ports (32768-60999), so 50,000 streams need several (all of 127/8 is loopback on Linux).
+        /// </summary>
+        public static async Task<StreamClient> OpenAsync(int port, string window, int index)
         {
             var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            socket.Bind(new IPEndPoint(new IPAddress([127, 0, 1, (byte)(1 + (index / 20_000))]), 0));
             await socket.ConnectAsync(IPAddress.Loopback, port);
             await socket.SendAsync(Encoding.ASCII.GetBytes($"GET /v1/windows/{window}/results/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"));
             var client = new StreamClient(socket);
@@ -174,7 +200,7 @@ public static class StreamsBench
 
         private async Task ReadAsync()
         {
-            var buffer = new byte[8192];
+            var buffer = new byte[2048]; // a frame is about 200 bytes
             var carry = "";
             try
             {
@@ -289,6 +315,14 @@ public static class StreamsBench
     {
         var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
         return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    /// <summary>The soft "Max open files" of process <paramref name="pid"/> (/proc/PID/limits).</summary>
+    private static long OpenFileLimit(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+        var fields = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields is { Length: >= 5 } && long.TryParse(fields[3], CultureInfo.InvariantCulture, out var soft) ? soft : long.MaxValue;
     }
 
     private static double Pct(List<double> sorted, int p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p / 100.0))];
