@@ -46,6 +46,9 @@ public sealed class RewardsRig : IAsyncLifetime
     /// <summary>Publishes as the orchestrator (reward requests).</summary>
     public DaprClient Orchestrator { get; private set; } = null!;
 
+    /// <summary>How long a payout here waits for a voter's missing consent record (production: 10 minutes).</summary>
+    public static readonly TimeSpan ConsentWait = TimeSpan.FromSeconds(30);
+
     /// <summary>Publishes as ingress (consent changes).</summary>
     public DaprClient Ingress { get; private set; } = null!;
 
@@ -68,6 +71,7 @@ public sealed class RewardsRig : IAsyncLifetime
                 ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection,
                 ["FANVOTE_LEDGER_ANCHORS"] = AnchorFile,
                 ["Rewards__AnchorInterval"] = "00:00:02",
+                ["Rewards__ConsentWait"] = RewardsRig.ConsentWait.ToString(),
             },
             redisHost: Redis.Address);
         var env = TestKeys.SidecarEnvironment(AppIds.Tally);

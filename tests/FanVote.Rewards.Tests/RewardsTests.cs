@@ -15,9 +15,9 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
 
     private static long Expected(CountedVoter v, string reason) => reason == "counted-votes" ? v.Votes.Values.Sum() * 10 : v.Votes.ContainsKey("x") ? 50 : 0;
 
-    private static async Task Until(Func<Task<bool>> condition, string what)
+    private static async Task Until(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
@@ -111,7 +111,11 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
         await rig.RequestPayoutAsync(request);
         await Until(async () => (await rig.EventsAsync(Topics.VoterRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
         await rig.SendVotersAsync(window, voters, chunkSize: 10, withoutConsent: [never, withdrew, lateOld]);
-        await Until(async () => (await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Count > 0, "rewards reports the payout");
+
+        // voters[0]'s consent never arrives: the payout waits for it (RewardsRig.ConsentWait), then leaves them out.
+        await Until(async () => (await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Count > 0,
+            "rewards reports the payout once the wait for voters[0]'s consent is over", RewardsRig.ConsentWait + TimeSpan.FromSeconds(120));
+        Assert.Contains("waits for the consent of 1 counted voters", rig.Rewards.App.Output, StringComparison.Ordinal);
 
         foreach (var v in voters)
         {
@@ -123,6 +127,29 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
         Assert.Equal(3, await rig.ScalarAsync("SELECT (paid::json->>'withoutConsent')::bigint FROM payouts WHERE window_id = $1", window));
         var points = voters.Skip(3).Sum(v => Expected(v, "counted-votes") + Expected(v, "winner-bonus"));
         Assert.Equal(points, await rig.ScalarAsync("SELECT amount FROM ledger_entries WHERE window_id = $1 AND debit_account = 'issuance'", window));
+    }
+
+    [Fact]
+    public async Task Payout_WaitsForAConsentStillOnItsWay_ThenCreditsIt()
+    {
+        var window = "w-" + Guid.NewGuid().ToString("N")[..6];
+        var (voters, request) = RewardsRig.Payout(window, voters: 4, chunkSize: 10, Rules);
+        var late = voters[3].AccountId; // signed in while rewards was down: their ConsentChanged arrives after the voters
+
+        await rig.RequestPayoutAsync(request);
+        await Until(async () => (await rig.EventsAsync(Topics.VoterRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
+        await rig.SendVotersAsync(window, voters, chunkSize: 10, withoutConsent: [late]);
+        await Until(() => Task.FromResult(rig.Rewards.App.Output.Contains($"payout of window {window} waits for the consent of 1 counted voters", StringComparison.Ordinal)), "the payout waits for the missing record");
+        Assert.Empty(await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window));
+
+        await rig.ConsentAsync(late, rewards: true, DateTimeOffset.UtcNow);
+        await Until(async () => (await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Count > 0, "the record's arrival lets the payout go on");
+        foreach (var v in voters)
+        {
+            Assert.True(await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1 AND credit_account = $2", window, "fan:" + v.AccountId) > 0, $"{v.AccountId} is credited");
+        }
+
+        Assert.Equal(0, await rig.ScalarAsync("SELECT (paid::json->>'withoutConsent')::bigint FROM payouts WHERE window_id = $1", window));
     }
 
     [Fact]

@@ -29,6 +29,12 @@ internal static partial class RewardsLog
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "could not anchor the ledger head #{Seq}; the periodic anchoring retries")]
     public static partial void AnchorFailed(ILogger logger, Exception exception, long seq);
 
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "payout of window {WindowId} waits for the consent of {Voters} counted voters (their ConsentChanged not here yet), at most until {Until}")]
+    public static partial void WaitingForConsent(ILogger logger, string windowId, int voters, DateTimeOffset until);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "a payout waiting for consent records could not be tried again; next try in a second")]
+    public static partial void ConsentRetryFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ledger head #{Seq} anchored")]
     public static partial void Anchored(ILogger logger, long seq);
 }

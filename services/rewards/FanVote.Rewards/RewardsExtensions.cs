@@ -30,6 +30,7 @@ public static class RewardsExtensions
         builder.Services.AddSingleton<RewardsMetrics>();
         builder.Services.AddSingleton<PostgresPointsLedger>();
         builder.Services.AddSingleton<PayoutService>();
+        builder.Services.AddHostedService<ConsentRetryWorker>();
         builder.Services.AddHostedService<LedgerStartup>();
         builder.Services.AddHostedService<LedgerAnchoring>();
         builder.Services.AddHealthChecks().AddDatabaseProbe("points-ledger", sp => sp.GetRequiredService<PostgresPointsLedger>().DataSource, "SELECT 1 FROM ledger_entries LIMIT 1", "the points ledger");

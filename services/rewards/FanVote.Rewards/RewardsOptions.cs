@@ -19,6 +19,14 @@ public sealed class RewardsOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan AnchorInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// How long a payout waits for the consent of counted voters rewards has no record of (every fan who can vote gave
+    /// purposes, and ingress passed each change on, so a missing record is one still on its way: after an outage of
+    /// rewards, say). Past this, such voters are left out like those who did not give "rewards".
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan ConsentWait { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>Most entries one statement page returns.</summary>
     [Range(1, 1000)]
     public int MaxStatementEntries { get; set; } = 200;

@@ -10,7 +10,13 @@ using NpgsqlTypes;
 namespace FanVote.Rewards.Adapters;
 
 /// <summary>What a payout attempt found: paid (now or before), or how many voter chunks are here of how many, or voters that did not match.</summary>
-public sealed record PayAttempt(RewardsPaid? Paid, bool PaidNow, int VoterChunksHere, int VoterChunksNeeded, bool Mismatch);
+public sealed record PayAttempt(RewardsPaid? Paid, bool PaidNow, int VoterChunksHere, int VoterChunksNeeded, bool Mismatch)
+{
+    /// <summary>Counted voters whose consent rewards has no record of yet (the payout waits for them), and until when.</summary>
+    public int WaitingForConsent { get; init; }
+
+    public DateTimeOffset WaitUntil { get; init; }
+}
 
 /// <summary>A fan's statement line: the entry, signed for the fan (+ credit, - debit), and the balance after it.</summary>
 public sealed record StatementLine(long Seq, DateTimeOffset At, string WindowId, string Reason, long Amount, string Counterparty, long BalanceAfter);
@@ -181,7 +187,8 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         }
 
         PayoutRequested? request = null;
-        await using (var read = new NpgsqlCommand("SELECT request, paid FROM payouts WHERE window_id = $1", conn, tx))
+        var requestedAt = now;
+        await using (var read = new NpgsqlCommand("SELECT request, paid, requested_at FROM payouts WHERE window_id = $1", conn, tx))
         {
             read.Parameters.AddWithValue(windowId);
             await using var r = await read.ExecuteReaderAsync(ct);
@@ -193,6 +200,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
                 }
 
                 request = JsonSerializer.Deserialize<PayoutRequested>(r.GetString(0), FanVoteJson.Options);
+                requestedAt = new DateTimeOffset(r.GetDateTime(2), TimeSpan.Zero);
             }
         }
 
@@ -216,8 +224,17 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
             return new PayAttempt(null, false, 0, request.VoterChunks, true);
         }
 
-        // Only fans who have "rewards" in effect now are credited (ConsentChanged from ingress); the others' share is not issued.
-        var consenting = await ConsentingAsync(conn, tx, voters.Select(v => v.AccountId), ct);
+        // Only fans who have "rewards" in effect now are credited (ConsentChanged from ingress); the others' share is not
+        // issued. A voter with no record yet is one whose consent is still on its way: wait for it, up to ConsentWait.
+        var consent = await ConsentAsync(conn, tx, voters.Select(v => v.AccountId), ct);
+        var unknown = voters.Count(v => !consent.ContainsKey(v.AccountId));
+        var waitUntil = requestedAt + options.Value.ConsentWait;
+        if (unknown > 0 && now < waitUntil)
+        {
+            return new PayAttempt(null, false, here, request.VoterChunks, false) { WaitingForConsent = unknown, WaitUntil = waitUntil };
+        }
+
+        var consenting = consent.Where(c => c.Value).Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
         var credits = PayoutPlan.Credits(request.Rules, request.Winners, voters.Where(v => consenting.Contains(v.AccountId)));
         var (appended, headSeq, headHash) = await AppendAsync(conn, tx, windowId, PayoutPlan.Entries(windowId, credits, now), ct);
         var paid = new RewardsPaid
@@ -363,18 +380,19 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         return chained.Count > 0 ? (chained.Count, chained[^1].Seq, chained[^1].Hash) : (0, headSeq, headHash);
     }
 
-    private static async Task<HashSet<string>> ConsentingAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<string> accounts, CancellationToken ct)
+    /// <summary>Whether each of <paramref name="accounts"/> that rewards has a consent record of has "rewards" given.</summary>
+    private static async Task<Dictionary<string, bool>> ConsentAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<string> accounts, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("SELECT account_id FROM reward_consent WHERE granted AND account_id = ANY($1)", conn, tx);
+        await using var cmd = new NpgsqlCommand("SELECT account_id, granted FROM reward_consent WHERE account_id = ANY($1)", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = accounts.ToArray() });
-        var consenting = new HashSet<string>(StringComparer.Ordinal);
+        var consent = new Dictionary<string, bool>(StringComparer.Ordinal);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            consenting.Add(r.GetString(0));
+            consent[r.GetString(0)] = r.GetBoolean(1);
         }
 
-        return consenting;
+        return consent;
     }
 
     private static async Task<List<CountedVoter>> VotersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, CancellationToken ct)

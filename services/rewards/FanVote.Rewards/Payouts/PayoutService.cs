@@ -18,6 +18,9 @@ public sealed class PayoutService(PostgresPointsLedger ledger, DaprClient dapr, 
     // long is enough (a mismatch asks at once).
     private static readonly TimeSpan AskAgainAfter = TimeSpan.FromSeconds(10);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _asked = new(StringComparer.Ordinal);
+    // Windows whose payout waits for consent records: ConsentRetryWorker tries them again every second (a try reads every
+    // counted voter, so not once per arriving consent event), until the records are here or the wait is over.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _waitingForConsent = new(StringComparer.Ordinal);
 
     public async Task RequestedAsync(PayoutRequested request, CancellationToken ct)
     {
@@ -40,7 +43,17 @@ public sealed class PayoutService(PostgresPointsLedger ledger, DaprClient dapr, 
 
     private async Task TryPayAsync(string windowId, bool askForVoters, CancellationToken ct)
     {
-        var (paid, paidNow, here, needed, mismatch) = await ledger.TryPayAsync(windowId, time.GetUtcNow(), ct);
+        var attempt = await ledger.TryPayAsync(windowId, time.GetUtcNow(), ct);
+        var (paid, paidNow, here, needed, mismatch) = attempt;
+        if (attempt.WaitingForConsent > 0)
+        {
+            // Tried again every second (ConsentRetryWorker) and at the orchestrator's next request; past the wait, paid without them.
+            _waitingForConsent[windowId] = 0;
+            RewardsLog.WaitingForConsent(log, windowId, attempt.WaitingForConsent, attempt.WaitUntil);
+            return;
+        }
+
+        _waitingForConsent.TryRemove(windowId, out _);
         if (paid is not null)
         {
             if (paidNow)
@@ -75,5 +88,34 @@ public sealed class PayoutService(PostgresPointsLedger ledger, DaprClient dapr, 
         }
     }
 
+    /// <summary>Tries again every payout that waits for consent records.</summary>
+    public async Task RetryWaitingForConsentAsync(CancellationToken ct)
+    {
+        foreach (var windowId in _waitingForConsent.Keys)
+        {
+            await TryPayAsync(windowId, askForVoters: false, ct);
+        }
+    }
+
     private Task AnswerAsync(RewardsPaid paid, CancellationToken ct) => dapr.PublishTypedAsync(Topics.WindowReports, EventTypes.RewardsPaid, paid, ct);
+}
+
+/// <summary>Every second, the payouts that wait for consent records try again (see <see cref="RewardsOptions.ConsentWait"/>).</summary>
+public sealed class ConsentRetryWorker(PayoutService payouts, ILogger<ConsentRetryWorker> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await payouts.RetryWaitingForConsentAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is Npgsql.NpgsqlException or Dapr.DaprException)
+            {
+                RewardsLog.ConsentRetryFailed(log, e);
+            }
+        }
+    }
 }
