@@ -183,6 +183,11 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         Assert.Equal("granted", afterGuardian.GetProperty("consent").GetProperty("guardian").GetProperty("state").GetString());
 
         var (withRewards, rewardsMine) = await PutAsync(afterGuardian.GetProperty("token").GetString()!, TestConsent.Choices((Purposes.Rewards, true)));
+        using (var askAgain = await PostAsync(withRewards, "/v1/me/guardian", new { email = guardian }))
+        {
+            await ProblemAsync(askAgain, HttpStatusCode.Conflict); // and the consent given stays
+        }
+
         Assert.Contains(rewardsMine.GetProperty("purposes").EnumerateArray(), p => p.GetProperty("purpose").GetString() == "rewards" && p.GetProperty("inEffect").GetBoolean());
         using (var stillNoMarketing = await PutRawAsync(withRewards, TestConsent.Choices((Purposes.Marketing, true))))
         {

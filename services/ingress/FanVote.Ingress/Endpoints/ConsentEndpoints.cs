@@ -94,12 +94,19 @@ public static class ConsentEndpoints
         RedisAccounts accounts, IOtpNotifier notifier, TimeProvider time, CancellationToken ct)
     {
         var fan = ctx.Fan();
-        var age = (await store.ReadAsync(fan.AccountId)).AgeFor(fan.Kind, desk.Policy, time.GetUtcNow());
+        var record = await store.ReadAsync(fan.AccountId);
+        var age = record.AgeFor(fan.Kind, desk.Policy, time.GetUtcNow());
         if (age is not (AgeBand.Child or AgeBand.Minor))
         {
             return Problems.Of(StatusCodes.Status409Conflict, "No guardian needed", age == AgeBand.Adult
                 ? "You are an adult here: no guardian's consent is needed."
                 : "Your age is not known: sign in with a one-time passcode and give your birth year first.");
+        }
+
+        if (record.Guardian == GuardianState.Granted)
+        {
+            // Asking again must not set the state back to "requested" (that would take rewards away until a new passcode).
+            return Problems.Of(StatusCodes.Status409Conflict, "Guardian consented already", "A parent or guardian has consented for this account already.");
         }
 
         if (SessionEndpoints.Contact(body?.Phone, body?.Email) is not { } contact)
