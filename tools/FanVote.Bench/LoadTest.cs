@@ -375,7 +375,7 @@ public static class LoadTest
 public static class CapacityTable
 {
     /// <summary>One ingress instance, votes accepted per second.</summary>
-    public const int IngressVotesPerSecond = 7_300;
+    public const int IngressVotesPerSecond = 5_576;
 
     /// <summary>Headroom H of the table's formula.</summary>
     public const double Headroom = 1.5;
