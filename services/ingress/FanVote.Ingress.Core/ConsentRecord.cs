@@ -15,11 +15,12 @@ public sealed record ConsentChange(DateTimeOffset At, string Source, string What
 
 /// <summary>
 /// What ingress holds about a fan's consent: each purpose's latest choice and when it was made, the birth year given
-/// at passcode sign-up, the guardian's consent. The session token carries only what it amounts to (<see cref="Standing"/>).
+/// at passcode sign-up, the guardian's consent and a keyed hash of the contact their passcode went to ("" when none was
+/// asked). The session token carries only what it amounts to (<see cref="Standing"/>).
 /// </summary>
-public sealed record ConsentRecord(IReadOnlyList<PurposeChoice> Choices, IReadOnlyDictionary<Purposes, DateTimeOffset> ChosenAt, int? BirthYear, GuardianState Guardian, DateTimeOffset? GuardianAt)
+public sealed record ConsentRecord(IReadOnlyList<PurposeChoice> Choices, IReadOnlyDictionary<Purposes, DateTimeOffset> ChosenAt, int? BirthYear, GuardianState Guardian, DateTimeOffset? GuardianAt, string GuardianContactHash)
 {
-    public static readonly ConsentRecord Empty = new([], new Dictionary<Purposes, DateTimeOffset>(), null, GuardianState.None, null);
+    public static readonly ConsentRecord Empty = new([], new Dictionary<Purposes, DateTimeOffset>(), null, GuardianState.None, null, "");
 
     /// <summary>The fan's age band: guests have none (they never give a birth year).</summary>
     public AgeBand AgeFor(SessionKind kind, PrivacyPolicy policy, DateTimeOffset now)

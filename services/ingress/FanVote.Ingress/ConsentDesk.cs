@@ -29,14 +29,13 @@ public sealed class ConsentDesk(RedisConsent store, PrivacyPolicy policy, DaprCl
 
     public PrivacyPolicy Policy => policy;
 
-    /// <summary>Records <paramref name="body"/> and <paramref name="birthYear"/> for the account; the standing to sign its token with.</summary>
-    public async Task<ConsentOutcome> ApplyAsync(string accountId, SessionKind kind, IReadOnlyList<ConsentChoiceBody>? body, int? birthYear, string source)
+    /// <summary>
+    /// Records <paramref name="choices"/> (what <see cref="Parse"/> made of a request body) and <paramref name="birthYear"/>
+    /// for the account; the standing to sign its token with.
+    /// </summary>
+    public async Task<ConsentOutcome> ApplyAsync(string accountId, SessionKind kind, IReadOnlyList<PurposeChoice> choices, int? birthYear, string source)
     {
-        if (Parse(body) is var (choices, problem) && problem is not null)
-        {
-            return new ConsentOutcome(FanConsent.None, problem);
-        }
-
+        ArgumentNullException.ThrowIfNull(choices);
         var now = time.GetUtcNow();
         if (birthYear is { } year)
         {
@@ -57,7 +56,7 @@ public sealed class ConsentDesk(RedisConsent store, PrivacyPolicy policy, DaprCl
             return Refused(BirthYearDiffers());
         }
 
-        var age = kind == SessionKind.Guest ? AgeBand.Unknown : policy.BandOf(record.BirthYear ?? birthYear, now);
+        var age = (record with { BirthYear = record.BirthYear ?? birthYear }).AgeFor(kind, policy, now);
         foreach (var c in choices.Where(c => c.Granted))
         {
             if (policy.RefuseGrant(c.Purpose, age, record.Guardian == GuardianState.Granted) is { } why)

@@ -39,7 +39,7 @@ public sealed class RedisConsent(IConnectionMultiplexer redis)
     // KEYS: record, history. ARGV: now, source, birth year ("" = none given), guardian state ("" = unchanged),
     // guardian contact hash, time to live in seconds, then (purpose, given 0/1, version) triples. Returns 'ok', or
     // 'birth-year' when the record holds another year (then nothing is written).
-    private const string ApplyScript = """
+    private static readonly string ApplyScript = $$"""
         local rec, log = KEYS[1], KEYS[2]
         local now, source, by, guardian, gto, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
         if by ~= '' then
@@ -67,7 +67,7 @@ public sealed class RedisConsent(IConnectionMultiplexer redis)
             redis.call('LPUSH', log, now .. '|' .. source .. '|' .. p .. '|' .. g .. '|' .. v)
           end
         end
-        redis.call('LTRIM', log, 0, 199)
+        redis.call('LTRIM', log, 0, {{HistoryKept - 1}})
         redis.call('EXPIRE', rec, ttl)
         redis.call('EXPIRE', log, ttl)
         return 'ok'
@@ -111,6 +111,7 @@ public sealed class RedisConsent(IConnectionMultiplexer redis)
         int? birthYear = null;
         var guardian = GuardianState.None;
         DateTimeOffset? guardianAt = null;
+        var guardianContact = "";
         foreach (var f in fields)
         {
             var name = (string)f.Name!;
@@ -124,21 +125,15 @@ public sealed class RedisConsent(IConnectionMultiplexer redis)
             {
                 birthYear = y;
             }
-            else if (name == "guardian" && parts.Length >= 2 && Enum.TryParse<GuardianState>(parts[0], ignoreCase: true, out var gs))
+            else if (name == "guardian" && parts.Length == 3 && Enum.TryParse<GuardianState>(parts[0], ignoreCase: true, out var gs))
             {
                 guardian = gs;
                 guardianAt = FromUnix(parts[1]);
+                guardianContact = parts[2];
             }
         }
 
-        return new ConsentRecord(choices, at, birthYear, guardian, guardianAt);
-    }
-
-    /// <summary>The hash of the contact the guardian's passcode went to (empty when none was asked).</summary>
-    public async Task<string> GuardianContactHashAsync(string accountId)
-    {
-        var v = (string?)await redis.GetDatabase().HashGetAsync(RecordKey(accountId), "guardian");
-        return v?.Split('|') is { Length: 3 } parts ? parts[2] : "";
+        return new ConsentRecord(choices, at, birthYear, guardian, guardianAt, guardianContact);
     }
 
     /// <summary>The last <paramref name="count"/> changes, newest first.</summary>

@@ -80,8 +80,14 @@ public static class ConsentEndpoints
             return Problems.Of(StatusCodes.Status400BadRequest, "Invalid request", "Send {\"purposes\":[{\"purpose\":\"...\",\"granted\":true|false,\"version\":\"...\"}]} with at least one choice.");
         }
 
+        var (parsed, invalid) = desk.Parse(choices);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
         var fan = ctx.Fan();
-        var outcome = await desk.ApplyAsync(fan.AccountId, fan.Kind, choices, birthYear: null, "fan");
+        var outcome = await desk.ApplyAsync(fan.AccountId, fan.Kind, parsed, birthYear: null, "fan");
         if (outcome.Problem is { } problem)
         {
             return problem;
@@ -146,7 +152,7 @@ public static class ConsentEndpoints
             return SessionEndpoints.TooMany(ctx, limited, "Wait before trying another passcode.");
         }
 
-        if (await store.GuardianContactHashAsync(fan.AccountId) != accounts.Pseudonym(contact))
+        if ((await store.ReadAsync(fan.AccountId)).GuardianContactHash != accounts.Pseudonym(contact))
         {
             return Problems.Of(StatusCodes.Status409Conflict, "No guardian asked", "No passcode was sent to this guardian for your account: ask with POST /v1/me/guardian first.");
         }
@@ -179,7 +185,7 @@ public static class ConsentEndpoints
     {
         // The same session (its start kept), now carrying the change.
         var (token, expires) = tokens.IssueWithExpiry(fan.AccountId, fan.DeviceId, fan.Kind, fan.AccountCreatedAt, standing, fan.SessionStartedAt);
-        return TypedResults.Ok(new ConsentUpdated(token, expires, await MineAsync(fan with { Consent = standing }, desk.Policy, store, time.GetUtcNow())));
+        return TypedResults.Ok(new ConsentUpdated(token, expires, await MineAsync(fan, desk.Policy, store, time.GetUtcNow())));
     }
 
     private static async Task<MyConsent> MineAsync(SessionClaims fan, PrivacyPolicy policy, RedisConsent store, DateTimeOffset now)

@@ -61,7 +61,8 @@ public static class SessionEndpoints
             return problem;
         }
 
-        if (consent.Parse(body!.Consent).Problem is { } consentProblem)
+        var (choices, consentProblem) = consent.Parse(body!.Consent);
+        if (consentProblem is not null)
         {
             return consentProblem; // before the sign-in counts against the address
         }
@@ -74,7 +75,7 @@ public static class SessionEndpoints
 
         var device = body!.DeviceId!.Trim();
         var account = keys.Accounts.ForGuest(device);
-        var outcome = await consent.ApplyAsync(account, SessionKind.Guest, body.Consent, birthYear: null, "sign-in");
+        var outcome = await consent.ApplyAsync(account, SessionKind.Guest, choices, birthYear: null, "sign-in");
         if (outcome.Problem is { } refused)
         {
             return refused;
@@ -125,7 +126,8 @@ public static class SessionEndpoints
             return problem;
         }
 
-        if (consent.Parse(body.Consent).Problem is { } consentProblem)
+        var (choices, consentProblem) = consent.Parse(body.Consent);
+        if (consentProblem is not null)
         {
             return consentProblem;
         }
@@ -149,7 +151,7 @@ public static class SessionEndpoints
 
         // The passcode is spent: a refused consent or birth year means asking for a new one (nothing was stored).
         var account = keys.Accounts.ForContact(contact);
-        var outcome = await consent.ApplyAsync(account, SessionKind.Otp, body.Consent, body.BirthYear, "sign-in");
+        var outcome = await consent.ApplyAsync(account, SessionKind.Otp, choices, body.BirthYear, "sign-in");
         if (outcome.Problem is { } refused)
         {
             return refused;
