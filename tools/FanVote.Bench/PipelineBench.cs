@@ -135,7 +135,10 @@ public static partial class PipelineBench
         }
 
         await DrainAsync(runDir, cpu, pg, redis, ingress, script, window, seconds);
-        await VisibleLatencyAsync(ingress, results, tokens, window, args.Number("samples", 100));
+        var idle = await VisibleLatencyAsync(ingress, results, tokens, window, args.Number("samples", 100));
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"accept → visible in the results stream, {idle.Count} votes one at a time: p50 {Pct(idle, 50):F0} ms, p99 {Pct(idle, 99):F0} ms (aim: p99 under 1000 ms)"));
 
         // The same while ingress runs at its peak (issue 18): a second window takes the probe votes, one at a time, while
         // wrk drives the first at 256 connections; both go through the same ingress, broker, tally and results.
@@ -294,8 +297,7 @@ public static partial class PipelineBench
 
     /// <summary>
     /// Accept → visible: time from a 202 until the results stream shows the vote in the total, for up to
-    /// <paramref name="samples"/> votes one at a time (stopping early once <paramref name="until"/> is done). Without
-    /// <paramref name="until"/> the result is printed; with it, returned (sorted) for the caller to print.
+    /// <paramref name="samples"/> votes one at a time (stopping early once <paramref name="until"/> is done), sorted.
     /// </summary>
     private static async Task<List<double>> VisibleLatencyAsync(string ingress, string results, List<string> tokens, string window, int samples, Task? until = null)
     {
@@ -342,13 +344,6 @@ public static partial class PipelineBench
         }
 
         latencies.Sort();
-        if (until is null)
-        {
-            Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"accept → visible in the results stream, {latencies.Count} votes one at a time: p50 {Pct(latencies, 50):F0} ms, p99 {Pct(latencies, 99):F0} ms (aim: p99 under 1000 ms)"));
-        }
-
         return latencies;
     }
 
