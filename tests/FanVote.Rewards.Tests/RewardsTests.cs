@@ -130,6 +130,30 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
     }
 
     [Fact]
+    public async Task ConsentEvents_OnlyIngressMayPublishThem_AnotherAppIsRefused_AndNothingIsRecorded()
+    {
+        var account = "forged-" + Guid.NewGuid().ToString("N")[..8];
+        var forged = new ConsentChanged
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, AccountId = account, AgeBand = "adult",
+            Purposes = ["counting", "fraud-prevention", "rewards"],
+        };
+
+        // Tally's sidecar (rig.Client) and the orchestrator's: pub/sub scopes give consent-events to ingress only.
+        foreach (var other in new[] { rig.Client, rig.Orchestrator })
+        {
+            await Assert.ThrowsAsync<Dapr.DaprException>(() => other.PublishEventAsync(ComponentNames.VoteBus, Topics.ConsentEvents, forged,
+                new Dictionary<string, string> { [EventTypes.MetadataKey] = EventTypes.ConsentChanged }, TestContext.Current.CancellationToken));
+        }
+
+        // Ingress's goes through (and shows the route works), the refused ones left nothing.
+        var real = "real-" + Guid.NewGuid().ToString("N")[..8];
+        await rig.ConsentAsync(real, rewards: true, DateTimeOffset.UtcNow);
+        await Until(async () => await rig.ScalarAsync("SELECT count(*) FROM reward_consent WHERE account_id = $1", real) == 1, "ingress's consent is recorded");
+        Assert.Equal(0, await rig.ScalarAsync("SELECT count(*) FROM reward_consent WHERE account_id = $1", account));
+    }
+
+    [Fact]
     public async Task Payout_WaitsForAConsentStillOnItsWay_ThenCreditsIt()
     {
         var window = "w-" + Guid.NewGuid().ToString("N")[..6];
