@@ -53,10 +53,19 @@ public sealed partial class TallyTests(TallyRig rig, ITestOutputHelper output) :
     {
         var window = NewWindow();
         var votes = TallyRig.Votes(window, 1500, candidates: 2);
-        foreach (var part in votes.Chunk(500))
+        foreach (var (part, i) in votes.Chunk(500).Select((p, i) => (p, i)))
         {
             await rig.PublishAsync(part);
-            await Task.Delay(300, TestContext.Current.CancellationToken);
+
+            // Each part's snapshot before the next part: several snapshots however slow the machine (with a fixed pause,
+            // a starved tally took all three parts into one snapshot; CI l2).
+            var shown = (i + 1) * 500;
+            var wait = DateTime.UtcNow.AddSeconds(60);
+            while ((await rig.SnapshotsAsync(window)).Select(u => u.Total).DefaultIfEmpty(0).Max() < shown)
+            {
+                Assert.True(DateTime.UtcNow < wait, $"no snapshot of window {window} showed {shown} votes within 60 s");
+                await Task.Delay(100, TestContext.Current.CancellationToken);
+            }
         }
 
         await rig.WaitLedgerAsync(window, votes.Count, TimeSpan.FromSeconds(30));
