@@ -33,4 +33,7 @@ public static class Actions
 
     /// <summary>A fraud instance switched to a model version (at start or after a promotion; reported by fraud).</summary>
     public const string ModelActivate = "model.activate";
+
+    /// <summary>A fan's erasure was done by every service (logged once per request; no account or address is logged).</summary>
+    public const string FanErasure = "fan.erasure";
 }

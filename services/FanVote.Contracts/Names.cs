@@ -100,6 +100,18 @@ public static class Topics
     /// <summary>Consent as it stands after a fan changed it (ingress → rewards: points are credited only to fans who gave "rewards").</summary>
     public const string ConsentEvents = "consent-events";
 
+    /// <summary>
+    /// A fan's data requests, the orchestrator's data-rights workflow → every service that holds fans' data
+    /// (<see cref="Events.DataRequested"/>: export or erase one account's data).
+    /// </summary>
+    public const string DataRequests = "data-requests";
+
+    /// <summary>The services' answers to <see cref="DataRequests"/> (<see cref="Events.DataReported"/>), → the orchestrator.</summary>
+    public const string DataReports = "data-reports";
+
+    /// <summary>The app ids that hold a fan's data and answer <see cref="DataRequests"/>.</summary>
+    public static IReadOnlyList<string> DataHolders { get; } = [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results];
+
     /// <summary>Every topic, with the app ids that may publish it and those that may subscribe (the components' publishingScopes / subscriptionScopes say the same).</summary>
     public static IReadOnlyList<(string Topic, string[] Publishers, string[] Subscribers)> Scopes { get; } =
     [
@@ -118,6 +130,8 @@ public static class Topics
         (CountedVoters, [AppIds.Tally], [AppIds.Rewards]),
         (VoterRequests, [AppIds.Rewards], [AppIds.Tally]),
         (ConsentEvents, [AppIds.Ingress], [AppIds.Rewards]),
+        (DataRequests, [AppIds.Orchestrator], [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results]),
+        (DataReports, [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results], [AppIds.Orchestrator]),
     ];
 }
 

@@ -18,4 +18,10 @@ internal static partial class ServiceLog
 
     [LoggerMessage(EventId = 9005, Level = LogLevel.Warning, Message = "{Setting} is not set: using the public development key. Never run like this outside Development.")]
     public static partial void DevelopmentKey(ILogger logger, string setting);
+
+    [LoggerMessage(EventId = 9006, Level = LogLevel.Information, Message = "data request {RequestId} ({Kind}, attempt {Seq}) answered by {Service}")]
+    public static partial void DataRequestAnswered(ILogger logger, string requestId, string kind, long seq, string service);
+
+    [LoggerMessage(EventId = 9007, Level = LogLevel.Error, Message = "data request {RequestId} refused: {Reason}")]
+    public static partial void DataRequestRefused(ILogger logger, string requestId, string reason);
 }

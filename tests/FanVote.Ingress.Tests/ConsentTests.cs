@@ -17,8 +17,6 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static int _ip = 10;
-
     [Fact]
     public async Task Voting_NeedsCountingAndFraudPrevention_GivenAtSignInOrLater()
     {
@@ -45,7 +43,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         Assert.All(mine.GetProperty("purposes").EnumerateArray(), p => Assert.True(p.GetProperty("inEffect").GetBoolean()));
 
         // Each change is passed on with the whole standing (rewards credits points by it).
-        var account = AccountOf(both);
+        var account = IngressRig.AccountOf(both);
         var told = await StreamEvents.DataAsync<FanVote.Contracts.Events.ConsentChanged>(rig.Bus.Address, FanVote.Contracts.Topics.ConsentEvents, FanVote.Contracts.EventTypes.ConsentChanged);
         Assert.Equal([["counting"], ["counting", "fraud-prevention"]], told.Where(e => e.AccountId == account).OrderBy(e => e.OccurredAt).Select(e => e.Purposes.ToArray()));
         Assert.All(told.Where(e => e.AccountId == account), e => Assert.Equal("unknown", e.AgeBand));
@@ -136,12 +134,12 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
     {
         var year = DateTimeOffset.UtcNow.Year - 11; // certainly 10, under every region's age of digital consent
         var contact = $"kid-{Guid.NewGuid().ToString("N")[..10]}@example.com";
-        using (var marketing = await OtpVerifyAsync(contact, year, TestConsent.Choices((Purposes.Counting, true), (Purposes.FraudPrevention, true), (Purposes.Marketing, true))))
+        using (var marketing = await rig.PasscodeSignInAsync(contact, year, TestConsent.Choices((Purposes.Counting, true), (Purposes.FraudPrevention, true), (Purposes.Marketing, true))))
         {
             Assert.Equal(["marketing"], (await ProblemAsync(marketing, HttpStatusCode.Forbidden)).GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
         }
 
-        using var signIn = await OtpVerifyAsync(contact, year, TestConsent.Voting);
+        using var signIn = await rig.PasscodeSignInAsync(contact, year, TestConsent.Voting);
         Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
         var token = (await signIn.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;
         var mine = await MineAsync(token);
@@ -149,7 +147,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         Assert.Equal(year, mine.GetProperty("birthYear").GetInt32());
 
         // The birth year is given once.
-        using (var otherYear = await OtpVerifyAsync(contact, year - 20, consent: null))
+        using (var otherYear = await rig.PasscodeSignInAsync(contact, year - 20, consent: null))
         {
             await ProblemAsync(otherYear, HttpStatusCode.Conflict);
         }
@@ -166,7 +164,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
             Assert.Equal(HttpStatusCode.Accepted, ask.StatusCode);
         }
 
-        var code = await CodeForAsync(guardian);
+        var code = await rig.CodeForAsync(guardian);
         using (var stranger = await PostAsync(token, "/v1/me/guardian/verify", new { email = "someone-else@example.com", code }))
         {
             await ProblemAsync(stranger, HttpStatusCode.Conflict);
@@ -196,7 +194,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
 
         // Nothing of the guardian's contact is kept in the clear.
         await using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(rig.Data.Address);
-        var record = await mux.GetDatabase().HashGetAllAsync($"ingress:acct:{AccountOf(token)}:consent");
+        var record = await mux.GetDatabase().HashGetAllAsync($"ingress:acct:{IngressRig.AccountOf(token)}:consent");
         Assert.NotEmpty(record);
         Assert.DoesNotContain(record, f => ((string)f.Value!).Contains("parent-", StringComparison.Ordinal));
     }
@@ -205,7 +203,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
     public async Task AnAdult_MayGiveMarketing_AndGuardiansAreNotAsked()
     {
         var contact = $"adult-{Guid.NewGuid().ToString("N")[..10]}@example.com";
-        using var signIn = await OtpVerifyAsync(contact, DateTimeOffset.UtcNow.Year - 40, TestConsent.Choices((Purposes.Counting, true), (Purposes.FraudPrevention, true), (Purposes.Marketing, true)));
+        using var signIn = await rig.PasscodeSignInAsync(contact, DateTimeOffset.UtcNow.Year - 40, TestConsent.Choices((Purposes.Counting, true), (Purposes.FraudPrevention, true), (Purposes.Marketing, true)));
         Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
         var token = (await signIn.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;
         var mine = await MineAsync(token);
@@ -264,58 +262,6 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         return (await r.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;
     }
 
-    /// <summary>A passcode sign-in (each request from an address of its own, under the per-address limits).</summary>
-    private async Task<HttpResponseMessage> OtpVerifyAsync(string email, int birthYear, object[]? consent)
-    {
-        // The resend pause after a sign-in's passcode is SignInTrustTests' subject; here a second sign-in follows at once.
-        await using (var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(rig.Data.Address))
-        {
-            await foreach (var key in mux.GetServer(rig.Data.Address).KeysAsync(pattern: "ingress:otp-sent:*"))
-            {
-                await mux.GetDatabase().KeyDeleteAsync(key);
-            }
-        }
-
-        using (var ask = new HttpRequestMessage(HttpMethod.Post, "/v1/sessions/otp") { Content = JsonContent.Create(new { email }) })
-        {
-            ask.Headers.Add("X-Forwarded-For", NextAddress());
-            using var sent = await rig.Http.SendAsync(ask, Ct);
-            Assert.Equal(HttpStatusCode.Accepted, sent.StatusCode);
-        }
-
-        var code = await CodeForAsync(email);
-        var verify = new HttpRequestMessage(HttpMethod.Post, "/v1/sessions/otp/verify")
-        {
-            Content = JsonContent.Create(consent is null
-                ? new { email, code, deviceId = "d-" + email, birthYear }
-                : (object)new { email, code, deviceId = "d-" + email, birthYear, consent }),
-        };
-        verify.Headers.Add("X-Forwarded-For", NextAddress());
-        return await rig.Http.SendAsync(verify, Ct);
-    }
-
-    private async Task<string> CodeForAsync(string contact)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        var seen = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            seen = File.Exists(rig.OtpOutbox) ? await File.ReadAllTextAsync(rig.OtpOutbox, Ct) : "";
-            var codes = Regex.Matches(seen, Regex.Escape(contact) + @" (\d{6})");
-            if (codes.Count > 0)
-            {
-                // Take the newest line for this contact, then forget it (a later sign-in gets a new code).
-                await File.WriteAllTextAsync(rig.OtpOutbox, seen.Replace(codes[^1].Value, "used", StringComparison.Ordinal), Ct);
-                return codes[^1].Groups[1].Value;
-            }
-
-            await Task.Delay(100, Ct);
-        }
-
-        throw new TimeoutException($"no passcode for {contact} in the outbox; it holds {seen.Split('\n').Length} lines");
-    }
-
-    private static string NextAddress() => $"198.18.{Interlocked.Increment(ref _ip) / 250}.{_ip % 250 + 1}";
 
     private async Task<(string Token, JsonElement Consent)> PutAsync(string token, object[] choices)
     {
@@ -336,7 +282,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
     {
         using var post = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
         post.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        post.Headers.Add("X-Forwarded-For", NextAddress());
+        post.Headers.Add("X-Forwarded-For", IngressRig.NextAddress());
         return await rig.Http.SendAsync(post, Ct);
     }
 
@@ -356,8 +302,4 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
         return JsonDocument.Parse(text).RootElement;
     }
-
-    /// <summary>The account id inside a token (its payload is signed, not encrypted).</summary>
-    private static string AccountOf(string token) =>
-        JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(token.Split('.')[2])).RootElement.GetProperty("sub").GetString()!;
 }

@@ -22,4 +22,13 @@ internal static partial class OrchestratorLog
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "no {Setting}: the action log's heads are not anchored outside the state store (Development only), so a cut tail would not show")]
     public static partial void NoActionAnchors(ILogger logger, string setting);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Information, Message = "data request {RequestId} ({Kind}): {Step}")]
+    public static partial void DataRequestStep(ILogger logger, string requestId, string kind, string step);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "data request {RequestId}: asking failed ({Failures} so far): {Error}")]
+    public static partial void DataRequestFailed(ILogger logger, string requestId, int failures, string error);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "a data report for {RequestId} was dropped: no such request")]
+    public static partial void DataReportDropped(ILogger logger, string requestId);
 }

@@ -18,7 +18,8 @@ public static class OrchestratorExtensions
     /// <summary>
     /// The lifecycle's waits are in "Orchestrator:Lifecycle" (<see cref="LifecycleTimings"/>, e.g.
     /// Orchestrator__Lifecycle__FlagGrace=00:00:30); a window keeps the ones in force when it was created. Windows run as
-    /// Dapr workflows: the worker pulls its work from the sidecar's gRPC port (DAPR_GRPC_PORT, DAPR_API_TOKEN).
+    /// Dapr workflows: so are fans' data requests, whose waits are in "Orchestrator:DataRights" (<see cref="DataRightsTimings"/>).
+    /// The worker pulls its work from the sidecar's gRPC port (DAPR_GRPC_PORT, DAPR_API_TOKEN).
     /// </summary>
     public static WebApplicationBuilder AddOrchestrator(this WebApplicationBuilder builder)
     {
@@ -26,6 +27,9 @@ public static class OrchestratorExtensions
         builder.Services.AddOptions<LifecycleTimings>().BindConfiguration("Orchestrator:Lifecycle");
         builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<LifecycleTimings>>().Value);
         builder.AddOperatorKey();
+        builder.AddFanSessions(); // a fan's data requests (GET /v1/me/data, DELETE /v1/me)
+        builder.Services.AddOptions<DataRightsTimings>().BindConfiguration("Orchestrator:DataRights");
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IOptions<DataRightsTimings>>().Value);
         builder.Services.AddSingleton<AuditorKey>();
         builder.Services.ResolveOnStart<AuditorKey>();
         builder.Services.AddSingleton<IWindowAnnouncements, DaprWindowAnnouncements>();

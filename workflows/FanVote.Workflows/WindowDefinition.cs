@@ -37,6 +37,10 @@ public sealed record WindowDefinition(
         {
             errors["windowId"] = ["Use 1-64 characters: letters, digits, '-' and '_' (it appears in URLs)."];
         }
+        else if (DataRights.IsReserved(WindowId))
+        {
+            errors["windowId"] = [$"Ids starting with '{DataRights.ErasurePrefix}' or '{DataRights.ExportPrefix}' are fans' data requests: choose another."];
+        }
 
         if (string.IsNullOrWhiteSpace(Title) || Title.Length > 200 || Ids.HasControlCharacters(Title))
         {

@@ -96,6 +96,9 @@ public sealed class RiskDecisions(RiskPolicy? policy = null)
     /// <summary>Subjects under watch (suspect or with a verdict).</summary>
     public int Tracked => _accounts.Count + _devices.Count;
 
+    /// <summary>A fan's erasure: drops the account's suspicion tracker; true when there was one.</summary>
+    public bool Forget(string accountId) => _accounts.Remove(accountId);
+
     public void Observe(in VoteInput vote, ReadOnlySpan<float> features, double score, double threshold, RiskOutput output)
     {
         ArgumentNullException.ThrowIfNull(output);

@@ -172,6 +172,22 @@ public sealed class VelocityFeatures
         return _scratch[kind];
     }
 
+    /// <summary>What is kept about <paramref name="accountId"/> now: votes in its last 10 minutes and its last vote (event time), or null.</summary>
+    public (int VotesIn10m, long LastSeenMs)? Describe(string accountId) =>
+        _accounts.TryGetValue(accountId, out var s) ? (s.Counts.In10m(s.LastSeenMs), s.LastSeenMs) : null;
+
+    /// <summary>A fan's erasure: drops everything kept about <paramref name="accountId"/>; true when there was something.</summary>
+    public bool Forget(string accountId)
+    {
+        if (!_accounts.Remove(accountId, out var state))
+        {
+            return false;
+        }
+
+        _pool.Push(state);
+        return true;
+    }
+
     private SubjectState Rent()
     {
         var state = _pool.Count > 0 ? _pool.Pop() : new SubjectState();

@@ -24,6 +24,7 @@ public static class FraudExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RiskOutbox>());
         builder.Services.AddSingleton<FraudPipeline>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FraudPipeline>());
+        builder.Services.AddSingleton<IFanDataHolder, Privacy.FraudFanData>();
         builder.Services.AddHealthChecks().AddCheck<ModelWatcher>("model", tags: [FanVoteDefaults.ReadyTag]);
         return builder;
     }

@@ -9,5 +9,6 @@ var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapVoteSubscriptions();
+app.MapFanDataRequests(AppIds.Fraud);
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

@@ -24,6 +24,9 @@ public enum AdmissionOutcome
     Duplicate,
     QuotaExhausted,
     RateLimited,
+
+    /// <summary>The fan erased this account (DELETE /v1/me): a session still valid votes no more.</summary>
+    AccountErased,
 }
 
 /// <summary>The decision; for a duplicate, the record stored by the first request with that key.</summary>

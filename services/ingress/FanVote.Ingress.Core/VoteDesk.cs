@@ -102,6 +102,8 @@ public sealed class VoteDesk(
             case AdmissionOutcome.QuotaExhausted:
                 return new VoteDecision.Refused(429, "No votes left", $"You have used all {window.VotesPerAccount} of your votes in this window.", "quota",
                     RetryAfter: VoteRules.RetryAfterQuota(window, now));
+            case AdmissionOutcome.AccountErased:
+                return new VoteDecision.Refused(403, "Account erased", "You asked for this account to be erased: it can no longer vote. Sign in again to vote with a new account.", "erased");
             case AdmissionOutcome.RateLimited:
                 return new VoteDecision.Refused(429, "Slow down", $"Too many votes per second from this {decision.LimitedBy}. Wait a second and try again.",
                     "rate-" + decision.LimitedBy, RetryAfter: VoteRules.RetryAfterRateLimit());

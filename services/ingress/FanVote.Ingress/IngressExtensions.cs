@@ -1,3 +1,4 @@
+using FanVote.Contracts;
 using FanVote.Ingress.Adapters;
 using FanVote.Ingress.Core;
 using FanVote.Ingress.Publishing;
@@ -51,6 +52,8 @@ public static class IngressExtensions
         builder.Services.AddSingleton<RedisWindowStore>();
         builder.Services.AddSingleton<RedisAccounts>();
         builder.Services.AddSingleton<RedisConsent>();
+        builder.Services.AddSingleton<RedisAccountDirectory>();
+        builder.Services.AddSingleton<IFanDataHolder, IngressFanData>();
         builder.Services.AddSingleton(PrivacySettings.Policy(builder.Configuration));
         builder.Services.AddSingleton<ConsentDesk>();
         builder.AddOperatorKey(); // consent rates (GET /v1/consent)
@@ -88,6 +91,7 @@ public static class IngressExtensions
         app.MapCountSubscriptions();
         app.MapChallengeEndpoints();
         app.MapRiskVerdictSubscriptions();
+        app.MapFanDataRequests(AppIds.Ingress);
         return app;
     }
 

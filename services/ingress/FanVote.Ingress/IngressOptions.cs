@@ -24,6 +24,13 @@ public sealed class IngressOptions
     /// </summary>
     public TimeSpan MaxSessionAge { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// After a fan erased their account, how long the same device (guests) or phone number or e-mail address cannot make
+    /// a new one: only a keyed hash of it stays, linked to no account. Longer than any window, so erasing does not give a
+    /// fresh vote quota in a window still open.
+    /// </summary>
+    public TimeSpan SignUpAgainAfterErasure { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Limits on sign-ins and passcodes.</summary>
     public SignInLimits SignIn { get; set; } = new();
 

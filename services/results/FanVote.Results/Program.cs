@@ -15,5 +15,6 @@ app.MapResultsSubscriptions();
 app.MapReceiptSubscriptions();
 app.MapResultsEndpoints();
 app.MapReceiptEndpoints();
+app.MapFanDataRequests(AppIds.Results);
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

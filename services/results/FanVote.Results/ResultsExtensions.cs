@@ -9,6 +9,7 @@ public static class ResultsExtensions
     public static WebApplicationBuilder AddResults(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<FanVote.ServiceDefaults.IFanDataHolder, Privacy.ResultsFanData>();
         builder.Services.AddOptions<ResultsOptions>().BindConfiguration("Results").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<ResultsBoard>();
         builder.Services.AddSingleton<AuditorKey>();

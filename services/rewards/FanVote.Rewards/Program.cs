@@ -38,5 +38,6 @@ app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapRewardSubscriptions();
 app.MapAccountEndpoints();
+app.MapFanDataRequests(AppIds.Rewards);
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

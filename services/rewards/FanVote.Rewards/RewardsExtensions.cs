@@ -29,6 +29,7 @@ public static class RewardsExtensions
         builder.Services.AddSingleton<LedgerAnchorLog>();
         builder.Services.AddSingleton<RewardsMetrics>();
         builder.Services.AddSingleton<PostgresPointsLedger>();
+        builder.Services.AddSingleton<IFanDataHolder, RewardsFanData>();
         builder.Services.AddSingleton<PayoutService>();
         builder.Services.AddHostedService<ConsentRetryWorker>();
         builder.Services.AddHostedService<LedgerStartup>();

@@ -12,5 +12,6 @@ app.MapVoteSubscriptions();
 app.MapFlagSubscriptions();
 app.MapWindowSubscriptions();
 app.MapWindowRequestSubscriptions();
+app.MapFanDataRequests(AppIds.Tally);
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

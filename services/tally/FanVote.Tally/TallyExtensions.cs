@@ -37,6 +37,7 @@ public static class TallyExtensions
         builder.Services.ResolveOnStart<Pseudonyms>();
         builder.Services.AddSingleton<PostgresRetention>();
         builder.Services.AddHostedService<RetentionWorker>();
+        builder.Services.AddSingleton<IFanDataHolder, TallyFanData>();
         builder.Services.AddHealthChecks().AddDatabaseProbe("ledger", sp => sp.GetRequiredService<PostgresVoteLedger>().DataSource, "SELECT 1 FROM votes LIMIT 1", "the vote ledger");
         return builder;
     }

@@ -116,7 +116,7 @@ public static class ManifestRules
         [AppIds.Fraud] = [],
         [AppIds.Results] = ["FANVOTE_AUDIT_PUBLIC_KEY"],
         [AppIds.Rewards] = ["FANVOTE_PG_CONNECTION", "FANVOTE_TOKEN_KEYS", "FANVOTE_LEDGER_KEY"],
-        [AppIds.Orchestrator] = ["FANVOTE_OPERATOR_KEY", "FANVOTE_AUDIT_PUBLIC_KEY", "FANVOTE_ACTION_LOG_KEY"],
+        [AppIds.Orchestrator] = ["FANVOTE_OPERATOR_KEY", "FANVOTE_AUDIT_PUBLIC_KEY", "FANVOTE_ACTION_LOG_KEY", "FANVOTE_TOKEN_KEYS"],
     };
 
     private static readonly string[] KeySettings =

@@ -56,13 +56,34 @@ public sealed class FraudPipeline : BackgroundService
         await work.Done.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Runs <paramref name="visit"/> on the loop that owns the state (after every batch queued before it): a fan's
+    /// export reads it, an erasure drops the account's part.
+    /// </summary>
+    public async Task<T> OnStateAsync<T>(Func<VelocityFeatures, RiskDecisions, T> visit, CancellationToken cancellationToken)
+    {
+        T result = default!;
+        var work = new Work([], () => result = visit(_features, _decisions));
+        await _queue.Writer.WriteAsync(work, cancellationToken);
+        await work.Done.Task.WaitAsync(cancellationToken);
+        return result;
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await foreach (var work in _queue.Reader.ReadAllAsync(stoppingToken))
         {
             try
             {
-                Process(work.Votes);
+                if (work.Visit is { } visit)
+                {
+                    visit();
+                }
+                else
+                {
+                    Process(work.Votes);
+                }
+
                 work.Done.TrySetResult();
             }
             catch (Exception e)
@@ -132,9 +153,11 @@ public sealed class FraudPipeline : BackgroundService
         }
     }
 
-    private sealed class Work(IReadOnlyList<VoteInput> votes)
+    private sealed class Work(IReadOnlyList<VoteInput> votes, Action? visit = null)
     {
         public IReadOnlyList<VoteInput> Votes { get; } = votes;
+
+        public Action? Visit { get; } = visit;
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -21,10 +21,10 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
     // One hash per (window, account) holds the account's quota count (field "q") and its idempotency records
     // (field "i:<Idempotency-Key>"), and expires an hour after the window closes: two keyspace entries per fan
     // and window instead of one per vote, and small hashes are stored compactly.
-    // KEYS, 2 per vote: the account hash, the rate hash of the current second (fields a:<account>, d:<device>,
-    // i:<ip prefix>). ARGV[1..3]: account / device / ip-prefix limit per second; then 6 per vote: idempotency
+    // KEYS, 3 per vote: the account hash, the rate hash of the current second (fields a:<account>, d:<device>,
+    // i:<ip prefix>), the account's erasure marker (set when the fan erased the account: its sessions vote no more). ARGV[1..3]: account / device / ip-prefix limit per second; then 6 per vote: idempotency
     // field, record, quota, hash ttl s, device field, ip-prefix field (the account's field is its hash's name).
-    // Returns 2 values per vote: outcome ('ok' | 'dup' | 'quota' | 'rate') and its detail.
+    // Returns 2 values per vote: outcome ('ok' | 'dup' | 'quota' | 'rate' | 'erased') and its detail.
     // The common path takes first and gives back on refusal (claim the key, count the quota and the three
     // rates; only a refused vote undoes what it took): five commands per admitted vote, no reads before writes.
     // Increments are passed as strings, so Lua never formats a number.
@@ -33,12 +33,14 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
         local names = {'account', 'device', 'ip-prefix'}
         local limits = {tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])}
         local rates = {}
-        for v = 0, #KEYS / 2 - 1 do
-          local acct, rate = KEYS[v * 2 + 1], KEYS[v * 2 + 2]
+        for v = 0, #KEYS / 3 - 1 do
+          local acct, rate = KEYS[v * 3 + 1], KEYS[v * 3 + 2]
           local a = 3 + v * 6
           local idem = ARGV[a + 1]
           local outcome, detail = 'ok', ''
-          if redis.call('HSETNX', acct, idem, ARGV[a + 2]) == 0 then
+          if redis.call('EXISTS', KEYS[v * 3 + 3]) == 1 then
+            outcome = 'erased'
+          elseif redis.call('HSETNX', acct, idem, ARGV[a + 2]) == 0 then
             outcome, detail = 'dup', redis.call('HGET', acct, idem)
           else
             local used = redis.call('HINCRBY', acct, 'q', '1')
@@ -205,11 +207,14 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
 
     public static string AccountKey(string windowId, string accountId) => $"ingress:votes:{windowId}:{accountId}";
 
+    /// <summary>Set while an erased account's sessions may still be valid: its votes are refused.</summary>
+    public static string ErasedKey(string accountId) => $"ingress:erased:{accountId}";
+
     private static string IdempotencyField(string idempotencyKey) => "i:" + idempotencyKey;
 
     private async Task AdmitBatchAsync(List<Pending> batch, CancellationToken stop)
     {
-        var keys = new RedisKey[batch.Count * 2];
+        var keys = new RedisKey[batch.Count * 3];
         var args = new RedisValue[3 + (batch.Count * 6)];
         // Every request of one process carries the same limits (they come from IngressOptions).
         var limits = batch[0].Request.Limits;
@@ -227,8 +232,9 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
                 rate = $"ingress:rl:{rateSecond.ToString(CultureInfo.InvariantCulture)}";
             }
 
-            keys[i * 2] = AccountKey(r.WindowId, r.AccountId);
-            keys[(i * 2) + 1] = rate;
+            keys[i * 3] = AccountKey(r.WindowId, r.AccountId);
+            keys[(i * 3) + 1] = rate;
+            keys[(i * 3) + 2] = ErasedKey(r.AccountId);
             var a = 3 + (i * 6);
             args[a + 0] = IdempotencyField(r.IdempotencyKey);
             args[a + 1] = r.NewRecord.Serialize();
@@ -249,6 +255,7 @@ public sealed class RedisAdmissionStore : IAdmissionStore, IAsyncDisposable
                     "ok" => new AdmissionResult(AdmissionOutcome.Admitted),
                     "dup" => new AdmissionResult(AdmissionOutcome.Duplicate, IdempotencyRecord.Parse(detail)),
                     "quota" => new AdmissionResult(AdmissionOutcome.QuotaExhausted),
+                    "erased" => new AdmissionResult(AdmissionOutcome.AccountErased),
                     _ => new AdmissionResult(AdmissionOutcome.RateLimited, LimitedBy: detail),
                 });
             }

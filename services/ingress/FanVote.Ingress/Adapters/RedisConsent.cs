@@ -192,7 +192,7 @@ public sealed class RedisConsent(IConnectionMultiplexer redis)
     private static DateTimeOffset FromUnix(string s) =>
         DateTimeOffset.FromUnixTimeSeconds(long.TryParse(s, CultureInfo.InvariantCulture, out var t) ? t : 0);
 
-    private static RedisKey RecordKey(string accountId) => $"ingress:acct:{accountId}:consent";
+    public static string RecordKey(string accountId) => $"ingress:acct:{accountId}:consent";
 
-    private static RedisKey HistoryKey(string accountId) => $"ingress:acct:{accountId}:consent-log";
+    public static string HistoryKey(string accountId) => $"ingress:acct:{accountId}:consent-log";
 }

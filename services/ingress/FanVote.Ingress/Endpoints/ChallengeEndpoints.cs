@@ -20,7 +20,7 @@ public static class ChallengeEndpoints
     public static WebApplication MapChallengeEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/challenges/{challengeId:guid}", AnswerAsync).RequireFan(PurposeNames.NeededToVote, "Voting").WithMetadata(new RequestSizeLimitAttribute(IngressOptions.MaxSmallBody))
+        app.MapPost("/v1/challenges/{challengeId:guid}", AnswerAsync).RequireFan(PurposeNames.NeededToVote, "Voting").RefuseErased().WithMetadata(new RequestSizeLimitAttribute(IngressOptions.MaxSmallBody))
             .WithTags("Voting").WithSummary("Answer the check a refused vote asked for")
             .WithDescription("A vote refused with 403 and a challengeId asks for this. A right answer lifts the check for the account or device; then vote again.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)

@@ -44,19 +44,19 @@ public static class ConsentEndpoints
         app.MapGet("/v1/privacy/terms", (ConsentDesk desk) => TypedResults.Ok(TermsOf(desk.Policy))).AllowAnonymous()
             .WithTags("Privacy").WithSummary("What FanVote uses your data for, each purpose's version, and the region's age thresholds")
             .WithDescription("Show these before sign-in; send back the versions you showed with each choice.");
-        app.MapGet("/v1/me/consent", GetAsync).RequireFan()
+        app.MapGet("/v1/me/consent", GetAsync).RequireFan().RefuseErased()
             .WithTags("Privacy").WithSummary("Your consent: each purpose given or withdrawn, when, under which version, and its history");
-        app.MapPut("/v1/me/consent", PutAsync).RequireFan().WithMetadata(limit)
+        app.MapPut("/v1/me/consent", PutAsync).RequireFan().RefuseErased().WithMetadata(limit)
             .WithTags("Privacy").WithSummary("Give or withdraw purposes")
             .WithDescription("Body: {\"purposes\":[{\"purpose\":\"rewards\",\"granted\":true,\"version\":\"...\"}]}. Answers with a new session token that carries the change; withdrawing is always allowed.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        app.MapPost("/v1/me/guardian", RequestGuardianAsync).RequireFan().WithMetadata(limit)
+        app.MapPost("/v1/me/guardian", RequestGuardianAsync).RequireFan().RefuseErased().WithMetadata(limit)
             .WithTags("Privacy").WithSummary("Ask a parent or guardian to consent (fans under the age of digital consent)")
             .WithDescription("Sends a one-time passcode to the guardian's phone or e-mail; the guardian gives it to the fan, who sends it to /v1/me/guardian/verify.")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        app.MapPost("/v1/me/guardian/verify", VerifyGuardianAsync).RequireFan().WithMetadata(limit)
+        app.MapPost("/v1/me/guardian/verify", VerifyGuardianAsync).RequireFan().RefuseErased().WithMetadata(limit)
             .WithTags("Privacy").WithSummary("Record the guardian's consent with their passcode")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);

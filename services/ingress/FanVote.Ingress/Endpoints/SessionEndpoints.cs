@@ -47,14 +47,14 @@ public static class SessionEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status429TooManyRequests);
-        app.MapPost("/v1/sessions/refresh", RefreshAsync).RequireFan().WithMetadata(limit)
+        app.MapPost("/v1/sessions/refresh", RefreshAsync).RequireFan().RefuseErased().WithMetadata(limit)
             .WithTags("Sign-in").WithSummary("Renew a valid session token")
             .WithDescription("Refused (401) once the sign-in is older than the maximum session age (30 days by default): sign in again.")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return app;
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GuestAsync(GuestRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts, ConsentDesk consent)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> GuestAsync(GuestRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts, RedisAccountDirectory directory, ConsentDesk consent)
     {
         if (DeviceProblem(body?.DeviceId) is { } problem)
         {
@@ -74,7 +74,12 @@ public static class SessionEndpoints
         }
 
         var device = body!.DeviceId!.Trim();
-        var account = keys.Accounts.ForGuest(device);
+        var entry = await directory.ResolveAsync(keys.Accounts.GuestEntry(device), keys.Accounts.ForGuest(device), guest: true);
+        if (entry.AccountId is not { } account)
+        {
+            return ErasedRecently(ctx, entry, "device");
+        }
+
         var outcome = await consent.ApplyAsync(account, SessionKind.Guest, choices, birthYear: null, "sign-in");
         if (outcome.Problem is { } refused)
         {
@@ -109,7 +114,7 @@ public static class SessionEndpoints
         return TypedResults.Accepted((string?)null);
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> VerifyOtpAsync(OtpVerifyRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts, ConsentDesk consent, TimeProvider time)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> VerifyOtpAsync(OtpVerifyRequest? body, HttpContext ctx, SessionTokens tokens, IngressKeys keys, RedisAccounts accounts, RedisAccountDirectory directory, ConsentDesk consent, TimeProvider time)
     {
         if (Contact(body?.Phone, body?.Email) is not { } contact)
         {
@@ -150,7 +155,12 @@ public static class SessionEndpoints
         }
 
         // The passcode is spent: a refused consent or birth year means asking for a new one (nothing was stored).
-        var account = keys.Accounts.ForContact(contact);
+        var entry = await directory.ResolveAsync(keys.Accounts.ContactEntry(contact), keys.Accounts.ForContact(contact), guest: false);
+        if (entry.AccountId is not { } account)
+        {
+            return ErasedRecently(ctx, entry, "phone number or e-mail address");
+        }
+
         var outcome = await consent.ApplyAsync(account, SessionKind.Otp, choices, body.BirthYear, "sign-in");
         if (outcome.Problem is { } refused)
         {
@@ -158,6 +168,14 @@ public static class SessionEndpoints
         }
 
         return Issue(tokens, account, body.DeviceId!.Trim(), SessionKind.Otp, await accounts.CreatedAtAsync(account), outcome.Standing);
+    }
+
+    /// <summary>409 for a device or contact whose account was erased less than <see cref="IngressOptions.SignUpAgainAfterErasure"/> ago.</summary>
+    private static ProblemHttpResult ErasedRecently(HttpContext ctx, DirectoryEntry entry, string what)
+    {
+        ctx.Response.Headers.RetryAfter = Seconds(entry.ErasedFor);
+        return Problems.Of(StatusCodes.Status409Conflict, "Account erased",
+            $"The account of this {what} was erased at your request. A new one can be made with it in {Seconds(entry.ErasedFor)} seconds (so that erasing cannot give new votes in a window that is still open).");
     }
 
     /// <summary>Why a passcode that is not valid was refused (401 wrong or expired, 429 too many attempts).</summary>

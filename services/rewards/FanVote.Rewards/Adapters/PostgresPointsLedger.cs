@@ -144,6 +144,51 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    /// <summary>
+    /// A fan's erasure: the account's consent row says "no rewards" for ever (its time set to infinity, so no later event
+    /// can change it and the time the fan last chose is gone); a payout leaves the account out at once, without waiting
+    /// for a consent event that will never come.
+    /// </summary>
+    public async Task EraseConsentAsync(string accountId, CancellationToken ct)
+    {
+        await using var cmd = _db.CreateCommand("""
+            INSERT INTO reward_consent (account_id, granted, changed_at) VALUES ($1, false, 'infinity')
+            ON CONFLICT (account_id) DO UPDATE SET granted = false, changed_at = 'infinity'
+            """);
+        cmd.Parameters.AddWithValue(accountId);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>What rewards holds about an account besides its ledger lines: its consent row and the windows it is to be paid for.</summary>
+    public async Task<(bool? Granted, DateTimeOffset? ChangedAt, List<(string WindowId, string Candidate, long Votes)> Voted)> FanRecordsAsync(string accountId, CancellationToken ct)
+    {
+        bool? granted = null;
+        DateTimeOffset? at = null;
+        await using (var cmd = _db.CreateCommand("SELECT granted, changed_at, isfinite(changed_at) FROM reward_consent WHERE account_id = $1"))
+        {
+            cmd.Parameters.AddWithValue(accountId);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            if (await r.ReadAsync(ct))
+            {
+                granted = r.GetBoolean(0);
+                at = r.GetBoolean(2) ? r.GetFieldValue<DateTimeOffset>(1) : null;
+            }
+        }
+
+        var voted = new List<(string, string, long)>();
+        await using (var cmd = _db.CreateCommand("SELECT window_id, candidate_id, votes FROM payout_voters WHERE account_id = $1 ORDER BY window_id, candidate_id"))
+        {
+            cmd.Parameters.AddWithValue(accountId);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                voted.Add((r.GetString(0), r.GetString(1), r.GetInt64(2)));
+            }
+        }
+
+        return (granted, at, voted);
+    }
+
     public async Task StoreVotersAsync(CountedVotersChunk chunk, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(chunk);

@@ -78,6 +78,8 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
                 await done.ExecuteNonQueryAsync(ct);
             }
 
+            // Votes of erased accounts that landed after their erasure (in flight then, or a dead letter replayed).
+            votes += await MinimizeRowsAsync(conn, "votes", ErasedRecently, p => p.AddWithValue("since", closedBefore - ErasedLateFor), ct);
             var flags = await MinimizeFlagsAsync(conn, ct);
 
             var quarantined = await MinimizeRowsAsync(conn, "quarantined_votes", "quarantined_at < @cut", p => p.AddWithValue("cut", closedBefore), ct);
@@ -90,6 +92,37 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
             await unlock.ExecuteScalarAsync(CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// A fan's erasure: from now on every vote of the account, counted or quarantined, keeps only the IP's prefix and the
+    /// device's keyed hash, and so do device flags on them; the account is recorded as erased, so votes of it that land
+    /// later are minimized by the next retention pass. Account ids stay (random ids no longer linked to anyone once
+    /// ingress removed the directory entry): the audit leaves, the counts and the certified result do not change.
+    /// Idempotent: run again, it finds nothing left to change.
+    /// </summary>
+    public async Task<(long Votes, long Quarantined, long Flags)> EraseAccountAsync(string accountId, CancellationToken ct)
+    {
+        await audit.EnsureSchemaAsync(ct);
+        await using var conn = await Db.OpenConnectionAsync(ct);
+        await using (var mark = new NpgsqlCommand("""
+            INSERT INTO erased_accounts (account_id, erased_at) VALUES (@a, now()) ON CONFLICT (account_id) DO NOTHING;
+            """, conn))
+        {
+            mark.Parameters.AddWithValue("a", accountId);
+            await mark.ExecuteNonQueryAsync(ct);
+        }
+
+        var flags = await MinimizeFlagsAsync(conn, "f.vote_id IN (SELECT vote_id FROM votes WHERE account_id = @a UNION ALL SELECT vote_id FROM quarantined_votes WHERE account_id = @a)",
+            p => p.AddWithValue("a", accountId), ct);
+        var votes = await MinimizeRowsAsync(conn, "votes", "account_id = @a", p => p.AddWithValue("a", accountId), ct);
+        var quarantined = await MinimizeRowsAsync(conn, "quarantined_votes", "account_id = @a", p => p.AddWithValue("a", accountId), ct);
+        return (votes, quarantined, flags);
+    }
+
+    /// <summary>How long after an erasure its account's late votes are still looked for (longer than any dead letter waits for its replay).</summary>
+    public static readonly TimeSpan ErasedLateFor = TimeSpan.FromDays(30);
+
+    private const string ErasedRecently = "account_id IN (SELECT account_id FROM erased_accounts WHERE erased_at > @since)";
 
     /// <summary>Rows of <paramref name="table"/> matching <paramref name="where"/> not minimized yet, a batch at a time: IP to prefix, device to pseudonym.</summary>
     private async Task<long> MinimizeRowsAsync(NpgsqlConnection conn, string table, string where, Action<NpgsqlParameterCollection> bind, CancellationToken ct)
@@ -132,16 +165,21 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
     /// Device flags of every minimized window still raw (those of this pass, and any that arrived after their window's
     /// pass) get the device's pseudonym; account and prefix subjects stay (the audit names them).
     /// </summary>
-    private async Task<long> MinimizeFlagsAsync(NpgsqlConnection conn, CancellationToken ct)
+    private Task<long> MinimizeFlagsAsync(NpgsqlConnection conn, CancellationToken ct) =>
+        MinimizeFlagsAsync(conn, "f.window_id IN (SELECT window_id FROM window_retention)", _ => { }, ct);
+
+    /// <summary>Device flags matching <paramref name="where"/> (over <c>vote_flags f</c>) still raw get the device's pseudonym.</summary>
+    private async Task<long> MinimizeFlagsAsync(NpgsqlConnection conn, string where, Action<NpgsqlParameterCollection> bind, CancellationToken ct)
     {
         var ids = new List<Guid>();
         var subjects = new List<string>();
-        await using (var select = new NpgsqlCommand("""
-            SELECT f.vote_id, f.subject FROM vote_flags f JOIN window_retention r ON r.window_id = f.window_id
-            WHERE f.subject_kind = @kind AND f.minimized_at IS NULL
+        await using (var select = new NpgsqlCommand($"""
+            SELECT f.vote_id, f.subject FROM vote_flags f
+            WHERE f.subject_kind = @kind AND f.minimized_at IS NULL AND {where}
             """, conn))
         {
             select.Parameters.AddWithValue("kind", RiskSubjects.Device);
+            bind(select.Parameters);
             await using var r = await select.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))
             {

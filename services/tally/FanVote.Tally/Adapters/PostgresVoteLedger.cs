@@ -76,6 +76,8 @@ public sealed class PostgresVoteLedger(IOptions<TallyOptions> options) : IVoteLe
           persisted bigint NOT NULL DEFAULT 0,
           minimized_at timestamptz NOT NULL);
         ALTER TABLE window_retention ADD COLUMN IF NOT EXISTS persisted bigint NOT NULL DEFAULT 0;
+        -- Fans' erasures (PostgresRetention.EraseAccountAsync): their votes that land later are minimized too.
+        CREATE TABLE IF NOT EXISTS erased_accounts (account_id text PRIMARY KEY, erased_at timestamptz NOT NULL);
         """;
 
     private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using FanVote.Contracts;
+using FanVote.Rewards.Core;
+using FanVote.ServiceDefaults;
+
+namespace FanVote.Rewards.Adapters;
+
+/// <summary>
+/// Rewards' part of a fan's export and erasure. The points ledger is append-only and hash-chained, and it names
+/// accounts only by their id (a random id ingress links to the person until the erasure): it stays as it is, so the
+/// chain and every balance stay verifiable. What the erasure changes is the consent row.
+/// </summary>
+public sealed class RewardsFanData(PostgresPointsLedger ledger) : IFanDataHolder
+{
+    public const int MaxLines = 10_000;
+
+    public async Task<JsonElement> ExportAsync(string accountId, CancellationToken cancellationToken)
+    {
+        var account = Accounts.Fan(accountId);
+        var lines = await ledger.StatementAsync(account, beforeSeq: null, MaxLines, cancellationToken);
+        var (granted, at, voted) = await ledger.FanRecordsAsync(accountId, cancellationToken);
+        return JsonSerializer.SerializeToElement(new
+        {
+            ledgerAccount = account,
+            balance = await ledger.BalanceAsync(account, cancellationToken),
+            statement = lines,
+            statementComplete = lines.Count < MaxLines,
+            rewardsConsent = granted is null ? null : new { granted, changedAt = at },
+            countedVotes = voted.Select(v => new { windowId = v.WindowId, candidateId = v.Candidate, votes = v.Votes }),
+        }, FanVoteJson.Options);
+    }
+
+    public async Task<ErasureOutcome> EraseAsync(string accountId, CancellationToken cancellationToken)
+    {
+        await ledger.EraseConsentAsync(accountId, cancellationToken);
+        return new ErasureOutcome(
+            ["when you gave or withdrew \"rewards\": the account is kept as \"no rewards\", so no later window pays it"],
+            [
+                "the account's points ledger lines and balance, under the account id (a random id no longer linked to you): the ledger is hash-chained and append-only, and every balance in it must stay verifiable",
+                "the account's counted votes per window of payouts (account id, candidate, count), for the same reason",
+            ]);
+    }
+}
