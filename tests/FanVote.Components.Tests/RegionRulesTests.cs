@@ -40,7 +40,7 @@ public sealed class RegionRulesTests : IDisposable
     [InlineData("local")]
     public void TopicScopes_ResultsMayPublishVotes_Reported(string region)
     {
-        _copy.Edit($"components/{region}/resources/pubsub.yaml", ";results=;", ";results=votes;");
+        _copy.Edit($"components/{region}/resources/pubsub.yaml", ";results=data-reports;", ";results=data-reports,votes;");
 
         Expect.Only(RegionRules.TopicScopes(_copy.Tree, _copy.Region(region)),
             (Rules.TopicScopes, $"components/{region}/resources/pubsub.yaml", "publishingScopes lets 'results' use 'votes', which Topics.Scopes does not"));
@@ -58,7 +58,7 @@ public sealed class RegionRulesTests : IDisposable
     [Fact]
     public void TopicScopes_StrangerSubscribesToVotes_Reported()
     {
-        _copy.Edit($"{A}/resources/pubsub.yaml", ";orchestrator=window-reports\"", ";orchestrator=window-reports;spy=votes\"");
+        _copy.Edit($"{A}/resources/pubsub.yaml", ";orchestrator=window-reports,data-reports\"", ";orchestrator=window-reports,data-reports;spy=votes\"");
 
         Expect.Only(RegionRules.TopicScopes(_copy.Tree, _copy.Region("region-a")),
             (Rules.TopicScopes, $"{A}/resources/pubsub.yaml", "subscriptionScopes names 'spy', which is not an app id"));

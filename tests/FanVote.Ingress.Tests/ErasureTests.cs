@@ -186,23 +186,7 @@ public sealed class ErasureTests(IngressRig rig) : IClassFixture<IngressRig>
 
         // A later, valid export is answered; then wait until ingress's consumer group has taken and acknowledged everything.
         await AskAsync(DataRequestKinds.Export, account);
-        await using (var bus = await TestRedis.ConnectAsync(rig.Bus.Address))
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                var last = (await bus.GetDatabase().StreamInfoAsync(Topics.DataRequests)).LastGeneratedId;
-                var group = (await bus.GetDatabase().StreamGroupInfoAsync(Topics.DataRequests)).FirstOrDefault(g => g.Name == AppIds.Ingress);
-                if (group.Name is not null && group.PendingMessageCount == 0 && group.LastDeliveredId == last)
-                {
-                    break;
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, $"ingress's group on {Topics.DataRequests}: pending {group.PendingMessageCount}, last delivered {group.LastDeliveredId}, stream at {last}");
-                await Task.Delay(200, Ct);
-            }
-        }
-
+        await StreamEvents.WaitConsumedAsync(rig.Bus.Address, Topics.DataRequests, AppIds.Ingress);
         Assert.False(await mux.GetDatabase().KeyExistsAsync($"ingress:erased:{account}"));
         using var vote = await rig.VoteAsync("no-such-window", token, Guid.NewGuid().ToString());
         Assert.Equal(HttpStatusCode.NotFound, vote.StatusCode);

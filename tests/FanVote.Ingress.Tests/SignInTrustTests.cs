@@ -265,20 +265,29 @@ public sealed class SignInTrustTests(SignInTrustRig rig) : IClassFixture<SignInT
         const string ip = "198.51.100.30";
         var devices = Enumerable.Range(1, 6).Select(i => Unique($"guest{i}")).ToArray();
         var before = await KeysAsync("ingress:acct:*");
+        var beforeEntries = await KeysAsync("ingress:dir:*");
 
         for (var i = 0; i < SignInTrustRig.GuestPerMinute; i++)
         {
             await GuestViaProxyAsync(devices[i], ip);
         }
 
-        // An account is its creation time, and the consent its sign-in gave (the record and its history): all of it
-        // lives a year past the last sign-in.
+        // An account is its creation time, the consent its sign-in gave (the record and its history) and the way back
+        // to its directory entry (which finds it from the device): all of it lives a year past the last sign-in.
         var added = (await KeysAsync("ingress:acct:*")).Keys.Except(before.Keys).ToList();
         var created = added.Where(k => k.EndsWith(":created", StringComparison.Ordinal)).ToList();
         Assert.Equal(SignInTrustRig.GuestPerMinute, created.Count);
+        var entries = (await KeysAsync("ingress:dir:*")).Keys.Except(beforeEntries.Keys).ToList();
+        Assert.Equal(SignInTrustRig.GuestPerMinute, entries.Count);
+        foreach (var key in entries)
+        {
+            var ttl = await TimeToLiveAsync(key);
+            Assert.True(ttl > Year - TimeSpan.FromDays(1) && ttl <= Year, $"{key} should live about a year past the sign-in, its time to live is {ttl?.ToString() ?? "none"}");
+        }
+
         foreach (var key in added)
         {
-            Assert.Matches(":(created|consent|consent-log)$", key);
+            Assert.Matches(":(created|consent|consent-log|dir)$", key);
             var ttl = await TimeToLiveAsync(key);
             Assert.True(ttl > Year - TimeSpan.FromDays(1) && ttl <= Year, $"{key} should live about a year past the sign-in, its time to live is {ttl?.ToString() ?? "none"}");
         }

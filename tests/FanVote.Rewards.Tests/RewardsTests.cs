@@ -129,6 +129,64 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
         Assert.Equal(points, await rig.ScalarAsync("SELECT amount FROM ledger_entries WHERE window_id = $1 AND debit_account = 'issuance'", window));
     }
 
+    /// <summary>
+    /// A fan's erasure (asked on `data-requests` as the orchestrator's workflow asks): their consent row becomes "no
+    /// rewards" for good, so a consent event still on its way cannot bring it back, and a payout leaves them out at once
+    /// instead of waiting for a record that will never come; their ledger lines stay. The export shows what rewards holds.
+    /// </summary>
+    [Fact]
+    public async Task Erasure_LeavesTheFanOutOfLaterPayoutsAtOnce_AndNoLateConsentUndoesIt()
+    {
+        var window = "e-" + Guid.NewGuid().ToString("N")[..6];
+        string NewAccount() => "g_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        var (erased, kept) = (NewAccount(), NewAccount());
+        List<CountedVoter> voters = [.. new CountedVoter[] { new() { AccountId = erased, Votes = new Dictionary<string, long> { ["x"] = 2 } }, new() { AccountId = kept, Votes = new Dictionary<string, long> { ["y"] = 1 } } }
+            .OrderBy(v => v.AccountId, StringComparer.Ordinal)]; // as tally sends them (the digest's order)
+        var request = new PayoutRequested
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, Seq = 1, Rules = Rules, Winners = ["x"], Voters = 2, VoterChunks = 1,
+            VotersDigest = Digest(voters),
+        };
+        await rig.ConsentAsync(erased, rewards: true, DateTimeOffset.UtcNow.AddMinutes(-10));
+        await Until(async () => await rig.ScalarAsync("SELECT count(*) FROM reward_consent WHERE granted AND account_id = $1", erased) == 1, "the fan's consent is recorded");
+
+        var export = await AskAsync(DataRequestKinds.Export, erased);
+        Assert.True(export.Data!.Value.GetProperty("rewardsConsent").GetProperty("granted").GetBoolean());
+        Assert.Equal(0, export.Data!.Value.GetProperty("balance").GetInt64());
+
+        var done = await AskAsync(DataRequestKinds.Erase, erased);
+        Assert.NotEmpty(done.Erased);
+        Assert.NotEmpty(done.Kept);
+        await rig.ConsentAsync(erased, rewards: true, DateTimeOffset.UtcNow); // given just before the erasure, delivered after it
+        await StreamEvents.WaitConsumedAsync(rig.Redis.Address, Topics.ConsentEvents, AppIds.Rewards);
+        Assert.Equal(0, await rig.ScalarAsync("SELECT count(*) FROM reward_consent WHERE granted AND account_id = $1", erased));
+
+        await rig.RequestPayoutAsync(request);
+        await Until(async () => (await rig.EventsAsync(Topics.VoterRequests, EventTypes.CountedVotersRequested, window)).Count > 0, "rewards asks for the voters");
+        await rig.SendVotersAsync(window, voters, chunkSize: 10, withoutConsent: [erased]);
+        await Until(async () => (await rig.EventsAsync(Topics.WindowReports, EventTypes.RewardsPaid, window)).Count > 0, "the payout is made");
+        Assert.DoesNotContain($"payout of window {window} waits for the consent", rig.Rewards.App.Output, StringComparison.Ordinal);
+        Assert.Equal(0, await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1 AND credit_account = $2", window, "fan:" + erased));
+        Assert.True(await rig.ScalarAsync("SELECT count(*) FROM ledger_entries WHERE window_id = $1 AND credit_account = $2", window, "fan:" + kept) > 0);
+        Assert.Equal(1, await rig.ScalarAsync("SELECT (paid::json->>'withoutConsent')::bigint FROM payouts WHERE window_id = $1", window));
+    }
+
+    /// <summary>Asks rewards on `data-requests` as the orchestrator does and waits for its answer on `data-reports`.</summary>
+    private async Task<DataReported> AskAsync(string kind, string account)
+    {
+        var request = new DataRequested
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, RequestId = "test-" + Guid.NewGuid().ToString("N")[..12], Kind = kind,
+            AccountId = account, Services = [AppIds.Rewards], Seq = 1,
+        };
+        await rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.DataRequests, request, TestContext.Current.CancellationToken);
+        DataReported? report = null;
+        await Until(async () => (report = (await StreamEvents.DataAsync<DataReported>(rig.Redis.Address, Topics.DataReports)).FirstOrDefault(r => r.RequestId == request.RequestId)) is not null,
+            $"rewards answers {kind} request {request.RequestId}");
+        Assert.Equal(AppIds.Rewards, report!.Service);
+        return report;
+    }
+
     [Fact]
     public async Task ConsentEvents_OnlyIngressMayPublishThem_AnotherAppIsRefused_AndNothingIsRecorded()
     {

@@ -72,6 +72,87 @@ public sealed class RetentionTests
         Assert.Equal("41 of 41", await ScalarAsync<string>(db, "SELECT votes || ' of ' || persisted FROM window_retention WHERE window_id = 'old'"));
     }
 
+    /// <summary>
+    /// A fan's erasure (issue 16), asked on `data-requests` as the orchestrator's workflow asks: every vote of the
+    /// account, counted or quarantined, and device flags on them keep only the prefix and the device's pseudonym now, in
+    /// a window still open; the counts and the account ids stay; other accounts are untouched; a vote of the account
+    /// that lands after the erasure (in flight then) is minimized by the next retention pass; the export lists the votes.
+    /// </summary>
+    [Fact]
+    public async Task Erasure_MinimizesTheAccountsVotesNow_AndItsLateVotesAtTheNextPass()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var rig = TallyRig.With(new Dictionary<string, string?> { ["Tally__RetentionEvery"] = "00:00:01" });
+        await rig.InitializeAsync();
+        var now = DateTimeOffset.UtcNow;
+        var window = "erase-" + Guid.NewGuid().ToString("N")[..6];
+        await rig.ScheduleAsync(window, now.AddMinutes(-1), now.AddHours(1));
+        var account = "g_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+        var mine = Enumerable.Range(0, 3).Select(i => TestVotes.Sealed(window, "c1", account, "dev-mine", "198.51.100.7", now.AddSeconds(i), now.AddDays(-9))).ToList();
+        var quarantined = TestVotes.Sealed(window, "no-such-candidate", account, "dev-mine", "198.51.100.7", now, now.AddDays(-9));
+        var others = TallyRig.Votes(window, 5, at: now);
+        await rig.PublishAsync([.. mine, quarantined, .. others]);
+        Assert.Equal(8, await rig.WaitLedgerAsync(window, 8, TimeSpan.FromMinutes(2)));
+        await (await rig.AsAsync(AppIds.Fraud)).PublishEventAsync(ComponentNames.VoteBus, Topics.VoteFlags, new VotesFlagged
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = window, VoteIds = [mine[0].VoteId], SubjectKind = RiskSubjects.Device,
+            Subject = "dev-mine", ReasonCodes = ["device-farm"], Score = 0.99, ModelVersion = "test",
+        }, ct);
+        await using var db = NpgsqlDataSource.Create(rig.Db.ConnectionString);
+        Assert.Equal("1", await UntilAsync(db, $"SELECT count(*)::text FROM vote_flags WHERE window_id = '{window}'", "1", ct));
+        var countsBefore = (await rig.CompareAsync(window)).Counts;
+
+        var export = await AskAsync(rig, DataRequestKinds.Export, account, ct);
+        var part = export.Data!.Value;
+        Assert.Equal(mine.Select(v => v.VoteId).Order(), part.GetProperty("votes").EnumerateArray().Select(v => v.GetProperty("voteId").GetGuid()).Order());
+        Assert.All(part.GetProperty("votes").EnumerateArray(), v => Assert.Equal("dev-mine", v.GetProperty("deviceId").GetString()));
+        Assert.Equal(1, part.GetProperty("quarantinedTotal").GetInt64());
+        Assert.Single(part.GetProperty("flags").EnumerateArray());
+
+        var erased = await AskAsync(rig, DataRequestKinds.Erase, account, ct);
+        Assert.Contains("3 votes, 1 quarantined, 1 device flags", erased.Erased[0], StringComparison.Ordinal);
+        var pseudonyms = new Pseudonyms(TestKeys.PseudonymKey);
+        var expected = $"{pseudonyms.Device("dev-mine")} 198.51.100.0/24";
+        Assert.Equal(0, await ScalarAsync<long>(db, $"SELECT count(*) FROM votes WHERE account_id = '{account}' AND (minimized_at IS NULL OR device_id || ' ' || ip <> '{expected}')"));
+        Assert.Equal(expected, await ScalarAsync<string>(db, $"SELECT device_id || ' ' || ip FROM quarantined_votes WHERE account_id = '{account}'"));
+        Assert.Equal(pseudonyms.Device("dev-mine"), await ScalarAsync<string>(db, $"SELECT subject FROM vote_flags WHERE vote_id = '{mine[0].VoteId}'"));
+        Assert.Equal(0, await ScalarAsync<long>(db, $"SELECT count(*) FROM votes WHERE window_id = '{window}' AND account_id <> '{account}' AND (minimized_at IS NOT NULL OR ip LIKE '%/%')"));
+        Assert.Equal(countsBefore, (await rig.CompareAsync(window)).Counts);
+        Assert.Equal(3, await ScalarAsync<long>(db, $"SELECT count(*) FROM votes WHERE account_id = '{account}'"));
+
+        // Asked again (a lost answer): nothing more to change.
+        Assert.Contains("0 votes, 0 quarantined, 0 device flags", (await AskAsync(rig, DataRequestKinds.Erase, account, ct)).Erased[0], StringComparison.Ordinal);
+
+        // A vote of the account accepted before the erasure but landing after it: the next retention pass takes it.
+        var late = TestVotes.Sealed(window, "c2", account, "dev-mine", "198.51.100.7", now.AddSeconds(5), now.AddDays(-9));
+        await rig.PublishAsync([late]);
+        Assert.Equal(expected, await UntilAsync(db, $"SELECT coalesce((SELECT device_id || ' ' || ip FROM votes WHERE vote_id = '{late.VoteId}' AND minimized_at IS NOT NULL), 'not yet')", expected, ct));
+    }
+
+    /// <summary>Asks tally on `data-requests` as the orchestrator does and waits for its answer on `data-reports`.</summary>
+    private static async Task<DataReported> AskAsync(TallyRig rig, string kind, string account, CancellationToken ct)
+    {
+        var request = new DataRequested
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, RequestId = "test-" + Guid.NewGuid().ToString("N")[..12], Kind = kind,
+            AccountId = account, Services = [AppIds.Tally], Seq = 1,
+        };
+        await (await rig.AsAsync(AppIds.Orchestrator)).PublishEventAsync(ComponentNames.VoteBus, Topics.DataRequests, request, ct);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            var reports = await StreamEvents.DataAsync<DataReported>(rig.Redis.Address, Topics.DataReports);
+            if (reports.FirstOrDefault(r => r.RequestId == request.RequestId) is { } report)
+            {
+                Assert.Equal(AppIds.Tally, report.Service);
+                return report;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"tally never answered {kind} request {request.RequestId}");
+            await Task.Delay(200, ct);
+        }
+    }
+
     /// <summary>Polls <paramref name="sql"/> (one text value) until it says <paramref name="expected"/> (2 minutes at most); returns what it last said.</summary>
     private static async Task<string> UntilAsync(NpgsqlDataSource db, string sql, string expected, CancellationToken ct)
     {

@@ -41,4 +41,31 @@ public static class StreamEvents
 
         return list;
     }
+
+    /// <summary>
+    /// Waits (60 s at most) until <paramref name="group"/> (an app id: the local pub/sub's consumer group) has been handed
+    /// every message on <paramref name="topic"/> and acknowledged them all: whatever was published before was handled.
+    /// </summary>
+    public static async Task WaitConsumedAsync(string redisAddress, string topic, string group)
+    {
+        await using var mux = await TestRedis.ConnectAsync(redisAddress);
+        var db = mux.GetDatabase();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var last = (await db.StreamInfoAsync(topic)).LastGeneratedId;
+            var g = (await db.StreamGroupInfoAsync(topic)).FirstOrDefault(x => x.Name == group);
+            if (g.Name is not null && g.PendingMessageCount == 0 && g.LastDeliveredId == last)
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{group}'s group on {topic}: pending {g.PendingMessageCount}, last delivered {g.LastDeliveredId}, stream at {last}");
+            }
+
+            await Task.Delay(200);
+        }
+    }
 }

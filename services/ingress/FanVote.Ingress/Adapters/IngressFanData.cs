@@ -68,6 +68,9 @@ public sealed class IngressFanData(RedisAccountDirectory directory, RedisConsent
             ]);
     }
 
-    private static string Days(TimeSpan t) =>
-        t.TotalDays >= 1 ? $"{Math.Round(t.TotalDays, 1).ToString(System.Globalization.CultureInfo.InvariantCulture)} days" : $"{Math.Round(t.TotalMinutes).ToString(System.Globalization.CultureInfo.InvariantCulture)} minutes";
+    private static string Days(TimeSpan t)
+    {
+        var (n, unit) = t.TotalDays >= 1 ? (Math.Round(t.TotalDays, 1), "day") : t.TotalHours >= 1 ? (Math.Round(t.TotalHours, 1), "hour") : (Math.Max(1, Math.Round(t.TotalMinutes)), "minute");
+        return $"{n.ToString(System.Globalization.CultureInfo.InvariantCulture)} {unit}{(n == 1 ? "" : "s")}";
+    }
 }
