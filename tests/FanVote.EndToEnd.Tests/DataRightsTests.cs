@@ -54,16 +54,16 @@ public sealed class DataRightsTests(DataRightsRig fixture, ITestOutputHelper out
         var fans = new Fans(Rig.IngressHttp, window, Candidates, accounts: 6, votesPerAccount: 3);
         var tokens = await fans.SignInAsync();
         var token = tokens[0];
-        var account = AccountOf(token);
+        var account = Eventually.AccountOf(token);
         var device = $"{window}-device-0";
         var opensAt = DateTimeOffset.UtcNow.AddSeconds(2);
         await Rig.CreateWindowAsync(window, Candidates, 3, opensAt, opensAt.AddSeconds(15));
         await Rig.CreateWindowAsync(later, Candidates, 3); // open for half an hour: the erased account tries it
-        await WaitAsync(async () => (await VoteAsync(window, token)).StatusCode != HttpStatusCode.NotFound || DateTimeOffset.UtcNow > opensAt, "ingress knows the window");
+        await Eventually.UntilAsync(async () => (await VoteAsync(window, token)).StatusCode != HttpStatusCode.NotFound || DateTimeOffset.UtcNow > opensAt, "ingress knows the window");
         await Task.Delay(Max(opensAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200)), Ct);
         await fans.VoteAsync(tokens, concurrency: 6);
         Assert.Equal(18, fans.Accepted.Count);
-        await WaitAsync(async () => await PhaseAsync(window) == "Completed", $"window {window} completed");
+        await Eventually.UntilAsync(async () => await PhaseAsync(window) == "Completed", $"window {window} completed", seconds: 120);
 
         var certifiedBefore = await OperatorTextAsync($"/v1/windows/{window}/certified");
         var certified = JsonSerializer.Deserialize<CertifiedResult>(certifiedBefore, FanVoteJson.Options)!;
@@ -92,8 +92,8 @@ public sealed class DataRightsTests(DataRightsRig fixture, ITestOutputHelper out
         Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
         var requestId = (await started.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("requestId").GetString()!;
         Assert.Equal($"/v1/erasures/{requestId}", started.Headers.Location?.OriginalString);
-        await WaitAsync(async () => Service(await ErasureAsync(requestId), AppIds.Tally) is { } t && t.GetProperty("state").GetString() == "asked" && t.GetProperty("asked").GetInt32() >= 2,
-            "the erasure asked tally (down) at least twice");
+        await Eventually.UntilAsync(async () => Service(await ErasureAsync(requestId), AppIds.Tally) is { } t && t.GetProperty("state").GetString() == "asked" && t.GetProperty("asked").GetInt32() >= 2,
+            "the erasure asked tally (down) at least twice", seconds: 90);
         Assert.Equal("done", Service(await ErasureAsync(requestId), AppIds.Ingress)!.Value.GetProperty("state").GetString());
 
         // Its sessions already do nothing: a vote in a window still open is refused.
@@ -109,7 +109,7 @@ public sealed class DataRightsTests(DataRightsRig fixture, ITestOutputHelper out
         Rig.Tally.App.Start();
         await Rig.Tally.WaitReadyAsync(TimeSpan.FromSeconds(90));
         JsonElement done = default;
-        await WaitAsync(async () => (done = await ErasureAsync(requestId)).GetProperty("state").GetString() == "done", "the erasure done after the kills", seconds: 120);
+        await Eventually.UntilAsync(async () => (done = await ErasureAsync(requestId)).GetProperty("state").GetString() == "done", "the erasure done after the kills", seconds: 120);
         output.WriteLine(done.GetRawText());
         Assert.All(done.GetProperty("services").EnumerateArray(), s => Assert.Equal("done", s.GetProperty("state").GetString()));
         Assert.NotEmpty(Service(done, AppIds.Tally)!.Value.GetProperty("erased").EnumerateArray());
@@ -141,7 +141,7 @@ public sealed class DataRightsTests(DataRightsRig fixture, ITestOutputHelper out
         Assert.Equal(balance, await BalanceAsync(account));
         await using (var db = NpgsqlDataSource.Create(Rig.Db.ConnectionString))
         {
-            var report = LedgerVerifier.Verify(new LedgerKey(TestKeys.LedgerKey), await LedgerRowsAsync(db));
+            var report = LedgerVerifier.Verify(new LedgerKey(TestKeys.LedgerKey), await PipelineRig.LedgerRowsAsync(db), await PipelineRig.StoredBalancesAsync(db));
             Assert.True(report.Intact, string.Join("\n", report.Findings.Select(f => f.Message)));
             await using var consent = db.CreateCommand("SELECT granted FROM reward_consent WHERE account_id = $1");
             consent.Parameters.AddWithValue(account);
@@ -195,7 +195,7 @@ public sealed class DataRightsTests(DataRightsRig fixture, ITestOutputHelper out
     {
         var tokens = await new Fans(Rig.IngressHttp, "dr-trust-" + Guid.NewGuid().ToString("N")[..6], Candidates, 1, 1).SignInAsync();
         using var otherKey = new SessionTokens([("t1", System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))], TimeSpan.FromHours(1), TimeProvider.System);
-        var forged = otherKey.Issue(AccountOf(tokens[0]), "d", SessionKind.Guest, DateTimeOffset.UtcNow, FanConsent.Voting);
+        var forged = otherKey.Issue(Eventually.AccountOf(tokens[0]), "d", SessionKind.Guest, DateTimeOffset.UtcNow, FanConsent.Voting);
         using var testKeys = new SessionTokens([("t1", TestKeys.TokenKey)], TimeSpan.FromHours(1), TimeProvider.System);
         var notAnAccount = testKeys.Issue("acct-made-up", "d", SessionKind.Guest, DateTimeOffset.UtcNow, FanConsent.Voting);
         foreach (var (method, path) in new[] { (HttpMethod.Get, "/v1/me/data"), (HttpMethod.Delete, "/v1/me"), (HttpMethod.Get, "/v1/me/erasure") })
@@ -257,20 +257,6 @@ public sealed class DataRightsTests(DataRightsRig fixture, ITestOutputHelper out
         await using var cmd = db.CreateCommand("SELECT balance FROM account_balances WHERE account = $1");
         cmd.Parameters.AddWithValue(Accounts.Fan(account));
         return await cmd.ExecuteScalarAsync(Ct) is long b ? b : 0;
-    }
-
-    private static async Task<List<LedgerEntry>> LedgerRowsAsync(NpgsqlDataSource db)
-    {
-        await using var cmd = db.CreateCommand("SELECT seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash FROM ledger_entries ORDER BY seq");
-        var rows = new List<LedgerEntry>();
-        await using var r = await cmd.ExecuteReaderAsync();
-        while (await r.ReadAsync())
-        {
-            rows.Add(new LedgerEntry(r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt64(5), r.GetString(6),
-                r.GetFieldValue<DateTimeOffset>(7), (byte[])r[8], (byte[])r[9]));
-        }
-
-        return rows;
     }
 
     /// <summary>GET /v1/me/data until it answers 200 (202 while the services' parts are gathered).</summary>
@@ -345,20 +331,4 @@ public sealed class DataRightsTests(DataRightsRig fixture, ITestOutputHelper out
     }
 
     private static TimeSpan Max(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what, int seconds = 90)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Delay(200);
-        }
-    }
-
-    private static string AccountOf(string token)
-    {
-        using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(token.Split('.')[2]));
-        return payload.RootElement.GetProperty("sub").GetString()!;
-    }
 }

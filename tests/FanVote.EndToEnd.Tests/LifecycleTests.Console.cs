@@ -54,7 +54,7 @@ public sealed partial class LifecycleTests
         // Continue: the window opens; fans vote; the live counts on the page follow.
         await ContinueOnPageAsync(page, "Scheduled");
         await UntilAsync(page, "document.getElementById('d-phase').textContent", "Open");
-        await WaitAsync(async () => await IngressKnowsAsync(window, tokens[0]), "ingress knows the window");
+        await Eventually.UntilAsync(async () => await IngressKnowsAsync(window, tokens[0]), "ingress knows the window");
         await fans.VoteAsync(tokens, concurrency: 5);
         Assert.Equal(5, fans.Accepted.Count);
         await UntilAsync(page, "document.getElementById('d-total').textContent", "5");

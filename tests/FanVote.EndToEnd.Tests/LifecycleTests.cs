@@ -108,7 +108,7 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
         var window = "lc-" + Guid.NewGuid().ToString("N")[..8];
         var fans = new Fans(Rig.IngressHttp, window, Candidates, Accounts, PerAccount);
         var tokens = await fans.SignInAsync();
-        var accounts = tokens.Select(AccountOf).ToArray();
+        var accounts = tokens.Select(Eventually.AccountOf).ToArray();
         var opensAt = DateTimeOffset.UtcNow.AddSeconds(2);
         // Open long enough for 120 votes on a 2-core machine shared with other work (ingress closes by its own clock).
         var stepByStep = kill is Kill.Orchestrator or Kill.Rewards;
@@ -126,7 +126,7 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
         var flagsStored = new TaskCompletionSource();
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(300));
         var watcher = WatchAsync(window, kill, killed, flagsStored.Task, stop.Token);
-        await WaitAsync(async () => await IngressKnowsAsync(window, tokens[0]), "ingress knows the window");
+        await Eventually.UntilAsync(async () => await IngressKnowsAsync(window, tokens[0]), "ingress knows the window");
         var untilOpen = opensAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200);
         if (untilOpen > TimeSpan.Zero)
         {
@@ -135,11 +135,11 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
 
         await fans.VoteAsync(tokens, concurrency: 16);
         Assert.Equal(Accounts * PerAccount, fans.Accepted.Count);
-        await WaitAsync(async () => await Rig.LedgerCountAsync(window) == fans.Accepted.Count, "every accepted vote persisted");
-        await WaitAsync(async () => (await Rig.ResultsAsync(window)).GetProperty("total").GetInt64() == fans.Accepted.Count, "the live results show every vote");
+        await Eventually.UntilAsync(async () => await Rig.LedgerCountAsync(window) == fans.Accepted.Count, "every accepted vote persisted");
+        await Eventually.UntilAsync(async () => (await Rig.ResultsAsync(window)).GetProperty("total").GetInt64() == fans.Accepted.Count, "the live results show every vote");
 
         var flagged = await FlagBotsAsync(window, accounts);
-        await WaitAsync(async () => await FlagCountAsync(window) == flagged.Count, "tally stored every flag");
+        await Eventually.UntilAsync(async () => await FlagCountAsync(window) == flagged.Count, "tally stored every flag");
         var flagsStoredAt = DateTimeOffset.UtcNow;
         flagsStored.SetResult();
 
@@ -431,8 +431,8 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
         Assert.Equal(outcome.Voters, countedByAccount.Count);
         Assert.DoesNotContain(credits, c => c.Account == accounts[0] || c.Account == accounts[1] || c.Account == accounts[2]);
 
-        var rows = await LedgerRowsAsync(db);
-        var report = LedgerVerifier.Verify(new LedgerKey(TestKeys.LedgerKey), rows, await StoredBalancesAsync(db));
+        var rows = await PipelineRig.LedgerRowsAsync(db);
+        var report = LedgerVerifier.Verify(new LedgerKey(TestKeys.LedgerKey), rows, await PipelineRig.StoredBalancesAsync(db));
         Assert.True(report.Intact, string.Join("\n", report.Findings.Select(f => f.Message)));
         Assert.Equal(0, LedgerChain.Balances(rows).GetValueOrDefault(FanVote.Rewards.Core.Accounts.Pool(window)));
     }
@@ -555,35 +555,8 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
     private async Task<string> BalancesByFanAsync(string[] accounts)
     {
         await using var db = NpgsqlDataSource.Create(Rig.Db.ConnectionString);
-        var balances = await StoredBalancesAsync(db);
+        var balances = await PipelineRig.StoredBalancesAsync(db);
         return string.Join(',', accounts.Select(a => balances.GetValueOrDefault(FanVote.Rewards.Core.Accounts.Fan(a))));
-    }
-
-    private static async Task<List<LedgerEntry>> LedgerRowsAsync(NpgsqlDataSource db)
-    {
-        await using var cmd = db.CreateCommand("SELECT seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash FROM ledger_entries ORDER BY seq");
-        var rows = new List<LedgerEntry>();
-        await using var r = await cmd.ExecuteReaderAsync();
-        while (await r.ReadAsync())
-        {
-            rows.Add(new LedgerEntry(r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt64(5), r.GetString(6),
-                r.GetFieldValue<DateTimeOffset>(7), (byte[])r[8], (byte[])r[9]));
-        }
-
-        return rows;
-    }
-
-    private static async Task<Dictionary<string, long>> StoredBalancesAsync(NpgsqlDataSource db)
-    {
-        await using var cmd = db.CreateCommand("SELECT account, balance FROM account_balances");
-        var balances = new Dictionary<string, long>();
-        await using var r = await cmd.ExecuteReaderAsync();
-        while (await r.ReadAsync())
-        {
-            balances[r.GetString(0)] = r.GetInt64(1);
-        }
-
-        return balances;
     }
 
     private async Task<long> FlagCountAsync(string window)
@@ -617,23 +590,6 @@ public sealed partial class LifecycleTests(LifecycleRig fixture, ITestOutputHelp
         return r.IsSuccessStatusCode
             ? JsonDocument.Parse(await r.Content.ReadAsStringAsync())
             : throw new InvalidOperationException($"{path} answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync()}");
-    }
-
-    private static async Task WaitAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
-            await Task.Delay(100);
-        }
-    }
-
-    /// <summary>The account id inside an ingress token (its payload is plain base64url JSON; the signature is not needed here).</summary>
-    private static string AccountOf(string token)
-    {
-        using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(token.Split('.')[2]));
-        return payload.RootElement.GetProperty("sub").GetString()!;
     }
 
     private static string Join(IReadOnlyDictionary<string, long> d) => string.Join(',', d.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));

@@ -198,6 +198,35 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         return (long)(await cmd.ExecuteScalarAsync())!;
     }
 
+    /// <summary>The points ledger's rows, in chain order (for LedgerVerifier).</summary>
+    public static async Task<List<FanVote.Rewards.Core.LedgerEntry>> LedgerRowsAsync(NpgsqlDataSource db)
+    {
+        await using var cmd = db.CreateCommand("SELECT seq, entry_id, window_id, debit_account, credit_account, amount, reason, created_at, prev_hash, hash FROM ledger_entries ORDER BY seq");
+        var rows = new List<FanVote.Rewards.Core.LedgerEntry>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            rows.Add(new FanVote.Rewards.Core.LedgerEntry(r.GetInt64(0), r.GetGuid(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetInt64(5), r.GetString(6),
+                r.GetFieldValue<DateTimeOffset>(7), (byte[])r[8], (byte[])r[9]));
+        }
+
+        return rows;
+    }
+
+    /// <summary>Every account's stored balance.</summary>
+    public static async Task<Dictionary<string, long>> StoredBalancesAsync(NpgsqlDataSource db)
+    {
+        await using var cmd = db.CreateCommand("SELECT account, balance FROM account_balances");
+        var balances = new Dictionary<string, long>();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            balances[r.GetString(0)] = r.GetInt64(1);
+        }
+
+        return balances;
+    }
+
     public async Task<Dictionary<string, long>> LedgerCountsAsync(string window)
     {
         await using var db = NpgsqlDataSource.Create(Db.ConnectionString);

@@ -27,15 +27,9 @@ public sealed record DataRightsTimings
     /// <summary>How long a finished export stays to be downloaded; then the copy is dropped (the workflow's history with it).</summary>
     public TimeSpan ExportKeptFor { get; init; } = TimeSpan.FromHours(1);
 
-    public TimeSpan Poll(int attempt) => Exponential(PollInitial, attempt, PollMax);
+    public TimeSpan Poll(int attempt) => LifecycleTimings.Exponential(PollInitial, attempt, PollMax);
 
-    public TimeSpan Backoff(int failures) => Exponential(PollInitial, failures, FailureBackoffMax);
-
-    private static TimeSpan Exponential(TimeSpan first, int n, TimeSpan max)
-    {
-        var ticks = first.Ticks * Math.Pow(2, Math.Clamp(n - 1, 0, 30));
-        return ticks >= max.Ticks ? max : TimeSpan.FromTicks((long)ticks);
-    }
+    public TimeSpan Backoff(int failures) => LifecycleTimings.Exponential(PollInitial, failures, FailureBackoffMax);
 }
 
 /// <summary>What the data-rights workflow is started with. <paramref name="Expired"/>: an export whose copy was dropped (the instance continues as new with it).</summary>

@@ -30,7 +30,8 @@ public sealed record LifecycleTimings
 
     public TimeSpan Backoff(int failures) => Exponential(PollInitial, failures, FailureBackoffMax);
 
-    private static TimeSpan Exponential(TimeSpan first, int n, TimeSpan max)
+    /// <summary><paramref name="first"/> doubled <paramref name="n"/> - 1 times, at most <paramref name="max"/> (every wait between asks of the workflows).</summary>
+    public static TimeSpan Exponential(TimeSpan first, int n, TimeSpan max)
     {
         var factor = Math.Pow(2, Math.Clamp(n - 1, 0, 30));
         var ticks = first.Ticks * factor;
