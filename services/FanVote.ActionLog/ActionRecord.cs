@@ -34,6 +34,9 @@ public static class Actions
     /// <summary>A fraud instance switched to a model version (at start or after a promotion; reported by fraud).</summary>
     public const string ModelActivate = "model.activate";
 
+    /// <summary>An app's instance runs with a key (the first time for this key: a rotation is a new fingerprint under the same setting).</summary>
+    public const string KeyInUse = "key.in-use";
+
     /// <summary>A fan's erasure was done by every service (logged once per request; no account or address is logged).</summary>
     public const string FanErasure = "fan.erasure";
 }

@@ -80,8 +80,8 @@ public static class Topics
 
     /// <summary>
     /// Answers to the orchestrator (<see cref="Events.AcceptedVotesReported"/>, <see cref="Events.PersistedVotesReported"/>,
-    /// <see cref="Events.WindowAudited"/>, <see cref="Events.RewardsPaid"/>), and fraud's <see cref="Events.ModelActivated"/>
-    /// for the action log, routed on the CloudEvent type.
+    /// <see cref="Events.WindowAudited"/>, <see cref="Events.RewardsPaid"/>), and for the action log fraud's
+    /// <see cref="Events.ModelActivated"/> and each app's <see cref="Events.KeysInUse"/>, routed on the CloudEvent type.
     /// </summary>
     public const string WindowReports = "window-reports";
 
@@ -182,6 +182,9 @@ public static class EventTypes
 
     /// <summary><see cref="Events.ModelActivated"/>.</summary>
     public const string ModelActivated = "fanvote.fraud.model-activated.v1";
+
+    /// <summary><see cref="Events.KeysInUse"/>.</summary>
+    public const string KeysInUse = "fanvote.keys.in-use.v1";
 
     /// <summary><see cref="Events.PayoutRequested"/> on `reward-requests` (the default route there takes <see cref="Events.RewardRequested"/>).</summary>
     public const string PayoutRequested = "fanvote.rewards.payout-requested.v1";

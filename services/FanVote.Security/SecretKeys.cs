@@ -21,6 +21,7 @@ public sealed class KeySet(bool allowDevelopmentKeys)
     private const string DevelopmentSecret = "fanvote-development-only-secret-do-not-use-in-production";
     private readonly List<(string Name, byte[] Key)> _loaded = [];
     private readonly List<string> _development = [];
+    private readonly Lock _gate = new();
 
     public bool AllowDevelopmentKeys => allowDevelopmentKeys;
 
@@ -44,7 +45,11 @@ public sealed class KeySet(bool allowDevelopmentKeys)
             }
 
             key = DevelopmentKey(purpose);
-            _development.Add(name);
+            lock (_gate)
+            {
+                _development.Add(name);
+            }
+
             DevelopmentKeyUsed?.Invoke(name);
         }
         else
@@ -60,16 +65,35 @@ public sealed class KeySet(bool allowDevelopmentKeys)
     public void Remember(string name, byte[] key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        foreach (var (other, otherKey) in _loaded)
+        lock (_gate)
         {
-            if (CryptographicOperations.FixedTimeEquals(otherKey, key))
+            foreach (var (other, otherKey) in _loaded)
             {
-                throw new KeyConfigurationException($"{name} and {other} hold the same key. Use a separate random key for each purpose.");
+                if (CryptographicOperations.FixedTimeEquals(otherKey, key))
+                {
+                    throw new KeyConfigurationException($"{name} and {other} hold the same key. Use a separate random key for each purpose.");
+                }
             }
-        }
 
-        _loaded.Add((name, (byte[])key.Clone()));
+            _loaded.Add((name, (byte[])key.Clone()));
+        }
     }
+
+    /// <summary>Every key loaded so far, by setting, with its <see cref="Fingerprint"/> and whether it is a development key.</summary>
+    public IReadOnlyList<(string Name, string Fingerprint, bool Development)> Fingerprints()
+    {
+        lock (_gate)
+        {
+            return [.. _loaded.Select(k => (k.Name, Fingerprint(k.Key), _development.Contains(k.Name)))];
+        }
+    }
+
+    /// <summary>
+    /// 16 hex digits of HMAC-SHA256 under <paramref name="key"/> of a fixed label: the same key always gives the same
+    /// fingerprint, another key another one, and (keys being 32+ random bytes) it tells nothing about the key.
+    /// </summary>
+    public static string Fingerprint(byte[] key) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes("fanvote-key-fingerprint-v1")).AsSpan(0, 8));
 
     /// <summary>Base64 of at least <see cref="MinimumBytes"/> bytes, or a <see cref="KeyConfigurationException"/> naming the setting.</summary>
     public static byte[] Decode(string name, string base64)

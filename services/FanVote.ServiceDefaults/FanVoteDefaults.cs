@@ -44,6 +44,7 @@ public static class FanVoteDefaults
         builder.Services.AddSingleton(new FanVoteAppId(appId));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.AddKeySet();
+        builder.Services.AddKeysInUse();
         builder.AddAppTokenAuth();
         builder.Services.Configure<RouteOptions>(o => o.SetParameterPolicy<IdRouteConstraint>(IdRouteConstraint.Name));
         builder.Services.AddExceptionHandler<BadRequestHandler>();

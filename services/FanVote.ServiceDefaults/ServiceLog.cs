@@ -24,4 +24,7 @@ internal static partial class ServiceLog
 
     [LoggerMessage(EventId = 9007, Level = LogLevel.Error, Message = "data request {RequestId} refused: {Reason}")]
     public static partial void DataRequestRefused(ILogger logger, string requestId, string reason);
+
+    [LoggerMessage(EventId = 9008, Level = LogLevel.Warning, Message = "the keys in use are not reported yet (trying again every 2 s): {Error}")]
+    public static partial void KeysNotYetReported(ILogger logger, string error);
 }

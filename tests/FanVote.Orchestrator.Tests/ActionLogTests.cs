@@ -103,6 +103,53 @@ public sealed class ActionLogTests(OrchestratorRig rig) : IClassFixture<Orchestr
         Assert.Equal("fraud-0/7", row.GetProperty("detail").GetProperty("instance").GetString());
     }
 
+    /// <summary>
+    /// Keys: the orchestrator logs its own at start; another app's report (as its sidecar delivers it on `window-reports`)
+    /// adds one row per key the first time, none for a restart with the same keys, a new row for a rotated key; a report
+    /// no app makes logs nothing. Fingerprints only, never a key.
+    /// </summary>
+    [Fact]
+    public async Task Keys_EachKeyLoggedWhenFirstInUse_ARotationIsANewRow()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var own = await UntilRowsAsync(r => r.GetProperty("action").GetString() == "key.in-use" && r.GetProperty("actor").GetString() == "service:orchestrator");
+        Assert.Contains(own, r => r.GetProperty("target").GetString() == "orchestrator:FANVOTE_ACTION_LOG_KEY");
+        Assert.All(own, r => Assert.Matches("^[0-9a-f]{16}$", r.GetProperty("detail").GetProperty("fingerprint").GetString()));
+        Assert.DoesNotContain(own, r => r.GetRawText().Contains(Convert.ToBase64String(TestKeys.ActionLogKey), StringComparison.Ordinal));
+
+        var setting = "FANVOTE_TEST_KEY_" + Guid.NewGuid().ToString("N")[..6].ToUpperInvariant();
+        KeysInUse Report(string fingerprint, string app = "tally") => new()
+        {
+            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, App = app, Instance = "tally-0/42",
+            Keys = [new KeyInUse(setting, fingerprint, Development: false)],
+        };
+        foreach (var e in new[] { Report("0123456789abcdef"), Report("0123456789abcdef"), Report("fedcba9876543210"), Report("0123456789abcdef", app: "spy"), Report("not-a-fingerprint") })
+        {
+            using var r = await rig.Service.Internal.PostAsync(new Uri("/window-reports/keys", UriKind.Relative),
+                new StringContent(JsonSerializer.Serialize(e, FanVoteJson.Options), Encoding.UTF8, "application/json"), ct);
+            Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        }
+
+        var rows = (await ReadAllAsync(pageSize: 500)).Where(r => r.GetProperty("target").GetString()!.EndsWith(":" + setting, StringComparison.Ordinal)).ToList();
+        Assert.Equal(["0123456789abcdef", "fedcba9876543210"], rows.Select(r => r.GetProperty("detail").GetProperty("fingerprint").GetString()));
+        Assert.All(rows, r => Assert.Equal($"service:tally key.in-use tally:{setting} in use", $"{r.GetProperty("actor").GetString()} {r.GetProperty("action").GetString()} {r.GetProperty("target").GetString()} {r.GetProperty("outcome").GetString()}"));
+    }
+
+    /// <summary>The action log's head (its last row's seq), read through the operator API.</summary>
+    internal static async Task<long> HeadAsync(OrchestratorRig rig)
+    {
+        using var r = await rig.GetRawAsync("/v1/actions?limit=1");
+        Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        return (await r.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("head").GetInt64();
+    }
+
+    private async Task<List<JsonElement>> UntilRowsAsync(Func<JsonElement, bool> match)
+    {
+        List<JsonElement> found = [];
+        await Eventually.UntilAsync(async () => (found = [.. (await ReadAllAsync(pageSize: 500)).Where(match)]).Count > 0, "the action log has the rows");
+        return found;
+    }
+
     [Fact]
     public async Task Actions_OnlyForOperators_BadPagingIs400()
     {
@@ -210,6 +257,8 @@ public sealed class ActionLogTamperTests(OrchestratorRig rig) : IClassFixture<Or
     public async Task Verify_NamesARewrittenRow_ThenACutTail()
     {
         var ct = TestContext.Current.CancellationToken;
+        var k = await ActionLogTests.HeadAsync(rig); // the orchestrator's own keys come first (it is ready once they are in)
+        string Row(long n) => $"action-log|{k + n:D12}";
         for (var i = 0; i < 4; i++)
         {
             using var r = await rig.CreateAsync(new
@@ -223,27 +272,27 @@ public sealed class ActionLogTamperTests(OrchestratorRig rig) : IClassFixture<Or
         var (intact, intactText) = await ActionLogTests.VerifyAsync(rig);
         Assert.True(intact == 0, intactText);
 
-        // Row 2 now says bob did it.
+        // Row 2 of the test's now says bob did it.
         var state = new StateApi(rig);
-        var row2 = await state.GetAsync("action-log|000000000002", ct);
+        var row2 = await state.GetAsync(Row(2), ct);
         var rewritten = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(row2)!;
         rewritten["actor"] = JsonSerializer.SerializeToElement("bob");
-        await state.SaveAsync("action-log|000000000002", rewritten, ct);
+        await state.SaveAsync(Row(2), rewritten, ct);
 
         var (changed, changedText) = await ActionLogTests.VerifyAsync(rig);
         Assert.True(changed == 1, changedText);
-        Assert.Contains("changed: row 2 (window.create by bob, id window.create:w-tamper1) was changed", changedText, StringComparison.Ordinal);
+        Assert.Contains($"changed: row {k + 2} (window.create by bob, id window.create:w-tamper1) was changed", changedText, StringComparison.Ordinal);
 
         // Put it back, then cut the last row: the head moves back one, the row goes. Only the anchor shows it.
-        await state.SaveAsync("action-log|000000000002", JsonSerializer.Deserialize<JsonElement>(row2), ct);
-        var row3 = JsonSerializer.Deserialize<JsonElement>(await state.GetAsync("action-log|000000000003", ct));
-        await state.SaveAsync("action-log|head", new { seq = 3, hash = row3.GetProperty("hash").GetString() }, ct);
-        await state.DeleteAsync("action-log|000000000004", ct);
+        await state.SaveAsync(Row(2), JsonSerializer.Deserialize<JsonElement>(row2), ct);
+        var row3 = JsonSerializer.Deserialize<JsonElement>(await state.GetAsync(Row(3), ct));
+        await state.SaveAsync("action-log|head", new { seq = k + 3, hash = row3.GetProperty("hash").GetString() }, ct);
+        await state.DeleteAsync(Row(4), ct);
 
         var (cut, cutText) = await ActionLogTests.VerifyAsync(rig);
         Assert.True(cut == 1, cutText);
-        Assert.Contains("head: row 4, recorded as the log's head", cutText, StringComparison.Ordinal);
-        Assert.Contains("the log ends at row 3", cutText, StringComparison.Ordinal);
+        Assert.Contains($"head: row {k + 4}, recorded as the log's head", cutText, StringComparison.Ordinal);
+        Assert.Contains($"the log ends at row {k + 3}", cutText, StringComparison.Ordinal);
 
         // Without the anchors the cut log checks: the chain alone cannot show a cut tail, and verify says so.
         var (skipped, skippedText) = await ActionLogTests.VerifyAsync(rig, "--no-anchors", "yes");
@@ -259,33 +308,34 @@ public sealed class ActionLogRecoveryTests(OrchestratorRig rig) : IClassFixture<
     public async Task ARowClaimedButNotWrittenOut_IsReadFromTheHead_AndWrittenByTheNextAppend()
     {
         var ct = TestContext.Current.CancellationToken;
+        var k = await ActionLogTests.HeadAsync(rig); // the orchestrator's own keys come first (it is ready once they are in)
         using (var first = await rig.CreateAsync(Window("w-recover-1"), OrchestratorRig.AliceKey))
         {
             Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         }
 
-        // As an orchestrator that claimed row 2 and died: the head holds row 2, its own key was never written.
+        // As an orchestrator that claimed the next row and died: the head holds it, its own key was never written.
         var state = new StateApi(rig);
         var head = JsonSerializer.Deserialize<JsonElement>(await state.GetAsync("action-log|head", ct));
         var key = new FanVote.ActionLog.ActionLogKey(TestKeys.ActionLogKey);
         var claimed = FanVote.ActionLog.ActionChain.Next(key, head.GetProperty("seq").GetInt64(), head.GetProperty("hash").GetString()!, new FanVote.ActionLog.ActionDraft(
             "crashed-claim", DateTimeOffset.UtcNow, "bob", FanVote.ActionLog.Actions.WindowContinue, "w-recover-1", "continued", "127.0.0.1", new Dictionary<string, string>()));
         await state.SaveAsync("action-log|head", new { seq = claimed.Seq, hash = claimed.Hash, last = claimed }, ct);
-        Assert.Equal(HttpStatusCode.NoContent, await state.StatusAsync("action-log|000000000002", ct));
+        Assert.Equal(HttpStatusCode.NoContent, await state.StatusAsync($"action-log|{k + 2:D12}", ct));
 
         var (readable, readableText) = await ActionLogTests.VerifyAsync(rig);
-        Assert.True(readable == 0, readableText); // row 2 is read from the head; the anchor (row 1) still matches
-        Assert.Contains("intact: 2 rows", readableText, StringComparison.Ordinal);
+        Assert.True(readable == 0, readableText); // the claimed row is read from the head; the anchor (the row before) still matches
+        Assert.Contains($"intact: {k + 2} rows", readableText, StringComparison.Ordinal);
 
         using (var next = await rig.CreateAsync(Window("w-recover-2"), OrchestratorRig.AliceKey))
         {
             Assert.Equal(HttpStatusCode.Created, next.StatusCode);
         }
 
-        Assert.Equal(HttpStatusCode.OK, await state.StatusAsync("action-log|000000000002", ct));
+        Assert.Equal(HttpStatusCode.OK, await state.StatusAsync($"action-log|{k + 2:D12}", ct));
         var (code, text) = await ActionLogTests.VerifyAsync(rig);
         Assert.True(code == 0, text);
-        Assert.Contains("intact: 3 rows", text, StringComparison.Ordinal);
+        Assert.Contains($"intact: {k + 3} rows", text, StringComparison.Ordinal);
     }
 
     private static object Window(string id) => new

@@ -64,4 +64,24 @@ public sealed class KeySetTests
         Assert.NotEqual(KeySet.Derive(root, "account-ids"), KeySet.Derive(root, "otp-hashes"));
         Assert.Equal(KeySet.Derive(root, "account-ids"), KeySet.Derive(root, "account-ids"));
     }
+
+    [Fact]
+    public void Fingerprints_NameEveryKeyLoaded_StablePerKey_AndSayWhichAreDevelopmentKeys()
+    {
+        var keys = new KeySet(allowDevelopmentKeys: true);
+        keys.Symmetric("FANVOTE_VOTE_KEY", KeyA, "vote-seal");
+        keys.Symmetric("FANVOTE_LEDGER_KEY", null, "ledger");
+        SessionKeyRing.Load("k2:" + KeyB, keys);
+
+        var prints = keys.Fingerprints();
+        Assert.Equal(["FANVOTE_VOTE_KEY", "FANVOTE_LEDGER_KEY", "FANVOTE_TOKEN_KEYS (kid k2)"], prints.Select(p => p.Name));
+        Assert.Equal([false, true, false], prints.Select(p => p.Development));
+        Assert.All(prints, p => Assert.Matches("^[0-9a-f]{16}$", p.Fingerprint));
+        Assert.Equal(KeySet.Fingerprint(Convert.FromBase64String(KeyA)), prints[0].Fingerprint);
+        var nextStart = new KeySet(allowDevelopmentKeys: false);
+        nextStart.Symmetric("FANVOTE_VOTE_KEY", KeyA, "vote-seal");
+        Assert.Equal(prints[0].Fingerprint, Assert.Single(nextStart.Fingerprints()).Fingerprint); // the same key, the same fingerprint, in any process
+        Assert.Equal(3, prints.Select(p => p.Fingerprint).Distinct().Count());
+        Assert.DoesNotContain(Convert.ToHexStringLower(Convert.FromBase64String(KeyA))[..16], prints.Select(p => p.Fingerprint)); // not the key's bytes
+    }
 }

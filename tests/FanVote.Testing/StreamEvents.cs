@@ -19,7 +19,8 @@ public static class StreamEvents
         {
             using var ce = JsonDocument.Parse((string)e["data"]!);
             var data = ce.RootElement.GetProperty("data");
-            list.Add((ce.RootElement.GetProperty("type").GetString()!, data.GetProperty("eventId").GetGuid(), data.GetProperty("windowId").GetString()!));
+            // Events about no window (an app's KeysInUse on window-reports, say) have "" as their window.
+            list.Add((ce.RootElement.GetProperty("type").GetString()!, data.GetProperty("eventId").GetGuid(), data.TryGetProperty("windowId", out var w) ? w.GetString()! : ""));
         }
 
         return list;

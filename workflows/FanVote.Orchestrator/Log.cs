@@ -31,4 +31,7 @@ internal static partial class OrchestratorLog
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "a data report for {RequestId} was dropped: no such request")]
     public static partial void DataReportDropped(ILogger logger, string requestId);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "a keys-in-use report claiming app {App} was dropped: not an app's, or malformed")]
+    public static partial void KeysReportDropped(ILogger logger, string app);
 }

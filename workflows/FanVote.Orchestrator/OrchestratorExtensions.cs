@@ -55,6 +55,9 @@ public static class OrchestratorExtensions
         });
         builder.Services.ResolveOnStart<ActionLogOptions>();
         builder.Services.AddSingleton<DaprActionLog>();
+        builder.Services.AddSingleton<KeysInUseLog>();
+        builder.Services.AddSingleton<IKeysInUseSink>(sp => sp.GetRequiredService<KeysInUseLog>()); // its own keys: straight into its log
+        builder.AddKeysReportedReadiness(); // ready once they are there: nothing else is appended before them
 
         // Workflows and activities of this assembly are registered by Dapr.Workflow's source generator.
         builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, _) => { }).WithJsonSerializer(FanVoteJson.Options);

@@ -40,6 +40,16 @@ public static class WindowReportSubscriptions
             await actions.AppendAsync(ModelInUse(e), ct);
             return TypedResults.Ok();
         }).ForEventType(Topics.WindowReports, EventTypes.ModelActivated);
+        // Each app's keys (a malformed report logs nothing and is not redelivered; a failed append answers 500: redelivered, logged once by id).
+        app.MapPost("/window-reports/keys", async (KeysInUse e, KeysInUseLog keys, ILoggerFactory logs, CancellationToken ct) =>
+        {
+            if (!await keys.AppendAsync(e, "pubsub:" + Topics.WindowReports, ct))
+            {
+                OrchestratorLog.KeysReportDropped(logs.CreateLogger(typeof(WindowReportSubscriptions)), Ids.IsValid(e.App) ? e.App : "(invalid)");
+            }
+
+            return TypedResults.Ok();
+        }).ForEventType(Topics.WindowReports, EventTypes.KeysInUse);
         app.MapIgnoredEvents(Topics.WindowReports);
         return app;
     }
