@@ -123,10 +123,13 @@ public sealed class RetentionTests
         // Asked again (a lost answer): nothing more to change.
         Assert.Contains("0 votes, 0 quarantined, 0 device flags", (await AskAsync(rig, DataRequestKinds.Erase, account, ct)).Erased[0], StringComparison.Ordinal);
 
-        // A vote of the account accepted before the erasure but landing after it: the next retention pass takes it.
+        // Votes of the account accepted before the erasure but landing after it, counted and quarantined: the next
+        // retention pass takes them.
         var late = TestVotes.Sealed(window, "c2", account, "dev-mine", "198.51.100.7", now.AddSeconds(5), now.AddDays(-9));
-        await rig.PublishAsync([late]);
+        var lateQuarantined = TestVotes.Sealed(window, "not-a-candidate", account, "dev-mine", "198.51.100.7", now.AddSeconds(6), now.AddDays(-9));
+        await rig.PublishAsync([late, lateQuarantined]);
         Assert.Equal(expected, await UntilAsync(db, $"SELECT coalesce((SELECT device_id || ' ' || ip FROM votes WHERE vote_id = '{late.VoteId}' AND minimized_at IS NOT NULL), 'not yet')", expected, ct));
+        Assert.Equal(expected, await UntilAsync(db, $"SELECT coalesce((SELECT device_id || ' ' || ip FROM quarantined_votes WHERE vote_id = '{lateQuarantined.VoteId}' AND minimized_at IS NOT NULL), 'not yet')", expected, ct));
     }
 
     /// <summary>Asks tally on `data-requests` as the orchestrator does and waits for its answer on `data-reports`.</summary>

@@ -78,12 +78,13 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
                 await done.ExecuteNonQueryAsync(ct);
             }
 
-            // Votes of erased accounts that landed after their erasure (in flight then, or a dead letter replayed).
-            votes += await MinimizeRowsAsync(conn, "votes", ErasedRecently, p => p.AddWithValue("since", closedBefore - ErasedLateFor), ct);
+            // What landed for erased accounts after their erasure (in flight then, or a dead letter replayed): votes,
+            // quarantined votes and device flags on them, as the erasure itself minimized them.
+            var late = await MinimizeAccountsAsync(conn, ErasedRecently, p => p.AddWithValue("since", closedBefore - ErasedLateFor), ct);
             var flags = await MinimizeFlagsAsync(conn, ct);
 
             var quarantined = await MinimizeRowsAsync(conn, "quarantined_votes", "quarantined_at < @cut", p => p.AddWithValue("cut", closedBefore), ct);
-            return new RetentionPass(windows.Count, votes, quarantined, flags);
+            return new RetentionPass(windows.Count, votes + late.Votes, quarantined + late.Quarantined, flags + late.Flags);
         }
         finally
         {
@@ -112,10 +113,15 @@ public sealed class PostgresRetention(PostgresVoteLedger ledger, PostgresAuditSt
             await mark.ExecuteNonQueryAsync(ct);
         }
 
-        var flags = await MinimizeFlagsAsync(conn, "f.vote_id IN (SELECT vote_id FROM votes WHERE account_id = @a UNION ALL SELECT vote_id FROM quarantined_votes WHERE account_id = @a)",
-            p => p.AddWithValue("a", accountId), ct);
-        var votes = await MinimizeRowsAsync(conn, "votes", "account_id = @a", p => p.AddWithValue("a", accountId), ct);
-        var quarantined = await MinimizeRowsAsync(conn, "quarantined_votes", "account_id = @a", p => p.AddWithValue("a", accountId), ct);
+        return await MinimizeAccountsAsync(conn, "account_id = @a", p => p.AddWithValue("a", accountId), ct);
+    }
+
+    /// <summary>Every vote, counted or quarantined, of the accounts matching <paramref name="accounts"/> (a condition on <c>account_id</c>), and device flags on them.</summary>
+    private async Task<(long Votes, long Quarantined, long Flags)> MinimizeAccountsAsync(NpgsqlConnection conn, string accounts, Action<NpgsqlParameterCollection> bind, CancellationToken ct)
+    {
+        var flags = await MinimizeFlagsAsync(conn, $"f.vote_id IN (SELECT vote_id FROM votes WHERE {accounts} UNION ALL SELECT vote_id FROM quarantined_votes WHERE {accounts})", bind, ct);
+        var votes = await MinimizeRowsAsync(conn, "votes", accounts, bind, ct);
+        var quarantined = await MinimizeRowsAsync(conn, "quarantined_votes", accounts, bind, ct);
         return (votes, quarantined, flags);
     }
 
