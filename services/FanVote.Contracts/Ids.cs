@@ -9,6 +9,8 @@ public static class Ids
     /// <summary>Longest id.</summary>
     public const int MaxLength = 64;
 
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     /// <summary>True for 1-64 characters of [A-Za-z0-9_-].</summary>
     /// <param name="id">The id to check.</param>
     public static bool IsValid(string? id)
@@ -28,6 +30,10 @@ public static class Ids
 
         return true;
     }
+
+    /// <summary>True when <paramref name="text"/> is only digits and a-f (hashes, fingerprints and random ids as FanVote writes them); callers check the length.</summary>
+    /// <param name="text">The characters to check.</param>
+    public static bool IsLowerHex(ReadOnlySpan<char> text) => !text.ContainsAnyExcept(LowerHex);
 
     /// <summary>True when <paramref name="text"/> holds a control character (C0, DEL, C1) or a line or paragraph separator.</summary>
     /// <param name="text">A value a client sent (a device id, a contact).</param>

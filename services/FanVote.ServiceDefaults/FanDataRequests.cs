@@ -34,8 +34,6 @@ public interface IFanDataHolder
 /// </summary>
 public static class FanDataRequests
 {
-    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
-
     public static WebApplication MapFanDataRequests(this WebApplication app, string service)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -81,7 +79,7 @@ public static class FanDataRequests
     /// <summary>Account ids are <c>g_</c>/<c>u_</c> and 24 hex digits (ingress makes no other); request ids are ids.</summary>
     public static bool IsAccountId(string? accountId) =>
         accountId is { Length: 26 } a && (a.StartsWith("g_", StringComparison.Ordinal) || a.StartsWith("u_", StringComparison.Ordinal))
-        && !a.AsSpan(2).ContainsAnyExcept(LowerHex);
+        && Ids.IsLowerHex(a.AsSpan(2));
 
     private static string? Invalid(DataRequested e) =>
         !Ids.IsValid(e.RequestId) ? "the request id is not an id"

@@ -89,6 +89,10 @@ public sealed class DataRightsTests
         Assert.True(DataRights.IsErasureId(DataRights.ErasureId(Account)));
         Assert.False(DataRights.IsErasureId(DataRights.ExportId(Account)));
         Assert.False(DataRights.IsErasureId("fan-erase-xyz"));
+        Assert.True(DataRights.IsRequestId(DataRights.ErasureId(Account)) && DataRights.IsRequestId(DataRights.ExportId(Account)));
+        Assert.False(DataRights.IsRequestId("fan-export-0123"));
+        Assert.False(DataRights.IsRequestId(DataRights.ExportId(Account).ToUpperInvariant()));
+        Assert.False(DataRights.IsRequestId("final-1"));
         Assert.True(Ids.IsValid(DataRights.ErasureId(Account)) && Ids.IsValid(DataRights.ExportId(Account)));
         Assert.DoesNotContain(Account[2..], DataRights.ErasureId(Account), StringComparison.Ordinal);
 

@@ -68,8 +68,6 @@ public static class DataRights
     public const string ErasurePrefix = "fan-erase-";
     public const string ExportPrefix = "fan-export-";
 
-    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
-
     /// <summary>The erasure's request id (its workflow instance): one per account, so asking twice finds the first.</summary>
     public static string ErasureId(string accountId) => ErasurePrefix + Digest(accountId);
 
@@ -77,8 +75,10 @@ public static class DataRights
     public static string ExportId(string accountId) => ExportPrefix + Digest(accountId);
 
     /// <summary>Whether <paramref name="id"/> has the shape of an erasure's request id.</summary>
-    public static bool IsErasureId(string? id) =>
-        id is { Length: 42 } && id.StartsWith(ErasurePrefix, StringComparison.Ordinal) && !id.AsSpan(ErasurePrefix.Length).ContainsAnyExcept(LowerHex);
+    public static bool IsErasureId(string? id) => HasShape(id, ErasurePrefix);
+
+    /// <summary>Whether <paramref name="id"/> has the shape of a data request's id (an erasure's or an export's).</summary>
+    public static bool IsRequestId(string? id) => HasShape(id, ErasurePrefix) || HasShape(id, ExportPrefix);
 
     /// <summary>Window ids may not take these prefixes (their instances share the workflow store).</summary>
     public static bool IsReserved(string id) =>
@@ -163,6 +163,10 @@ public static class DataRights
         ArgumentNullException.ThrowIfNull(request);
         return Start(request, now) with { State = DataRightsStatus.ExpiredState, DoneAt = now, Step = "expired: the copy was dropped; ask again for a new one", Services = [] };
     }
+
+    /// <summary><paramref name="prefix"/> and the 32 hex digits of <see cref="Digest"/>.</summary>
+    private static bool HasShape(string? id, string prefix) =>
+        id is not null && id.Length == prefix.Length + 32 && id.StartsWith(prefix, StringComparison.Ordinal) && Ids.IsLowerHex(id.AsSpan(prefix.Length));
 
     private static string Digest(string accountId) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("fanvote data request\n" + accountId)).AsSpan(0, 16));

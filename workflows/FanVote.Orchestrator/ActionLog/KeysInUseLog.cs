@@ -38,5 +38,5 @@ public sealed class KeysInUseLog(DaprActionLog actions) : IKeysInUseSink
 
     private static bool Valid(KeyInUse k) =>
         k.Name is { Length: > 0 and <= 100 } && !Ids.HasControlCharacters(k.Name) && k.Name.StartsWith("FANVOTE_", StringComparison.Ordinal)
-        && k.Fingerprint is { Length: 16 } && k.Fingerprint.All(char.IsAsciiHexDigitLower);
+        && k.Fingerprint is { Length: 16 } && Ids.IsLowerHex(k.Fingerprint);
 }

@@ -23,7 +23,7 @@ public static class DataReportSubscriptions
         app.MapPost("/" + Topics.DataReports, async (DataReported e, DaprWorkflowClient workflows, ILoggerFactory logs, CancellationToken ct) =>
         {
             var log = logs.CreateLogger(typeof(DataReportSubscriptions));
-            if (!Ids.IsValid(e.RequestId) || !(e.RequestId.StartsWith(DataRights.ErasurePrefix, StringComparison.Ordinal) || e.RequestId.StartsWith(DataRights.ExportPrefix, StringComparison.Ordinal)))
+            if (!DataRights.IsRequestId(e.RequestId))
             {
                 OrchestratorLog.DataReportDropped(log, "(invalid id)");
                 return TypedResults.Ok();
