@@ -135,7 +135,7 @@ public sealed class WindowLifecycleWorkflow : Workflow<WindowRun, WindowStatus>
 
         public WindowState S { get; set; } = null!;
 
-        public DateTimeOffset Now => new(DateTime.SpecifyKind(ctx.CurrentUtcDateTime, DateTimeKind.Utc), TimeSpan.Zero);
+        public DateTimeOffset Now => ctx.Now();
 
         public void Show() => ctx.SetCustomStatus(WindowStatus.From(S));
 
@@ -184,42 +184,17 @@ public sealed class WindowLifecycleWorkflow : Workflow<WindowRun, WindowStatus>
         }
 
         /// <summary>Runs an activity until it succeeds: each failure is recorded (shown) and retried after the backoff.</summary>
-        public async Task<T> CallAsync<T>(string activity, object input)
-        {
-            while (true)
+        public Task<T> CallAsync<T>(string activity, object input) =>
+            ctx.CallUntilDoneAsync<T>(activity, input, error =>
             {
-                try
-                {
-                    return await ctx.CallActivityAsync<T>(activity, input);
-                }
-                catch (WorkflowTaskFailedException e)
-                {
-                    S = WindowLifecycle.Fail(S, $"{activity}: {e.FailureDetails.ErrorType}: {e.FailureDetails.ErrorMessage}", Now, timings);
-                    OrchestratorLog.StepFailed(_log, S.Definition.WindowId, S.Phase, S.Progress.Failures, S.Progress.LastError ?? "");
-                    Show();
-                    await ctx.CreateTimer(S.Progress.NextAttemptAt!.Value.UtcDateTime, CancellationToken.None);
-                }
-            }
-        }
+                S = WindowLifecycle.Fail(S, error, Now, timings);
+                OrchestratorLog.StepFailed(_log, S.Definition.WindowId, S.Phase, S.Progress.Failures, S.Progress.LastError ?? "");
+                Show();
+                return S.Progress.NextAttemptAt!.Value;
+            });
 
         /// <summary>The next service report, or null once <paramref name="deadline"/> has passed without one.</summary>
-        public async Task<WindowReport?> NextReportAsync(DateTimeOffset deadline)
-        {
-            var wait = deadline - Now;
-            if (wait <= TimeSpan.Zero)
-            {
-                return null;
-            }
-
-            try
-            {
-                return await ctx.WaitForExternalEventAsync<WindowReport>(ReportEvent, wait);
-            }
-            catch (TaskCanceledException)
-            {
-                return null;
-            }
-        }
+        public Task<WindowReport?> NextReportAsync(DateTimeOffset deadline) => ctx.NextEventAsync<WindowReport>(ReportEvent, deadline);
 
         /// <summary>Folds a report into the state (a report that does not apply to the current step changes nothing).</summary>
         public async Task RecordAsync(WindowReport report)

@@ -60,7 +60,7 @@ public sealed class DataRightsWorkflow : Workflow<DataRequest, DataRightsStatus>
 
         public DataRightsStatus S { get; set; } = null!;
 
-        public DateTimeOffset Now => new(DateTime.SpecifyKind(ctx.CurrentUtcDateTime, DateTimeKind.Utc), TimeSpan.Zero);
+        public DateTimeOffset Now => ctx.Now();
 
         public DataRightsStatus Show(DataRightsStatus s)
         {
@@ -89,40 +89,15 @@ public sealed class DataRightsWorkflow : Workflow<DataRequest, DataRightsStatus>
         }
 
         /// <summary>Runs an activity until it succeeds: each failure is shown and retried after the backoff.</summary>
-        public async Task<T> CallAsync<T>(string activity, object activityInput)
-        {
-            while (true)
+        public Task<T> CallAsync<T>(string activity, object activityInput) =>
+            ctx.CallUntilDoneAsync<T>(activity, activityInput, error =>
             {
-                try
-                {
-                    return await ctx.CallActivityAsync<T>(activity, activityInput);
-                }
-                catch (WorkflowTaskFailedException e)
-                {
-                    Show(DataRights.Failed(S, $"{activity}: {e.FailureDetails.ErrorType}: {e.FailureDetails.ErrorMessage}"));
-                    OrchestratorLog.DataRequestFailed(_log, input.RequestId, S.Failures, S.LastError ?? "");
-                    await ctx.CreateTimer((Now + input.Timings.Backoff(S.Failures)).UtcDateTime, CancellationToken.None);
-                }
-            }
-        }
+                Show(DataRights.Failed(S, error));
+                OrchestratorLog.DataRequestFailed(_log, input.RequestId, S.Failures, error);
+                return Now + input.Timings.Backoff(S.Failures);
+            });
 
-        private async Task<DataReported?> NextReportAsync(DateTimeOffset deadline)
-        {
-            var wait = deadline - Now;
-            if (wait <= TimeSpan.Zero)
-            {
-                return null;
-            }
-
-            try
-            {
-                return await ctx.WaitForExternalEventAsync<DataReported>(ReportEvent, wait);
-            }
-            catch (TaskCanceledException)
-            {
-                return null;
-            }
-        }
+        private Task<DataReported?> NextReportAsync(DateTimeOffset deadline) => ctx.NextEventAsync<DataReported>(ReportEvent, deadline);
     }
 }
 
