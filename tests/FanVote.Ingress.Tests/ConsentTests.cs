@@ -27,7 +27,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         var key = Guid.NewGuid().ToString();
         using (var refused = await rig.VoteAsync(window, bare, key))
         {
-            var problem = await ProblemAsync(refused, HttpStatusCode.Forbidden);
+            var problem = await IngressRig.ProblemAsync(refused, HttpStatusCode.Forbidden);
             Assert.Contains("counting, fraud-prevention", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
             Assert.Equal(["counting", "fraud-prevention"], problem.GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
         }
@@ -36,7 +36,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         var (half, _) = await PutAsync(bare, TestConsent.Choices((Purposes.Counting, true)));
         using (var stillRefused = await rig.VoteAsync(window, half, key))
         {
-            Assert.Equal(["fraud-prevention"], (await ProblemAsync(stillRefused, HttpStatusCode.Forbidden)).GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
+            Assert.Equal(["fraud-prevention"], (await IngressRig.ProblemAsync(stillRefused, HttpStatusCode.Forbidden)).GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
         }
 
         var (both, mine) = await PutAsync(half, TestConsent.Choices((Purposes.FraudPrevention, true)));
@@ -75,7 +75,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         var (withdrawn, mine) = await PutAsync(phone, TestConsent.Choices((Purposes.Counting, false)));
         using (var refused = await rig.VoteAsync(window, withdrawn, Guid.NewGuid().ToString()))
         {
-            Assert.Equal(["counting"], (await ProblemAsync(refused, HttpStatusCode.Forbidden)).GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
+            Assert.Equal(["counting"], (await IngressRig.ProblemAsync(refused, HttpStatusCode.Forbidden)).GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
         }
 
         var history = mine.GetProperty("history").EnumerateArray().ToList();
@@ -112,13 +112,13 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
             using var put = new HttpRequestMessage(HttpMethod.Put, "/v1/me/consent") { Content = JsonContent.Create(body) };
             put.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var r = await rig.Http.SendAsync(put, Ct);
-            Assert.Contains(says, (await ProblemAsync(r, status)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Contains(says, (await IngressRig.ProblemAsync(r, status)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
         // A guest gives no birth year; a sign-in with a bad choice is refused before it counts.
         using (var guestYear = await rig.Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = "c-bad-y", consent = new[] { new { purpose = "counting", granted = true } } }, Ct))
         {
-            await ProblemAsync(guestYear, HttpStatusCode.BadRequest);
+            await IngressRig.ProblemAsync(guestYear, HttpStatusCode.BadRequest);
         }
 
         Assert.Equal(before.GetRawText(), (await MineAsync(token)).GetRawText());
@@ -136,7 +136,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         var contact = $"kid-{Guid.NewGuid().ToString("N")[..10]}@example.com";
         using (var marketing = await rig.PasscodeSignInAsync(contact, year, TestConsent.Choices((Purposes.Counting, true), (Purposes.FraudPrevention, true), (Purposes.Marketing, true))))
         {
-            Assert.Equal(["marketing"], (await ProblemAsync(marketing, HttpStatusCode.Forbidden)).GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
+            Assert.Equal(["marketing"], (await IngressRig.ProblemAsync(marketing, HttpStatusCode.Forbidden)).GetProperty("purposes").EnumerateArray().Select(p => p.GetString()));
         }
 
         using var signIn = await rig.PasscodeSignInAsync(contact, year, TestConsent.Voting);
@@ -149,12 +149,12 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         // The birth year is given once.
         using (var otherYear = await rig.PasscodeSignInAsync(contact, year - 20, consent: null))
         {
-            await ProblemAsync(otherYear, HttpStatusCode.Conflict);
+            await IngressRig.ProblemAsync(otherYear, HttpStatusCode.Conflict);
         }
 
         using (var rewards = await PutRawAsync(token, TestConsent.Choices((Purposes.Rewards, true))))
         {
-            Assert.Contains("guardian", (await ProblemAsync(rewards, HttpStatusCode.Forbidden)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Contains("guardian", (await IngressRig.ProblemAsync(rewards, HttpStatusCode.Forbidden)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         }
 
         // The guardian gets a passcode and the child sends it back; a passcode for another guardian address is not asked for.
@@ -167,12 +167,12 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         var code = await rig.CodeForAsync(guardian);
         using (var stranger = await PostAsync(token, "/v1/me/guardian/verify", new { email = "someone-else@example.com", code }))
         {
-            await ProblemAsync(stranger, HttpStatusCode.Conflict);
+            await IngressRig.ProblemAsync(stranger, HttpStatusCode.Conflict);
         }
 
         using (var wrong = await PostAsync(token, "/v1/me/guardian/verify", new { email = guardian, code = code == "000000" ? "111111" : "000000" }))
         {
-            await ProblemAsync(wrong, HttpStatusCode.Unauthorized);
+            await IngressRig.ProblemAsync(wrong, HttpStatusCode.Unauthorized);
         }
 
         using var verified = await PostAsync(token, "/v1/me/guardian/verify", new { email = guardian, code });
@@ -183,13 +183,13 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         var (withRewards, rewardsMine) = await PutAsync(afterGuardian.GetProperty("token").GetString()!, TestConsent.Choices((Purposes.Rewards, true)));
         using (var askAgain = await PostAsync(withRewards, "/v1/me/guardian", new { email = guardian }))
         {
-            await ProblemAsync(askAgain, HttpStatusCode.Conflict); // and the consent given stays
+            await IngressRig.ProblemAsync(askAgain, HttpStatusCode.Conflict); // and the consent given stays
         }
 
         Assert.Contains(rewardsMine.GetProperty("purposes").EnumerateArray(), p => p.GetProperty("purpose").GetString() == "rewards" && p.GetProperty("inEffect").GetBoolean());
         using (var stillNoMarketing = await PutRawAsync(withRewards, TestConsent.Choices((Purposes.Marketing, true))))
         {
-            await ProblemAsync(stillNoMarketing, HttpStatusCode.Forbidden);
+            await IngressRig.ProblemAsync(stillNoMarketing, HttpStatusCode.Forbidden);
         }
 
         // Nothing of the guardian's contact is kept in the clear.
@@ -210,7 +210,7 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         Assert.Equal("adult", mine.GetProperty("ageBand").GetString());
         Assert.Contains(mine.GetProperty("purposes").EnumerateArray(), p => p.GetProperty("purpose").GetString() == "marketing" && p.GetProperty("inEffect").GetBoolean());
         using var guardian = await PostAsync(token, "/v1/me/guardian", new { email = "parent@example.com" });
-        await ProblemAsync(guardian, HttpStatusCode.Conflict);
+        await IngressRig.ProblemAsync(guardian, HttpStatusCode.Conflict);
     }
 
     [Fact]
@@ -293,13 +293,5 @@ public sealed class ConsentTests(IngressRig rig) : IClassFixture<IngressRig>
         using var r = await rig.Http.SendAsync(get, Ct);
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         return await r.Content.ReadFromJsonAsync<JsonElement>(Ct);
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage r, HttpStatusCode status)
-    {
-        var text = await r.Content.ReadAsStringAsync(Ct);
-        Assert.True(r.StatusCode == status, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
-        return JsonDocument.Parse(text).RootElement;
     }
 }

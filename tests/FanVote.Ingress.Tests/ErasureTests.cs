@@ -76,7 +76,7 @@ public sealed class ErasureTests(IngressRig rig) : IClassFixture<IngressRig>
         // Its sessions, still valid, do nothing more.
         using (var vote = await rig.VoteAsync(window, token, Guid.NewGuid().ToString()))
         {
-            Assert.Equal("Account erased", (await ProblemAsync(vote, HttpStatusCode.Forbidden)).GetProperty("title").GetString());
+            Assert.Equal("Account erased", (await IngressRig.ProblemAsync(vote, HttpStatusCode.Forbidden)).GetProperty("title").GetString());
         }
 
         foreach (var (method, path) in new[] { (HttpMethod.Post, "/v1/sessions/refresh"), (HttpMethod.Get, "/v1/me/consent"), (HttpMethod.Put, "/v1/me/consent") })
@@ -84,7 +84,7 @@ public sealed class ErasureTests(IngressRig rig) : IClassFixture<IngressRig>
             using var request = new HttpRequestMessage(method, path) { Content = method == HttpMethod.Get ? null : JsonContent.Create(new { purposes = TestConsent.Voting }) };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var r = await rig.Http.SendAsync(request, Ct);
-            Assert.Equal("Account erased", (await ProblemAsync(r, HttpStatusCode.Forbidden)).GetProperty("title").GetString());
+            Assert.Equal("Account erased", (await IngressRig.ProblemAsync(r, HttpStatusCode.Forbidden)).GetProperty("title").GetString());
         }
 
         Assert.False(await mux.GetDatabase().KeyExistsAsync($"ingress:acct:{account}:consent")); // the refused PUT wrote nothing
@@ -95,7 +95,7 @@ public sealed class ErasureTests(IngressRig rig) : IClassFixture<IngressRig>
         // The same contact cannot make a fresh account (and a fresh quota) at once; after the hold it makes a new one.
         using (var again = await rig.PasscodeSignInAsync(email, year, TestConsent.Voting))
         {
-            var problem = await ProblemAsync(again, HttpStatusCode.Conflict);
+            var problem = await IngressRig.ProblemAsync(again, HttpStatusCode.Conflict);
             Assert.Equal("Account erased", problem.GetProperty("title").GetString());
             Assert.True(again.Headers.RetryAfter?.Delta > TimeSpan.Zero, "a Retry-After says when");
         }
@@ -138,7 +138,7 @@ public sealed class ErasureTests(IngressRig rig) : IClassFixture<IngressRig>
         Assert.False(await mux.GetDatabase().KeyExistsAsync($"ingress:acct:{legacy}:created"));
         using (var r = await rig.Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId = device, consent = TestConsent.Voting }, Ct))
         {
-            Assert.Equal("Account erased", (await ProblemAsync(r, HttpStatusCode.Conflict)).GetProperty("title").GetString());
+            Assert.Equal("Account erased", (await IngressRig.ProblemAsync(r, HttpStatusCode.Conflict)).GetProperty("title").GetString());
         }
 
         // After the hold the device makes a new account: random, and never the erased one again.
@@ -214,37 +214,12 @@ public sealed class ErasureTests(IngressRig rig) : IClassFixture<IngressRig>
     };
 
     /// <summary>Asks ingress as the orchestrator's workflow does and waits for its report on `data-reports`.</summary>
-    private async Task<DataReported> AskAsync(string kind, string account, long seq = 1)
-    {
-        var request = Request(kind, account, [AppIds.Ingress], seq);
-        await rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.DataRequests, request, Ct);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var reports = await StreamEvents.DataAsync<DataReported>(rig.Bus.Address, Topics.DataReports);
-            if (reports.FirstOrDefault(r => r.RequestId == request.RequestId) is { } report)
-            {
-                Assert.Equal(AppIds.Ingress, report.Service);
-                Assert.Equal(kind, report.Kind);
-                return report;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"ingress never answered {kind} request {request.RequestId} ({reports.Count} reports on the topic)");
-            await Task.Delay(200, Ct);
-        }
-    }
+    private Task<DataReported> AskAsync(string kind, string account, long seq = 1) =>
+        DataRequests.AskAsync(rig.Orchestrator, rig.Bus.Address, AppIds.Ingress, kind, account, seq);
 
     private static async Task<string> TokenAsync(HttpResponseMessage r)
     {
         Assert.True(r.StatusCode == HttpStatusCode.OK, $"sign-in answered {(int)r.StatusCode}: {await r.Content.ReadAsStringAsync(Ct)}");
         return (await r.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("token").GetString()!;
-    }
-
-    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage r, HttpStatusCode status)
-    {
-        var text = await r.Content.ReadAsStringAsync(Ct);
-        Assert.True(r.StatusCode == status, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
-        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
-        return JsonDocument.Parse(text).RootElement;
     }
 }

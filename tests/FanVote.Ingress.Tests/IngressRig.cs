@@ -168,6 +168,15 @@ public class IngressRig : IAsyncLifetime
     public static string AccountOf(string token) =>
         JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(token.Split('.')[2])).RootElement.GetProperty("sub").GetString()!;
 
+    /// <summary>Asserts <paramref name="r"/> is problem+json with <paramref name="status"/> and returns the problem.</summary>
+    public static async Task<JsonElement> ProblemAsync(HttpResponseMessage r, HttpStatusCode status)
+    {
+        var text = await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True(r.StatusCode == status, $"expected {(int)status}, got {(int)r.StatusCode}: {text}");
+        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(text).RootElement;
+    }
+
     public async Task<string> GuestAsync(string deviceId)
     {
         using var r = await Http.PostAsJsonAsync("/v1/sessions/guest", new { deviceId, consent = TestConsent.Voting });

@@ -172,20 +172,8 @@ public sealed partial class RewardsTests(RewardsRig rig) : IClassFixture<Rewards
     }
 
     /// <summary>Asks rewards on `data-requests` as the orchestrator does and waits for its answer on `data-reports`.</summary>
-    private async Task<DataReported> AskAsync(string kind, string account)
-    {
-        var request = new DataRequested
-        {
-            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, RequestId = "test-" + Guid.NewGuid().ToString("N")[..12], Kind = kind,
-            AccountId = account, Services = [AppIds.Rewards], Seq = 1,
-        };
-        await rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.DataRequests, request, TestContext.Current.CancellationToken);
-        DataReported? report = null;
-        await Until(async () => (report = (await StreamEvents.DataAsync<DataReported>(rig.Redis.Address, Topics.DataReports)).FirstOrDefault(r => r.RequestId == request.RequestId)) is not null,
-            $"rewards answers {kind} request {request.RequestId}");
-        Assert.Equal(AppIds.Rewards, report!.Service);
-        return report;
-    }
+    private Task<DataReported> AskAsync(string kind, string account) =>
+        DataRequests.AskAsync(rig.Orchestrator, rig.Redis.Address, AppIds.Rewards, kind, account);
 
     [Fact]
     public async Task ConsentEvents_OnlyIngressMayPublishThem_AnotherAppIsRefused_AndNothingIsRecorded()

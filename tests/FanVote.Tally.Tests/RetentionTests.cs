@@ -102,14 +102,14 @@ public sealed class RetentionTests
         Assert.Equal("1", await UntilAsync(db, $"SELECT count(*)::text FROM vote_flags WHERE window_id = '{window}'", "1", ct));
         var countsBefore = (await rig.CompareAsync(window)).Counts;
 
-        var export = await AskAsync(rig, DataRequestKinds.Export, account, ct);
+        var export = await AskAsync(rig, DataRequestKinds.Export, account);
         var part = export.Data!.Value;
         Assert.Equal(mine.Select(v => v.VoteId).Order(), part.GetProperty("votes").EnumerateArray().Select(v => v.GetProperty("voteId").GetGuid()).Order());
         Assert.All(part.GetProperty("votes").EnumerateArray(), v => Assert.Equal("dev-mine", v.GetProperty("deviceId").GetString()));
         Assert.Equal(1, part.GetProperty("quarantinedTotal").GetInt64());
         Assert.Single(part.GetProperty("flags").EnumerateArray());
 
-        var erased = await AskAsync(rig, DataRequestKinds.Erase, account, ct);
+        var erased = await AskAsync(rig, DataRequestKinds.Erase, account);
         Assert.Contains("3 votes, 1 quarantined, 1 device flags", erased.Erased[0], StringComparison.Ordinal);
         var pseudonyms = new Pseudonyms(TestKeys.PseudonymKey);
         var expected = $"{pseudonyms.Device("dev-mine")} 198.51.100.0/24";
@@ -121,7 +121,7 @@ public sealed class RetentionTests
         Assert.Equal(3, await ScalarAsync<long>(db, $"SELECT count(*) FROM votes WHERE account_id = '{account}'"));
 
         // Asked again (a lost answer): nothing more to change.
-        Assert.Contains("0 votes, 0 quarantined, 0 device flags", (await AskAsync(rig, DataRequestKinds.Erase, account, ct)).Erased[0], StringComparison.Ordinal);
+        Assert.Contains("0 votes, 0 quarantined, 0 device flags", (await AskAsync(rig, DataRequestKinds.Erase, account)).Erased[0], StringComparison.Ordinal);
 
         // Votes of the account accepted before the erasure but landing after it, counted and quarantined: the next
         // retention pass takes them.
@@ -133,28 +133,8 @@ public sealed class RetentionTests
     }
 
     /// <summary>Asks tally on `data-requests` as the orchestrator does and waits for its answer on `data-reports`.</summary>
-    private static async Task<DataReported> AskAsync(TallyRig rig, string kind, string account, CancellationToken ct)
-    {
-        var request = new DataRequested
-        {
-            EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, RequestId = "test-" + Guid.NewGuid().ToString("N")[..12], Kind = kind,
-            AccountId = account, Services = [AppIds.Tally], Seq = 1,
-        };
-        await (await rig.AsAsync(AppIds.Orchestrator)).PublishEventAsync(ComponentNames.VoteBus, Topics.DataRequests, request, ct);
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            var reports = await StreamEvents.DataAsync<DataReported>(rig.Redis.Address, Topics.DataReports);
-            if (reports.FirstOrDefault(r => r.RequestId == request.RequestId) is { } report)
-            {
-                Assert.Equal(AppIds.Tally, report.Service);
-                return report;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"tally never answered {kind} request {request.RequestId}");
-            await Task.Delay(200, ct);
-        }
-    }
+    private static async Task<DataReported> AskAsync(TallyRig rig, string kind, string account) =>
+        await DataRequests.AskAsync(await rig.AsAsync(AppIds.Orchestrator), rig.Redis.Address, AppIds.Tally, kind, account);
 
     /// <summary>Polls <paramref name="sql"/> (one text value) until it says <paramref name="expected"/> (2 minutes at most); returns what it last said.</summary>
     private static async Task<string> UntilAsync(NpgsqlDataSource db, string sql, string expected, CancellationToken ct)
