@@ -53,7 +53,7 @@ public sealed class TallyFanData(PostgresVoteLedger ledger, PostgresAuditStore a
         return new ErasureOutcome(
             [
                 $"the device id and address of every vote of the account ({votes} votes, {quarantined} quarantined, {flags} device flags changed now): only a keyed hash of the device and the address's network prefix stay, as for every vote 30 days after its window",
-                "votes of the account that land later (in flight at the erasure) are minimized by the next retention pass",
+                "votes of the account that land later (in flight at the erasure; counted or quarantined, and device flags on them) are minimized by the next retention pass",
             ],
             [
                 "each vote's id, window, candidate, time and the account id (a random id no longer linked to you): the counts, the audit's Merkle leaves and the certified results stay exactly as they were, and anyone can still check them",
