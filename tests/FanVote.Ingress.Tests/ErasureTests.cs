@@ -178,6 +178,10 @@ public sealed class ErasureTests(IngressRig rig) : IClassFixture<IngressRig>
             await rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.DataRequests, e, Ct);
         }
 
+        // Only the orchestrator may publish data requests (pub/sub scopes): fraud's sidecar refuses the publish.
+        await Assert.ThrowsAsync<Dapr.DaprException>(() => rig.Fraud.PublishEventAsync(ComponentNames.VoteBus, Topics.DataRequests,
+            Request(DataRequestKinds.Erase, account, [AppIds.Ingress]), Ct));
+
         // A request the sidecar did not deliver: without the app token the route is the sidecar's only.
         using (var forged = await rig.Http.PostAsJsonAsync("/data-requests", Request(DataRequestKinds.Erase, account, [AppIds.Ingress]), Ct))
         {
