@@ -18,9 +18,10 @@ public static class Cli
           train --events FILE.csv --out ml-models/fraud/VERSION/ [--seed N] [--trees N] [--leaves N] [--pca-rank N]
               randomized PCA (no labels) and, with labels, FastTree; keeps the better on held-out accounts and writes
               model.zip, metrics.json, roc.svg and MODEL_CARD.md
-          evaluate --events FILE.csv [--model VERSION] [--models DIR] [--out FILE.json] [--families FILE.csv]
+          evaluate --events FILE.csv [--model VERSION] [--models DIR] [--out FILE.json] [--families FILE.csv] [--scores FILE.csv]
               AUC, recall at 0.1% and 1% false-positive rate, precision, of a model (default: the current one);
-              with --families, what the model's threshold catches in each family
+              with --families, what the model's threshold catches in each family; --scores writes every vote's
+              features and score
           export --window ID --out FILE.csv [--pg CONNECTION]
               the vote ledger of one window from PostgreSQL (FANVOTE_PG_CONNECTION unless --pg), is_fraud left empty
           promote VERSION [--models DIR]
@@ -186,6 +187,26 @@ public static class Cli
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {g.Key,-16} {g.Count(),8:N0} votes, {over,7:N0} at or above the threshold ({(double)over / g.Count():P2}, {(table.Votes[g.First()].IsFraud == true ? "recall" : "false positives")})"));
             }
+        }
+
+        if (o.Get("scores") is { } scoresPath)
+        {
+            // One row per vote: what the model saw and said, for a data scientist to look into a family or a miss.
+            using var w = new StreamWriter(scoresPath);
+            w.WriteLine("vote_id,account_id,accepted_at_ms,is_fraud,score," + string.Join(',', FeatureSchema.Names));
+            for (var i = 0; i < table.Count; i++)
+            {
+                var v = table.Votes[i];
+                w.Write(string.Create(CultureInfo.InvariantCulture, $"{v.Vote.VoteId},{v.Vote.AccountId},{v.Vote.AcceptedAtMs},{(v.IsFraud is { } f ? (f ? "1" : "0") : "")},{scores[i]:G6}"));
+                foreach (var x in table.Row(i))
+                {
+                    w.Write(string.Create(CultureInfo.InvariantCulture, $",{x:G6}"));
+                }
+
+                w.WriteLine();
+            }
+
+            output.WriteLine($"wrote {scoresPath}");
         }
 
         output.WriteLine($"wrote {path}");

@@ -78,6 +78,14 @@ public sealed class Generator
             Campaign(c);
         }
 
+        CampaignAcrossCues();
+        for (var p = Math.Max(1, (int)Math.Round(3 * _scale)); p > 0; p--)
+        {
+            ViewingParty();
+        }
+
+        FamilyPhones();
+
         var groups = Math.Max(1, (int)Math.Round(_o.AttackGroups * _scale));
         for (var g = 0; g < groups; g++)
         {
@@ -88,6 +96,10 @@ public sealed class Generator
             FreshAccountBurst();
             DeviceRotation();
             CaptchaFarm();
+            LockstepSwarm(jittered: false);
+            LockstepSwarm(jittered: true);
+            CreatedCohort();
+            SwarmBehindProxies();
         }
 
         return [.. _votes.OrderBy(v => v.Vote.AcceptedAtMs).ThenBy(v => v.Vote.VoteId)];
@@ -174,6 +186,108 @@ public sealed class Generator
             {
                 Add("campaign", false, candidate, account, device, network.Next(), t, created);
                 t += Math.Max(250, (long)LogNormal(1_200, sigma));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The hard negative for the group features: a fandom that answers every cue of the show (4-6 over the window), so
+    /// the same fans act together again and again. 10% of the fans, one candidate; each joins each cue with
+    /// probability 0.75, starts within seconds of it (exponential, mean 15 s), taps 2-8 times (median gap 1.5 s);
+    /// networks and account ages as in a campaign.
+    /// </summary>
+    private void CampaignAcrossCues()
+    {
+        var fans = (int)(_o.Fans * 0.10);
+        var candidate = _candidates[_rng.Next(_candidates.Length)];
+        var cues = Enumerable.Range(0, _rng.Next(4, 7)).Select(_ => Uniform(_startMs + 60_000, _endMs - 90_000)).Order().ToArray();
+        var venues = Enumerable.Range(0, _rng.Next(2, 5)).Select(_ => Network.Venue(this)).ToArray();
+        for (var i = 0; i < fans; i++)
+        {
+            var account = Id("acc");
+            var device = Id("dev");
+            var roll = _rng.NextDouble();
+            var created = roll < 0.08 ? cues[0] - Uniform(5_000, 3_600_000) : roll < 0.2 ? cues[0] - Uniform(86_400_000, 14 * 86_400_000L) : OldAccount(cues[0]);
+            var where = _rng.NextDouble();
+            var network = where < 0.5 ? Network.Carrier(this) : where < 0.75 ? venues[_rng.Next(venues.Length)] : Network.Home(this);
+            var sigma = 0.25 + (_rng.NextDouble() * 0.35);
+            foreach (var cue in cues)
+            {
+                if (_rng.NextDouble() >= 0.75)
+                {
+                    continue;
+                }
+
+                var t = cue + Exp(15_000);
+                for (var k = _rng.Next(2, 9); k > 0; k--)
+                {
+                    Add("campaign-cues", false, candidate, account, device, network.Next(), t, created);
+                    t += Math.Max(250, (long)LogNormal(1_500, sigma));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A viewing party: 30-250 fans in one room on the venue's Wi-Fi (one prefix), all for one candidate, who vote
+    /// when the host on screen (or the loudest friend) says so: at each of 4-8 moments every fan starts within a few
+    /// seconds (exponential, mean 3-6 s for the room), 1-4 taps (median gap 1.5 s); one in ten shares a phone with the
+    /// fan next to them; a fifth signed up at the party. The tightest legitimate lockstep there is: the same people,
+    /// the same seconds, several rounds. What differs from a swarm: few rounds, at the show's moments, and a looser
+    /// spread.
+    /// </summary>
+    private void ViewingParty()
+    {
+        var candidate = _candidates[_rng.Next(_candidates.Length)];
+        var venue = Network.Venue(this);
+        var moments = Enumerable.Range(0, _rng.Next(4, 9)).Select(_ => Uniform(_startMs + 60_000, _endMs - 60_000)).Order().ToArray();
+        var spread = Uniform(3_000.0, 6_000.0);
+        string? lastDevice = null;
+        for (var f = _rng.Next(30, 251); f > 0; f--)
+        {
+            var account = Id("acc");
+            var device = lastDevice is not null && _rng.NextDouble() < 0.1 ? lastDevice : Id("dev");
+            lastDevice = device;
+            var created = _rng.NextDouble() < 0.2 ? moments[0] - Uniform(60_000, 3_600_000) : OldAccount(moments[0]);
+            foreach (var moment in moments)
+            {
+                var t = moment + Exp(spread);
+                for (var k = _rng.Next(1, 5); k > 0; k--)
+                {
+                    Add("viewing-party", false, candidate, account, device, venue.Next(), t, created);
+                    t += Math.Max(300, (long)LogNormal(1_500, 0.5));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Households sharing one phone and one home line: 2-4 accounts (made together when the family signed up, often
+    /// the same day), voting one after the other after a cue, 1-5 votes each, often for the same candidate.
+    /// 1.5% of the fans' number of households.
+    /// </summary>
+    private void FamilyPhones()
+    {
+        long[] cues = [_startMs + 120_000, _startMs + 600_000, _startMs + 1_200_000];
+        for (var h = (int)(_o.Fans * 0.015); h > 0; h--)
+        {
+            var device = Id("dev");
+            var network = Network.Home(this);
+            var t = cues[_rng.Next(cues.Length)] + Exp(90_000);
+            var signedUp = OldAccount(t);
+            var favourite = Popular();
+            for (var a = _rng.Next(2, 5); a > 0; a--)
+            {
+                var account = Id("acc");
+                var created = signedUp + Uniform(0, 600_000);
+                var candidate = _rng.NextDouble() < 0.7 ? favourite : _candidates[_rng.Next(_candidates.Length)];
+                for (var k = _rng.Next(1, 6); k > 0; k--)
+                {
+                    Add("family-phones", false, candidate, account, device, network.Next(), t, created);
+                    t += Math.Max(500, (long)LogNormal(3_000, 0.7));
+                }
+
+                t += (long)Uniform(5_000, 40_000); // hands the phone on
             }
         }
     }
@@ -328,6 +442,109 @@ public sealed class Generator
             {
                 Add("humanised-bots", true, candidate, account, device, network.Next(), t, created);
                 t += (long)LogNormal(6_000, 0.12);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A lockstep swarm: 12-300 accounts (bought aged ones, or made days before), each on its own device and its own
+    /// residential proxy (a third on a SIM farm's carrier NAT), human-looking one by one: 1-3 taps per round with
+    /// human gaps. What gives it away is the group: every 6-90 s a round starts and every member acts in it, each at
+    /// its own fixed offset within 0.2-1.5 s of the round's start plus a little network jitter, for 6-20 rounds; 5%
+    /// of the time a member misses a round. <paramref name="jittered"/>: each member also adds a fresh random delay of
+    /// 0 to 2-6 s to every round, to blur the lockstep.
+    /// </summary>
+    private void LockstepSwarm(bool jittered)
+    {
+        var candidate = _candidates[_rng.Next(_candidates.Length)];
+        var size = (int)Math.Exp(Uniform(Math.Log(12), Math.Log(300)));
+        var interval = Math.Exp(Uniform(Math.Log(6_000), Math.Log(90_000)));
+        var rounds = _rng.Next(6, 21);
+        var spread = Uniform(200.0, 1_500.0);
+        var delay = jittered ? Uniform(2_000.0, 6_000.0) : 0;
+        var start = Uniform(_startMs, Math.Max(_startMs + 1, _endMs - (long)(interval * rounds)));
+        var aged = _rng.NextDouble() < 0.6;
+        var simFarm = _rng.NextDouble() < 0.33;
+        for (var m = 0; m < size; m++)
+        {
+            var account = Id("acc");
+            var device = Id("dev");
+            var network = simFarm ? Network.Carrier(this) : Network.Home(this);
+            var created = aged ? OldAccount(start) : start - Uniform(2 * 86_400_000L, 20 * 86_400_000L);
+            var offset = Uniform(0, spread);
+            for (var r = 0; r < rounds; r++)
+            {
+                if (_rng.NextDouble() < 0.05)
+                {
+                    continue;
+                }
+
+                var t = start + (long)((r * interval) + offset + Math.Abs(Normal() * 120) + (delay * _rng.NextDouble()));
+                for (var k = _rng.NextDouble() < 0.7 ? 1 : _rng.Next(2, 4); k > 0; k--)
+                {
+                    Add(jittered ? "lockstep-jittered" : "lockstep-swarm", true, candidate, account, device, network.Next(), t, created);
+                    t += Math.Max(400, (long)LogNormal(1_500, 0.5));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A cohort made together: 60-300 accounts registered by one script within 1-5 minutes, 2-30 days before the
+    /// show, each on its own device and residential line, voting 3-12 times for one candidate with human gaps
+    /// (median 5 s), starting at scattered moments over ten minutes: no lockstep, only the birth date in common.
+    /// </summary>
+    private void CreatedCohort()
+    {
+        var candidate = _candidates[_rng.Next(_candidates.Length)];
+        var start = Uniform(_startMs, _endMs - 900_000);
+        var born = start - Uniform(2 * 86_400_000L, 30 * 86_400_000L);
+        var over = Uniform(60_000, 300_000);
+        for (var a = _rng.Next(60, 301); a > 0; a--)
+        {
+            var account = Id("acc");
+            var device = Id("dev");
+            var network = Network.Home(this);
+            var created = born + Uniform(0, over);
+            var t = start + Uniform(0, 600_000);
+            for (var k = _rng.Next(3, 13); k > 0 && t < _endMs; k--)
+            {
+                Add("created-cohort", true, candidate, account, device, network.Next(), t, created);
+                t += Math.Max(400, (long)LogNormal(5_000, 0.7));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A swarm mixed with other tricks: 20-150 accounts in lockstep rounds (every 8-40 s, within 1 s) behind 2-6
+    /// data-centre proxy prefixes they share, half of the swarms with accounts made together the day before, and
+    /// each member sending a new device id every few rounds.
+    /// </summary>
+    private void SwarmBehindProxies()
+    {
+        var candidate = _candidates[_rng.Next(_candidates.Length)];
+        var interval = Uniform(8_000.0, 40_000.0);
+        var rounds = _rng.Next(6, 16);
+        var start = Uniform(_startMs, Math.Max(_startMs + 1, _endMs - (long)(interval * rounds)));
+        var proxies = Enumerable.Range(0, _rng.Next(2, 7)).Select(_ => Network.Datacentre(this)).ToArray();
+        var together = _rng.NextDouble() < 0.5;
+        var born = start - Uniform(86_400_000, 2 * 86_400_000L);
+        for (var m = _rng.Next(20, 151); m > 0; m--)
+        {
+            var account = Id("acc");
+            var device = Id("dev");
+            var network = proxies[_rng.Next(proxies.Length)];
+            var created = together ? born + Uniform(0, 300_000) : OldAccount(start);
+            var offset = Uniform(0, 1_000);
+            for (var r = 0; r < rounds; r++)
+            {
+                if (_rng.NextDouble() < 0.3)
+                {
+                    device = Id("dev");
+                }
+
+                var t = start + (long)((r * interval) + offset + Math.Abs(Normal() * 100));
+                Add("swarm-mixed", true, candidate, account, device, network.Next(), t, created);
             }
         }
     }

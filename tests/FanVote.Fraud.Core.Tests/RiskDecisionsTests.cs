@@ -110,6 +110,60 @@ public sealed class RiskDecisionsTests
         Assert.Equal([RiskReasons.Anomalous], RiskReasons.Explain(f));
     }
 
+    [Fact]
+    public void LockstepGroup_ThreeMembersSuspect_EveryMemberChallengedAtOnce_OneVerdictEach_LaterMembersToo()
+    {
+        var roster = new GroupRoster(42);
+        foreach (var m in Enumerable.Range(0, 10))
+        {
+            roster.Add($"bot-{m}");
+        }
+
+        var inStep = new float[Count];
+        inStep[GrpLockstep] = (float)Math.Log(1 + 10);
+        _decisions.Observe(Votes.At(0, "bot-0"), inStep, 2.0, Threshold, _out, roster);
+        _decisions.Observe(Votes.At(100, "bot-1"), inStep, 2.0, Threshold, _out, roster);
+        _decisions.Observe(Votes.At(200, "bot-2"), new float[Count], 0.5, Threshold, _out, roster); // not suspect: not counted
+        Assert.Empty(_out.Verdicts);
+        _decisions.Observe(Votes.At(300, "bot-3"), inStep, 2.0, Threshold, _out, roster);
+
+        Assert.Equal(roster.Members.Order(), _out.Verdicts.Select(v => v.Subject).Order());
+        Assert.All(_out.Verdicts, v => Assert.Equal((RiskSubjects.Account, RiskAction.Challenge, Votes.T0 + 300), (v.SubjectKind, v.Action, v.IssuedAtMs)));
+        Assert.All(_out.Verdicts, v => Assert.Contains(RiskReasons.Lockstep, v.Reasons));
+        Assert.Contains(_out.Flags, f => f.Subject == "bot-3" && f.Reasons.Contains(RiskReasons.Lockstep)); // the vote that tipped it
+
+        // A fourth member suspect changes nothing; a member the roster gains later is challenged at its next vote.
+        _out.Clear();
+        _decisions.Observe(Votes.At(400, "bot-4"), inStep, 2.0, Threshold, _out, roster);
+        Assert.Empty(_out.Verdicts);
+        roster.Add("bot-late");
+        _decisions.Observe(Votes.At(10_000, "bot-late"), new float[Count], 0.5, Threshold, _out, roster);
+        var late = Assert.Single(_out.Verdicts);
+        Assert.Equal("bot-late", late.Subject);
+    }
+
+    [Fact]
+    public void LockstepGroup_TwoSuspectMembers_OrSuspectForAnotherReason_ChallengeNoGroup()
+    {
+        var roster = new GroupRoster(43);
+        foreach (var m in Enumerable.Range(0, 10))
+        {
+            roster.Add($"fan-{m}");
+        }
+
+        var inStep = new float[Count];
+        inStep[GrpLockstep] = (float)Math.Log(1 + 10);
+        var fast = new float[Count];
+        fast[AcctVotes10s] = 9;
+        _decisions.Observe(Votes.At(0, "fan-0"), inStep, 2.0, Threshold, _out, roster);
+        _decisions.Observe(Votes.At(100, "fan-1"), inStep, 2.0, Threshold, _out, roster);
+        _decisions.Observe(Votes.At(200, "fan-2"), fast, 2.0, Threshold, _out, roster); // suspect, but not for the lockstep
+        _decisions.Observe(Votes.At(300, "fan-3"), fast, 2.0, Threshold, _out, roster);
+
+        Assert.Empty(_out.Verdicts);
+        Assert.Equal(1, _decisions.Groups);
+    }
+
     private void Observe(VoteInput v, double score, float[]? features = null) =>
         _decisions.Observe(v, features ?? new float[Count], score, Threshold, _out);
 }

@@ -51,8 +51,10 @@ public sealed class FraudServiceTests : IAsyncLifetime
     public async Task DeviceFarm_GetsADeviceVerdict_AndItsVotesAreFlagged_WhileFansAreLeftAlone()
     {
         var now = DateTimeOffset.UtcNow;
+        // Each fan's second vote 3-23 s after the first: people do not keep one shared rhythm (300 fans all exactly
+        // 4.1 s apart would be a swarm acting in lockstep, and the group features would say so).
         var fans = Enumerable.Range(0, 300).SelectMany(i => Enumerable.Range(0, 2).Select(k =>
-            Vote($"fan-{i}", $"fan-phone-{i}", $"198.51.{i % 50}.{i % 200 + 1}", now.AddMilliseconds((i * 37) + (k * 4_100)), now.AddDays(-200))));
+            Vote($"fan-{i}", $"fan-phone-{i}", $"198.51.{i % 50}.{i % 200 + 1}", now.AddMilliseconds((i * 37) + (k * (3_000 + (i * 7_919 % 20_000)))), now.AddDays(-200).AddMinutes(-97 * i))));
         var farm = Enumerable.Range(0, 60).Select(i =>
             Vote($"farm-{i}", "farm-phone", "203.0.113.5", now.AddMilliseconds(i * 70), now.AddMinutes(-20))).ToList();
         var all = fans.Concat(farm).OrderBy(v => v.OccurredAt).ToList();

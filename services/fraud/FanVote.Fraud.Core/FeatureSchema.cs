@@ -31,8 +31,16 @@ public static class FeatureSchema
     public const int AcctDevices10m = 21;
     public const int AccountAgeLog = 22;
 
+    // The group features (GroupFeatures): log(1 + accounts) unless said otherwise.
+    public const int GrpLockstep = 23;
+    public const int GrpLockstepCoarse = 24;
+    public const int GrpPair = 25;
+    public const int GrpEpisodes = 26;
+    public const int GrpCohort = 27;
+    public const int GrpCrowd = 28;
+
     /// <summary>Length of the vector (a constant, so the model's input column can declare it).</summary>
-    public const int Count = 23;
+    public const int Count = 29;
 
     /// <summary>Names in vector order (metrics.json and the model card list them).</summary>
     public static IReadOnlyList<string> Names { get; } =
@@ -45,6 +53,7 @@ public static class FeatureSchema
         "dev_gap_cv", "dev_gap_count",
         "acct_candidate_share", "dev_candidate_share", "ip_candidate_share",
         "acct_ip_prefixes_10m", "acct_devices_10m", "account_age_log",
+        "grp_lockstep", "grp_lockstep_coarse", "grp_pair", "grp_episodes", "grp_cohort", "grp_crowd",
     ];
 
     /// <summary>Raise when the definition of a feature changes while its name stays (a name change is caught anyway).</summary>

@@ -28,6 +28,13 @@ public sealed record RiskPolicy
 
     /// <summary>Votes remembered per suspect subject before its verdict (the oldest are flagged first, the rest dropped).</summary>
     public int MaxPendingVotes { get; init; } = 256;
+
+    /// <summary>
+    /// Members of one lockstep group (<see cref="GroupRoster"/>) that must have cast a suspect vote named
+    /// <see cref="RiskReasons.Lockstep"/> before the whole group is challenged together. More than one, so that one
+    /// fan's odd vote never takes a room of fans with it.
+    /// </summary>
+    public int MinGroupSuspects { get; init; } = 3;
 }
 
 /// <summary>A verdict to publish. Times are event time (Unix ms): the vote that tipped it and when it lapses.</summary>
@@ -90,16 +97,39 @@ public sealed class RiskDecisions(RiskPolicy? policy = null)
     private readonly RiskPolicy _policy = policy ?? new RiskPolicy();
     private readonly Dictionary<string, Tracker> _accounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tracker> _devices = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, GroupCase> _groups = [];
     private readonly List<string> _expired = [];
+    private readonly List<ulong> _expiredGroups = [];
     private long _nextSweepMs = long.MinValue;
 
     /// <summary>Subjects under watch (suspect or with a verdict).</summary>
     public int Tracked => _accounts.Count + _devices.Count;
 
-    /// <summary>A fan's erasure: drops the account's suspicion tracker; true when there was one.</summary>
-    public bool Forget(string accountId) => _accounts.Remove(accountId);
+    /// <summary>Lockstep groups under watch (with a suspect member, or challenged).</summary>
+    public int Groups => _groups.Count;
 
-    public void Observe(in VoteInput vote, ReadOnlySpan<float> features, double score, double threshold, RiskOutput output)
+    /// <summary>A fan's erasure: drops the account's suspicion tracker; true when there was one.</summary>
+    public bool Forget(string accountId)
+    {
+        foreach (var g in _groups.Values)
+        {
+            g.Suspects.Remove(accountId);
+        }
+
+        return _accounts.Remove(accountId);
+    }
+
+    /// <param name="vote">The vote, on event time.</param>
+    /// <param name="features">Its features.</param>
+    /// <param name="score">The model's score.</param>
+    /// <param name="threshold">The model's operating threshold.</param>
+    /// <param name="output">Where verdicts and flags go.</param>
+    /// <param name="group">
+    /// The lockstep group the account acts with (<see cref="VelocityFeatures.LastGroup"/>), or null. Once
+    /// <see cref="RiskPolicy.MinGroupSuspects"/> of its members are suspect for acting in lockstep, every member gets a
+    /// verdict at once (reason <see cref="RiskReasons.Lockstep"/>), and so does a member seen later.
+    /// </param>
+    public void Observe(in VoteInput vote, ReadOnlySpan<float> features, double score, double threshold, RiskOutput output, GroupRoster? group = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         var t = vote.AcceptedAtMs;
@@ -111,6 +141,11 @@ public sealed class RiskDecisions(RiskPolicy? policy = null)
         {
             reasons = RiskReasons.Explain(features);
             target = RiskReasons.SubjectKindFor(reasons);
+        }
+
+        if (group is not null)
+        {
+            ObserveGroup(group, vote, suspect && reasons!.Contains(RiskReasons.Lockstep), score, output);
         }
 
         Step(_accounts, RiskSubjects.Account, vote.AccountId, target == RiskSubjects.Account, suspect, reasons, score, vote, output);
@@ -190,6 +225,73 @@ public sealed class RiskDecisions(RiskPolicy? policy = null)
         }
     }
 
+    private void ObserveGroup(GroupRoster group, in VoteInput vote, bool suspectInStep, double score, RiskOutput output)
+    {
+        var t = vote.AcceptedAtMs;
+        if (!_groups.TryGetValue(group.Key, out var g))
+        {
+            if (!suspectInStep)
+            {
+                return;
+            }
+
+            g = new GroupCase();
+            _groups[group.Key] = g;
+        }
+
+        g.LastMs = Math.Max(g.LastMs, t);
+        if (suspectInStep)
+        {
+            g.Suspects.Add(vote.AccountId);
+            g.MaxScore = Math.Max(g.MaxScore, score);
+        }
+
+        if (g.ChallengedUntilMs <= t && g.Suspects.Count < _policy.MinGroupSuspects)
+        {
+            return;
+        }
+
+        if (g.ChallengedUntilMs <= t)
+        {
+            g.ChallengedUntilMs = t + (long)_policy.VerdictLifetime.TotalMilliseconds;
+            g.MembersChallenged = -1;
+        }
+        else if (g.MembersChallenged == group.Members.Count)
+        {
+            return; // nobody new on the roster since the group was challenged
+        }
+
+        g.MembersChallenged = group.Members.Count;
+
+        // The group is challenged: every member without a verdict in force gets one now (those the roster gained since, too).
+        foreach (var member in group.Members)
+        {
+            if (!_accounts.TryGetValue(member, out var tr))
+            {
+                tr = new Tracker(RiskSubjects.Account, member);
+                _accounts[member] = tr;
+            }
+
+            if (tr.VerdictExpiresMs > t)
+            {
+                continue;
+            }
+
+            tr.LastActivityMs = Math.Max(tr.LastActivityMs, t);
+            tr.MaxScore = Math.Max(tr.MaxScore, g.MaxScore);
+            tr.Reasons = Merge(tr.Reasons, GroupReasons);
+            Issue(tr, t, output);
+            foreach (var (id, w) in tr.Pending)
+            {
+                output.Flag(w, tr.Kind, member, tr.Reasons, tr.MaxScore, id);
+            }
+
+            tr.Pending.Clear();
+        }
+    }
+
+    private static readonly IReadOnlyList<string> GroupReasons = [RiskReasons.Lockstep];
+
     private void Issue(Tracker tr, long t, RiskOutput output)
     {
         tr.VerdictsInRun = tr.VerdictExpiresMs > t ? tr.VerdictsInRun + 1 : 1;
@@ -246,6 +348,34 @@ public sealed class RiskDecisions(RiskPolicy? policy = null)
                 table.Remove(key);
             }
         }
+
+        _expiredGroups.Clear();
+        foreach (var (key, g) in _groups)
+        {
+            if (g.ChallengedUntilMs <= t && g.LastMs <= t - window)
+            {
+                _expiredGroups.Add(key);
+            }
+        }
+
+        foreach (var key in _expiredGroups)
+        {
+            _groups.Remove(key);
+        }
+    }
+
+    /// <summary>A lockstep group under watch: its members seen suspect in step, and until when it stands challenged.</summary>
+    private sealed class GroupCase
+    {
+        public HashSet<string> Suspects { get; } = new(StringComparer.Ordinal);
+
+        public double MaxScore { get; set; } = double.MinValue;
+
+        public long LastMs { get; set; } = long.MinValue;
+
+        public long ChallengedUntilMs { get; set; } = long.MinValue;
+
+        public int MembersChallenged { get; set; } = -1;
     }
 
     private sealed class Tracker(string kind, string subject)

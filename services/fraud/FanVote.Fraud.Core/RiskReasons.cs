@@ -16,12 +16,24 @@ public static class RiskReasons
     public const string DeviceRotation = "device-rotation";
     public const string FreshAccountBurst = "fresh-account-burst";
     public const string Velocity = "velocity";
+    public const string Lockstep = "lockstep-group";
+    public const string CreatedTogether = "created-together";
     public const string Anomalous = "anomalous-velocity";
 
     /// <summary>Every code this class can give (metrics are tagged with them).</summary>
-    public static IReadOnlyList<string> All { get; } = [DeviceFarm, Metronome, IpRotation, DeviceRotation, FreshAccountBurst, Velocity, Anomalous];
+    public static IReadOnlyList<string> All { get; } =
+        [DeviceFarm, Metronome, IpRotation, DeviceRotation, FreshAccountBurst, Velocity, Lockstep, CreatedTogether, Anomalous];
 
     private static readonly float FreshAgeLog = (float)Math.Log(1 + 60.0); // an hour, in the feature's units
+
+    /// <summary>A lockstep key (or its coarse twin) shared by at least this many accounts names the group.</summary>
+    public const int LockstepAccounts = 8;
+
+    /// <summary>Accounts for one candidate created in the same 2 minutes, from which the cohort is named.</summary>
+    public const int CohortAccounts = 20;
+
+    private static readonly float LockstepLog = (float)Math.Log(1 + LockstepAccounts);
+    private static readonly float CohortLog = (float)Math.Log(1 + CohortAccounts);
 
     public static IReadOnlyList<string> Explain(ReadOnlySpan<float> f)
     {
@@ -55,6 +67,16 @@ public static class RiskReasons
         if (f[FeatureSchema.AcctVotes10s] >= 8 || f[FeatureSchema.DevVotes10s] >= 15)
         {
             reasons.Add(Velocity);
+        }
+
+        if (f[FeatureSchema.GrpLockstep] >= LockstepLog || f[FeatureSchema.GrpLockstepCoarse] >= LockstepLog)
+        {
+            reasons.Add(Lockstep);
+        }
+
+        if (f[FeatureSchema.GrpCohort] >= CohortLog)
+        {
+            reasons.Add(CreatedTogether);
         }
 
         if (reasons.Count == 0)

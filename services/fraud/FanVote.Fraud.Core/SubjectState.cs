@@ -297,6 +297,7 @@ internal sealed class SubjectState
     public DistinctSet Accounts;
     public DistinctSet Prefixes;
     public DistinctSet Devices;
+    public GroupTrail Group;
     public long LastSeenMs;
 
     public void Reset()
@@ -306,6 +307,7 @@ internal sealed class SubjectState
         Accounts.Reset();
         Prefixes.Reset();
         Devices.Reset();
+        Group.Reset();
         LastSeenMs = long.MinValue;
     }
 

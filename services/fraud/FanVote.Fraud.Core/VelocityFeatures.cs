@@ -13,6 +13,16 @@ public sealed record FeatureOptions
 
     /// <summary>An account younger than this counts as fresh (for <c>ip_fresh_account_share</c>).</summary>
     public TimeSpan FreshAccountAge { get; init; } = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Counters per row of the group sketch (a power of two; two rows, two epochs, 2 bytes each: 32 MB at the
+    /// default). The counts stay close while the keys added over two epochs (about three per episode an account
+    /// starts) stay below a few times the width; see ml-models/README.md.
+    /// </summary>
+    public int GroupSketchWidth { get; init; } = 1 << 22;
+
+    /// <summary>How long a group key counts: the current epoch and the one before it.</summary>
+    public TimeSpan GroupEpoch { get; init; } = TimeSpan.FromMinutes(2);
 }
 
 /// <summary>
@@ -43,6 +53,7 @@ public sealed class VelocityFeatures
     private readonly Stack<SubjectState> _pool = new();
     private readonly SubjectState[] _scratch = [new(), new(), new()];
     private readonly List<string> _expired = [];
+    private readonly GroupFeatures _groups;
     private long _nextSweepMs = long.MinValue;
 
     public VelocityFeatures(FeatureOptions? options = null)
@@ -50,7 +61,17 @@ public sealed class VelocityFeatures
         _options = options ?? new FeatureOptions();
         _freshMs = (long)_options.FreshAccountAge.TotalMilliseconds;
         _prefixLookup = _prefixes.GetAlternateLookup<ReadOnlySpan<char>>();
+        _groups = new GroupFeatures(_options.GroupSketchWidth, _options.GroupEpoch);
     }
+
+    /// <summary>
+    /// The group the last extracted vote's account acts in step with, when one is big enough to keep a roster of
+    /// (<see cref="GroupFeatures.MinRosterSize"/> accounts); null otherwise. Valid until the next <see cref="Extract"/>.
+    /// </summary>
+    public GroupRoster? LastGroup => _groups.LastRoster;
+
+    /// <summary>Lockstep groups with a roster now.</summary>
+    public int Groups => _groups.Rosters;
 
     /// <summary>Subjects currently tracked (accounts, devices, IP prefixes).</summary>
     public (int Accounts, int Devices, int Prefixes) Tracked => (_accounts.Count, _devices.Count, _prefixes.Count);
@@ -74,6 +95,7 @@ public sealed class VelocityFeatures
         var accountHash = StableHash.Of(vote.AccountId);
         var fresh = t - vote.AccountCreatedAtMs < _freshMs;
 
+        _groups.Extract(ref account.Group, vote.AccountId, candidate, t, vote.AccountCreatedAtMs, features);
         account.Record(t, candidate);
         device.Record(t, candidate);
         ip.Record(t, candidate);
@@ -179,6 +201,7 @@ public sealed class VelocityFeatures
     /// <summary>A fan's erasure: drops everything kept about <paramref name="accountId"/>; true when there was something.</summary>
     public bool Forget(string accountId)
     {
+        _groups.Forget(accountId);
         if (!_accounts.Remove(accountId, out var state))
         {
             return false;

@@ -39,6 +39,10 @@ public sealed class FraudOptions
     [Range(1_000, 100_000_000)]
     public int MaxSubjectsPerKind { get; set; } = 1_000_000;
 
+    /// <summary>Counters per row of the group features' sketch (a power of two; 2 rows × 2 epochs × 2 bytes each).</summary>
+    [Range(1_024, 1 << 28)]
+    public int GroupSketchWidth { get; set; } = 1 << 22;
+
     /// <summary>Recently scored vote ids remembered, so a redelivered vote is not counted twice.</summary>
     [Range(1_000, 100_000_000)]
     public int RememberVotes { get; set; } = 500_000;

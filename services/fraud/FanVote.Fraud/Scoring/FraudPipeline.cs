@@ -29,7 +29,7 @@ public sealed class FraudPipeline : BackgroundService
     public FraudPipeline(IOptions<FraudOptions> options, ModelWatcher models, RiskOutbox outbox, FraudMetrics metrics, TimeProvider time)
     {
         var o = options.Value;
-        _features = new VelocityFeatures(new FeatureOptions { MaxSubjectsPerKind = o.MaxSubjectsPerKind });
+        _features = new VelocityFeatures(new FeatureOptions { MaxSubjectsPerKind = o.MaxSubjectsPerKind, GroupSketchWidth = o.GroupSketchWidth });
         _decisions = new RiskDecisions(new RiskPolicy
         {
             MinSuspectVotes = o.MinSuspectVotes,
@@ -131,7 +131,7 @@ public sealed class FraudPipeline : BackgroundService
                     suspect++;
                 }
 
-                _decisions.Observe(vote, f, score, model.Threshold, _output);
+                _decisions.Observe(vote, f, score, model.Threshold, _output, _features.LastGroup);
             }
 
             scored++;
