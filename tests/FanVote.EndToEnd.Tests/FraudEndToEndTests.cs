@@ -467,7 +467,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         var db = mux.GetDatabase();
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         await Task.WhenAll(voters.Select(v =>
-            db.StringSetAsync($"ingress:acct:{accounts.ForGuest(v.SignInDevice)}:created", now - rng.Next(30, 900) * 86_400L)));
+            db.StringSetAsync($"ingress:acct:{accounts.ForGuest(v.SignInDevice)}:created", now - rng.NextInt64(30 * 86_400L, 900 * 86_400L))));
     }
 
     private async Task<long> FarmVotesBetweenAsync(string window, string device, DateTimeOffset from, DateTimeOffset to)
