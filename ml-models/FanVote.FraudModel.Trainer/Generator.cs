@@ -78,7 +78,8 @@ public sealed class Generator
             Campaign(c);
         }
 
-        CampaignAcrossCues();
+        CampaignAcrossCues(segment: false);
+        CampaignAcrossCues(segment: true);
         for (var p = Math.Max(1, (int)Math.Round(3 * _scale)); p > 0; p--)
         {
             ViewingParty();
@@ -191,16 +192,31 @@ public sealed class Generator
     }
 
     /// <summary>
-    /// The hard negative for the group features: a fandom that answers every cue of the show (4-6 over the window), so
-    /// the same fans act together again and again. 10% of the fans, one candidate; each joins each cue with
-    /// probability 0.75, starts within seconds of it (exponential, mean 15 s), taps 2-8 times (median gap 1.5 s);
+    /// The hard negative for the group features: a fandom that answers every cue of the show, so the same fans act
+    /// together again and again. Two fandoms of 6% of the fans, one candidate each: one answers 4-6 cues over the window
+    /// (each fan starting within seconds of a cue: exponential, mean 15 s), the other a "vote now!" segment of 3-6 cues 10-30 s apart
+    /// answered within a mean of 3-15 s; each fan joins each cue with probability 0.75 and taps 2-8 times (median gap 1.5 s);
     /// networks and account ages as in a campaign.
     /// </summary>
-    private void CampaignAcrossCues()
+    private void CampaignAcrossCues(bool segment)
     {
-        var fans = (int)(_o.Fans * 0.10);
+        var fans = (int)(_o.Fans * 0.06);
         var candidate = _candidates[_rng.Next(_candidates.Length)];
-        var cues = Enumerable.Range(0, _rng.Next(4, 7)).Select(_ => Uniform(_startMs + 60_000, _endMs - 90_000)).Order().ToArray();
+        long[] cues;
+        double spread;
+        if (!segment)
+        {
+            cues = [.. Enumerable.Range(0, _rng.Next(4, 7)).Select(_ => Uniform(_startMs + 60_000, _endMs - 90_000)).Order()];
+            spread = 15_000;
+        }
+        else
+        {
+            // A "vote now!" segment: the host repeats the cue every 10-30 s and the fandom answers each one at once.
+            var at = Uniform(_startMs + 60_000, _endMs - 300_000);
+            cues = [.. Enumerable.Range(0, _rng.Next(3, 7)).Select(_ => at += Uniform(10_000, 30_000))];
+            spread = Uniform(3_000.0, 15_000.0);
+        }
+
         var venues = Enumerable.Range(0, _rng.Next(2, 5)).Select(_ => Network.Venue(this)).ToArray();
         for (var i = 0; i < fans; i++)
         {
@@ -218,7 +234,7 @@ public sealed class Generator
                     continue;
                 }
 
-                var t = cue + Exp(15_000);
+                var t = cue + Exp(spread);
                 for (var k = _rng.Next(2, 9); k > 0; k--)
                 {
                     Add("campaign-cues", false, candidate, account, device, network.Next(), t, created);

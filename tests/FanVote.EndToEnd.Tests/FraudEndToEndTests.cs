@@ -95,13 +95,7 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         // The model judges the rhythm ingress sees. A starved test machine can hold a fan's planned taps and release them
         // together (gaps of a few ms that no plan has), or smear a bot's beat: such fans and bots are judged on what
         // reached ingress, and reported; the rest must be judged right.
-        var bunched = new List<string>();
-        var wronged = new List<string>();
-        foreach (var (fan, minGap) in _legitRefusals)
-        {
-            var seen = await GapsAsync(window, fan.SignInDevice);
-            (seen.Any(g => g < minGap / 2) ? bunched : wronged).Add($"{fan.SignInDevice} ({fan.Ip}; gaps at ingress {Ms(seen)} ms)");
-        }
+        var (bunched, wronged) = await JudgeRefusalsAsync(window);
 
         var smeared = new HashSet<int>();
         var botGaps = new List<List<double>>();
@@ -178,6 +172,161 @@ public sealed class FraudEndToEndTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal("service:fraud", activated.GetProperty("actor").GetString());
         Assert.Equal(ModelCopy.PromotedVersion(), activated.GetProperty("target").GetString());
         Assert.Equal("in use", activated.GetProperty("outcome").GetString());
+    }
+
+    /// <summary>
+    /// Issue 14 through the running system: a lockstep swarm of 40 accounts, each human-looking on its own (its own
+    /// device, its own residential address, months old, one vote a round), acting every 6 s within 0.4 s of each
+    /// other, among 3,000 ordinary fans and a 600-fan campaign that answers three "vote now" cues 20 s apart within
+    /// seconds (the hard negative: the same people acting together, again and again). The swarm is challenged as a
+    /// group (one verdict per account, reason lockstep-group, all within about one round of each other); no fan is.
+    /// </summary>
+    [Fact]
+    public async Task Fraud_LockstepSwarmAmongFansAndACampaignAnsweringCues_SwarmChallengedTogether_FansNever()
+    {
+        var window = "group-" + Guid.NewGuid().ToString("N")[..6];
+        await _rig.CreateWindowAsync(window, Candidates, votesPerAccount: 50);
+        var rng = new Random(1414);
+        var ordinary = Enumerable.Range(0, 3_000).Select(i => new Voter($"{window}-fan-{i}", null, OrdinaryIp(rng, i))).ToArray();
+        var campaign = Enumerable.Range(0, 600).Select(i => new Voter($"{window}-camp-{i}", null,
+            (i % 4) switch { 0 => $"198.18.9.{1 + (i % 250)}", 1 => HomeIp(rng), _ => CarrierIp(rng) })).ToArray();
+        var swarm = Enumerable.Range(0, 40).Select(i => new Voter($"{window}-bot-{i}", null, $"{20 + i}.{rng.Next(256)}.{rng.Next(256)}.{rng.Next(1, 255)}", attacker: true)).ToArray();
+        _attackers.BaseAddress = new Uri(_rig.Ingress.BaseUrl);
+        await GiveHistoryAsync([.. ordinary, .. campaign, .. swarm], rng);
+        await SignInAsync([.. ordinary, .. campaign, .. swarm]);
+        await WaitUntilIngressKnowsAsync(window, ordinary[0]);
+
+        _run.Start();
+        var crowd = Task.WhenAll(
+            Task.WhenAll(ordinary.Select((v, i) => OrdinaryFanAsync(window, v, new Random(i)))),
+            Task.WhenAll(campaign.Select((v, i) => CampaignAtCuesFanAsync(window, v, new Random(200_000 + i)))));
+        var rounds = await SwarmAsync(window, swarm, startMs: 3_000, intervalMs: 6_000, maxRounds: 12, new Random(77));
+        await crowd;
+
+        var (bunched, wronged) = await JudgeRefusalsAsync(window);
+        var firstRefused = rounds.Where(r => r.Round >= 0).Select(r => r.Round).ToArray();
+        output.WriteLine($"{_accepted.Count:N0} votes accepted; swarm members refused from round(s) {string.Join(',', firstRefused.Order().Distinct())} " +
+            $"({firstRefused.Length} of {swarm.Length}); fans refused: {wronged.Count}, and {bunched.Count} whose taps reached ingress bunched");
+        foreach (var line in _rig.Fraud!.App.Output.Split('\n').Where(l => l.Contains("verdict", StringComparison.Ordinal)).Take(10))
+        {
+            output.WriteLine(line);
+        }
+
+        Assert.True(wronged.Count == 0, $"{wronged.Count} fans were refused, e.g.:\n{string.Join("\n", wronged.Take(10))}");
+        Assert.True(bunched.Count <= campaign.Length / 20, $"the machine bunched the taps of {bunched.Count} refused fans: too loaded to judge the model");
+        Assert.True(firstRefused.Length == swarm.Length, $"{swarm.Length - firstRefused.Length} of the swarm's {swarm.Length} accounts were never challenged in 12 rounds");
+        Assert.All(rounds, r => Assert.NotNull(r.ChallengeId));
+        Assert.True(firstRefused.Max() - firstRefused.Min() <= 1,
+            $"the swarm was challenged one by one, not together: first refusals in rounds {string.Join(',', firstRefused.Order())}");
+
+        // Counted once, and the audit sees why: the swarm's flagged votes carry the group's reason.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await _rig.LedgerCountAsync(window) < _accepted.Count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250, TestContext.Current.CancellationToken);
+        }
+
+        Assert.Equal(_accepted.Keys.ToHashSet(), await _rig.LedgerIdsAsync(window));
+        var flags = new Dictionary<string, long>();
+        deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!flags.ContainsKey("lockstep-group") && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(500, TestContext.Current.CancellationToken);
+            flags = await _rig.FlagsByReasonAsync(window);
+        }
+
+        Assert.True(flags.GetValueOrDefault("lockstep-group") > 0, $"no vote flagged for the lockstep group after 60 s; flags by reason: {string.Join(", ", flags.Select(f => $"{f.Key} {f.Value}"))}");
+    }
+
+    /// <summary>A campaign's fan at three "vote now" cues 20 s apart: joins each with p 0.8, within seconds (mean 5 s), 2-5 fast taps.</summary>
+    private Task CampaignAtCuesFanAsync(string window, Voter v, Random rng)
+    {
+        var sigma = 0.3 + (rng.NextDouble() * 0.3);
+        var plan = new List<(double, string)>();
+        foreach (var cue in new[] { 5_000.0, 25_000.0, 45_000.0 })
+        {
+            if (rng.NextDouble() >= 0.8)
+            {
+                continue;
+            }
+
+            var at = cue - (5_000 * Math.Log(1 - rng.NextDouble()));
+            for (var k = rng.Next(2, 6); k > 0; k--)
+            {
+                plan.Add((at, "blaze"));
+                at += Math.Max(CampaignMinGapMs, 1_200 * Math.Exp(sigma * Normal(rng)));
+            }
+        }
+
+        return LegitVotesAsync(window, v, plan, CampaignMinGapMs);
+    }
+
+    /// <summary>
+    /// The swarm's script: every <paramref name="intervalMs"/> a round, each member voting once at its own fixed offset
+    /// (within 0.4 s) for one candidate, on a dedicated clock thread, until every member has been refused (or
+    /// <paramref name="maxRounds"/>). Returns, per member, the round of its first 403 (-1 if none) and its challenge.
+    /// </summary>
+    private async Task<(int Round, string? ChallengeId)[]> SwarmAsync(string window, Voter[] swarm, double startMs, double intervalMs, int maxRounds, Random rng)
+    {
+        var offsets = swarm.Select(_ => rng.NextDouble() * 400).ToArray();
+        var order = Enumerable.Range(0, swarm.Length).OrderBy(i => offsets[i]).ToArray();
+        var refused = swarm.Select(_ => (Round: -1, ChallengeId: (string?)null)).ToArray();
+        var sent = new ConcurrentBag<Task>();
+        var clock = new Thread(() =>
+        {
+            for (var round = 0; round < maxRounds && refused.Any(r => r.Round < 0); round++)
+            {
+                foreach (var m in order)
+                {
+                    if (Volatile.Read(ref refused[m].Round) >= 0)
+                    {
+                        continue;
+                    }
+
+                    var wait = startMs + (round * intervalMs) + offsets[m] - _run.Elapsed.TotalMilliseconds;
+                    if (wait > 0)
+                    {
+                        Thread.Sleep(TimeSpan.FromMilliseconds(wait));
+                    }
+
+                    var (member, r) = (m, round);
+                    sent.Add(VoteAsync(window, swarm[member], "ember", Guid.NewGuid().ToString("N")).ContinueWith(t =>
+                    {
+                        if (t.Result.Status == HttpStatusCode.Forbidden)
+                        {
+                            lock (refused)
+                            {
+                                if (refused[member].Round < 0 || r < refused[member].Round)
+                                {
+                                    refused[member] = (r, t.Result.ChallengeId);
+                                }
+                            }
+                        }
+                    }, TaskScheduler.Default));
+                }
+            }
+        }) { IsBackground = true, Priority = ThreadPriority.AboveNormal, Name = "swarm" };
+        clock.Start();
+        await Task.Run(clock.Join);
+        await Task.WhenAll(sent);
+        return refused;
+    }
+
+    /// <summary>
+    /// Fans refused, split by what reached ingress: taps the loaded machine released bunched (gaps no plan has) are
+    /// judged on that and reported; the rest were wronged.
+    /// </summary>
+    private async Task<(List<string> Bunched, List<string> Wronged)> JudgeRefusalsAsync(string window)
+    {
+        var bunched = new List<string>();
+        var wronged = new List<string>();
+        foreach (var (fan, minGap) in _legitRefusals)
+        {
+            var seen = await GapsAsync(window, fan.SignInDevice);
+            (seen.Any(g => g < minGap / 2) ? bunched : wronged).Add($"{fan.SignInDevice} ({fan.Ip}; gaps at ingress {Ms(seen)} ms)");
+        }
+
+        return (bunched, wronged);
     }
 
     private sealed class Voter(string signInDevice, string? voteDevice, string ip, bool attacker = false)

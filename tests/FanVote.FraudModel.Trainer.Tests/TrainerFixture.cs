@@ -9,7 +9,7 @@ public sealed class TrainerFixture : IDisposable
         Models = Path.Combine(Root, "models");
         TrainCsv = Path.Combine(Root, "train.csv");
         HeldOutCsv = Path.Combine(Root, "heldout.csv");
-        Run("generate", "--out", TrainCsv, "--seed", "7", "--size", "3000");
+        Run("generate", "--out", TrainCsv, "--seed", "7", "--size", "3000", "--attack-groups", "20"); // three groups of each attack family
         Run("generate", "--out", HeldOutCsv, "--seed", "8", "--size", "3000");
         Run("train", "--events", TrainCsv, "--out", Path.Combine(Models, Version), "--trees", "60");
     }

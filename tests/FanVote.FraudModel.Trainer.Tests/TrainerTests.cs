@@ -67,8 +67,8 @@ public sealed class TrainerTests(TrainerFixture fx) : IClassFixture<TrainerFixtu
     {
         var a = Path.Combine(fx.Root, "a.csv");
         var b = Path.Combine(fx.Root, "b.csv");
-        TrainerFixture.Run("generate", "--out", a, "--seed", "7", "--size", "3000");
-        TrainerFixture.Run("generate", "--out", b, "--seed", "9", "--size", "3000");
+        TrainerFixture.Run("generate", "--out", a, "--seed", "7", "--size", "3000", "--attack-groups", "20");
+        TrainerFixture.Run("generate", "--out", b, "--seed", "9", "--size", "3000", "--attack-groups", "20");
 
         Assert.Equal(File.ReadAllBytes(fx.TrainCsv), File.ReadAllBytes(a));
         Assert.NotEqual(File.ReadAllBytes(fx.TrainCsv), File.ReadAllBytes(b));

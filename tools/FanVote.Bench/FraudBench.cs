@@ -171,13 +171,35 @@ public static class FraudBench
                 await Task.Delay(500);
             }
 
+            var swarms = args.Number("swarms", 5);
+            var group = new List<(double Tipping, double Whole, int Round, bool AsGroup)>();
+            for (var swarm = 0; swarm < swarms; swarm++)
+            {
+                var (caught, reader) = await SwarmLatencyAsync(client, db, lastId, run, swarm);
+                lastId = reader;
+                if (caught is { } c)
+                {
+                    group.Add(c);
+                }
+            }
+
             await stop.CancelAsync();
             await backgroundTask;
             var result = new RunResult($"vote -> verdict ({latencies.Count} of {farms} farms caught)", latencies.Count, TimeSpan.FromSeconds(1), [.. latencies]);
             Console.WriteLine();
             Console.WriteLine($"vote -> verdict through sidecar, fraud service, sidecar, with {background:N0} ordinary votes/s beside it (aim: p99 under 2,000 ms)");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  p50 {result.Percentile(50):F0} ms, p99 {result.Percentile(99):F0} ms, max {latencies.DefaultIfEmpty(double.NaN).Max():F0} ms"));
-            return latencies.Count == farms ? 0 : 1;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  device farms: p50 {result.Percentile(50):F0} ms, p99 {result.Percentile(99):F0} ms, max {latencies.DefaultIfEmpty(double.NaN).Max():F0} ms"));
+            if (group.Count > 0)
+            {
+                var tipping = new RunResult("group", group.Count, TimeSpan.FromSeconds(1), [.. group.Select(g => g.Tipping)]);
+                var whole = new RunResult("group", group.Count, TimeSpan.FromSeconds(1), [.. group.Select(g => g.Whole)]);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  lockstep swarms ({group.Count} of {swarms} caught, {group.Count(g => g.AsGroup)} by a group verdict, the rest member by member; {SwarmSize} accounts each, a round every {SwarmRoundMs / 1000} s; caught in round {string.Join(',', group.Select(g => g.Round + 1))}):"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"    tipping vote -> first member's verdict p50 {tipping.Percentile(50):F0} ms, p99 {tipping.Percentile(99):F0} ms; -> every member's verdict p50 {whole.Percentile(50):F0} ms, p99 {whole.Percentile(99):F0} ms"));
+            }
+
+            return latencies.Count == farms && group.Count == swarms ? 0 : 1;
         }
         finally
         {
@@ -193,18 +215,104 @@ public static class FraudBench
         }
     }
 
+    private const int SwarmSize = 20;
+    private const int SwarmRoundMs = 4_000;
+
+    /// <summary>
+    /// One lockstep swarm: <see cref="SwarmSize"/> aged accounts, each on its own device and address, voting once a
+    /// round within 0.3 s of each other, until every member has a verdict (or 12 rounds): by a group verdict
+    /// (lockstep-group) or member by member. Timed from the vote the first verdict names as its tipping vote to that
+    /// verdict, and to the last member's verdict.
+    /// </summary>
+    private static async Task<((double Tipping, double Whole, int Round, bool AsGroup)? Caught, RedisValue LastId)> SwarmLatencyAsync(
+        DaprClient client, IDatabase db, RedisValue lastId, string run, int swarm)
+    {
+        var rng = new Random(swarm);
+        var members = Enumerable.Range(0, SwarmSize).Select(i => (Account: $"bench-{run}-swarm-{swarm}-m{i}", Offset: rng.Next(300), Ip: $"{20 + i}.{rng.Next(256)}.{rng.Next(256)}.9"))
+            .OrderBy(m => m.Offset).ToArray();
+        var names = members.Select(m => m.Account).ToHashSet();
+        var sent = new Dictionary<long, long>();
+        var named = new HashSet<string>();
+        double? tipping = null;
+        double? whole = null;
+        long tippingAt = 0;
+        var asGroup = false;
+        var start = Stopwatch.GetTimestamp();
+        for (var round = 0; round < 12; round++)
+        {
+            foreach (var (account, offset, ip) in members)
+            {
+                var due = start + (((round * SwarmRoundMs) + offset) * Stopwatch.Frequency / 1000);
+                while (Stopwatch.GetTimestamp() < due)
+                {
+                    lastId = await ReadVerdictsAsync();
+                    await Task.Delay(2);
+                }
+
+                var now = DateTimeOffset.UtcNow;
+                sent[now.ToUnixTimeMilliseconds()] = Stopwatch.GetTimestamp();
+                var v = Vote(run, account, "dev-" + account, ip, now, now.AddDays(-200 - rng.Next(300)).AddSeconds(-rng.Next(86_400)));
+                await client.BulkPublishEventAsync(ComponentNames.VoteBus, Topics.Votes, [v with { CandidateId = "c2", Seal = BenchSecrets.Seal.Seal(v.VoteId, v.WindowId, "c2", account, v.DeviceId, ip, now, v.AccountCreatedAt) }]);
+            }
+
+            if (whole is { } w)
+            {
+                return ((tipping!.Value, w, round, asGroup), lastId);
+            }
+        }
+
+        return (null, lastId);
+
+        async Task<RedisValue> ReadVerdictsAsync()
+        {
+            foreach (var e in await db.StreamRangeAsync(Topics.RiskVerdicts, minId: lastId))
+            {
+                if (e.Id == lastId)
+                {
+                    continue;
+                }
+
+                lastId = e.Id;
+                var verdict = JsonSerializer.Deserialize<JsonElement>((string)e["data"]!).GetProperty("data").Deserialize<RiskVerdictIssued>(FanVoteJson.Options)!;
+                if (!names.Contains(verdict.Subject))
+                {
+                    continue;
+                }
+
+                named.Add(verdict.Subject);
+                asGroup |= verdict.ReasonCodes.Contains("lockstep-group");
+                if (tipping is null && sent.TryGetValue(verdict.OccurredAt.ToUnixTimeMilliseconds(), out var at))
+                {
+                    tippingAt = at;
+                    tipping = Stopwatch.GetElapsedTime(at).TotalMilliseconds;
+                }
+
+                if (named.Count == SwarmSize && tipping is not null && whole is null)
+                {
+                    whole = Stopwatch.GetElapsedTime(tippingAt).TotalMilliseconds;
+                }
+            }
+
+            return lastId;
+        }
+    }
+
     /// <summary>Ordinary fans at a steady rate, so the service is busy while farms are timed.</summary>
     private static async Task BackgroundAsync(DaprClient client, string run, int perSecond, CancellationToken stop)
     {
         var rng = new Random(7);
         var i = 0;
+        var origin = DateTimeOffset.UtcNow;
         while (!stop.IsCancellationRequested)
         {
             var now = DateTimeOffset.UtcNow;
             var batch = Enumerable.Range(0, Math.Max(1, perSecond / 10)).Select(_ =>
             {
+                // Each fan signed up once, at a moment of its own (not a shared birth second: that is a cohort), and
+                // the batch's votes spread over its 100 ms.
                 var fan = rng.Next(50_000);
-                return Vote(run, $"fan-{fan}", $"phone-{fan}", $"198.51.{fan % 200}.{1 + (fan % 250)}", now, now.AddDays(-100 - (fan % 300)));
+                var created = origin.AddDays(-100 - (fan % 300)).AddSeconds(-(fan * 7_919L % 86_400));
+                return Vote(run, $"fan-{fan}", $"phone-{fan}", $"198.51.{fan % 200}.{1 + (fan % 250)}", now.AddMilliseconds(rng.Next(100)), created);
             }).ToList();
             i += batch.Count;
             await client.BulkPublishEventAsync(ComponentNames.VoteBus, Topics.Votes, batch, cancellationToken: CancellationToken.None);
