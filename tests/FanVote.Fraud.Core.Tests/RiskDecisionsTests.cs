@@ -121,6 +121,7 @@ public sealed class RiskDecisionsTests
 
         var inStep = new float[Count];
         inStep[GrpLockstep] = (float)Math.Log(1 + 10);
+        inStep[GrpLockstepShare] = 1;
         _decisions.Observe(Votes.At(0, "bot-0"), inStep, 2.0, Threshold, _out, roster);
         _decisions.Observe(Votes.At(100, "bot-1"), inStep, 2.0, Threshold, _out, roster);
         _decisions.Observe(Votes.At(200, "bot-2"), new float[Count], 0.5, Threshold, _out, roster); // not suspect: not counted
@@ -153,6 +154,7 @@ public sealed class RiskDecisionsTests
 
         var inStep = new float[Count];
         inStep[GrpLockstep] = (float)Math.Log(1 + 10);
+        inStep[GrpLockstepShare] = 1;
         var fast = new float[Count];
         fast[AcctVotes10s] = 9;
         _decisions.Observe(Votes.At(0, "fan-0"), inStep, 2.0, Threshold, _out, roster);

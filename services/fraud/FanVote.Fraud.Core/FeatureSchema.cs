@@ -31,13 +31,15 @@ public static class FeatureSchema
     public const int AcctDevices10m = 21;
     public const int AccountAgeLog = 22;
 
-    // The group features (GroupFeatures): log(1 + accounts) unless said otherwise.
+    // The group features (GroupFeatures): log(1 + accounts, capped at 40) for grp_lockstep and grp_cohort; shares of
+    // the crowd (accounts starting to vote for the candidate in the same 8 s, capped at 2) for the coarse lockstep,
+    // the pair and grp_lockstep_share; episodes as a count.
     public const int GrpLockstep = 23;
     public const int GrpLockstepCoarse = 24;
     public const int GrpPair = 25;
     public const int GrpEpisodes = 26;
     public const int GrpCohort = 27;
-    public const int GrpCrowd = 28;
+    public const int GrpLockstepShare = 28;
 
     /// <summary>Length of the vector (a constant, so the model's input column can declare it).</summary>
     public const int Count = 29;
@@ -53,7 +55,7 @@ public static class FeatureSchema
         "dev_gap_cv", "dev_gap_count",
         "acct_candidate_share", "dev_candidate_share", "ip_candidate_share",
         "acct_ip_prefixes_10m", "acct_devices_10m", "account_age_log",
-        "grp_lockstep", "grp_lockstep_coarse", "grp_pair", "grp_episodes", "grp_cohort", "grp_crowd",
+        "grp_lockstep", "grp_lockstep_coarse_share", "grp_pair_share", "grp_episodes", "grp_cohort", "grp_lockstep_share",
     ];
 
     /// <summary>Raise when the definition of a feature changes while its name stays (a name change is caught anyway).</summary>

@@ -70,8 +70,10 @@ public sealed class GroupRoster(ulong key)
 /// earlier is read again at the next episode, when every member has had a round to form it, so a member early in a
 /// round sees the whole group by the next. Also counted: the last two episodes (<c>grp_pair</c>, earlier but weaker),
 /// episodes so far (<c>grp_episodes</c>), and accounts for the same candidate created in the same 2 minutes, more than a day
-/// before (<c>grp_cohort</c>), and how crowded the 8 seconds of the episode's start are
-/// for the candidate (<c>grp_crowd</c>: by chance, crowds share keys in proportion to it). Memory: the sketch (fixed) and rosters of keys with at least
+/// before (<c>grp_cohort</c>). The model reads the counts capped at 40 and the coarse and pair counts as
+/// shares of the crowd (accounts starting an episode for the candidate in the same 8 seconds; <c>grp_lockstep_share</c>
+/// is the fine count's share): by chance, crowds share keys in proportion to their size, and a show ten times bigger
+/// than any in training must not look like a farm. Memory: the sketch (fixed) and rosters of keys with at least
 /// <see cref="MinRosterSize"/> accounts (capped).
 /// </summary>
 internal sealed class GroupFeatures
@@ -82,6 +84,7 @@ internal sealed class GroupFeatures
     public const long CohortBucketMs = 120_000;
     public const long CohortMinAgeMs = 86_400_000;
     public const int MinRosterSize = 8;
+    public const float CountCap = 40;
     public const int MaxRosterMembers = 2_048;
     public const int MaxRosters = 50_000;
     private const ulong PairTag = 0x5041495200000000UL;
@@ -130,12 +133,17 @@ internal sealed class GroupFeatures
         }
 
         LastRoster = trail.Roster;
-        f[FeatureSchema.GrpLockstep] = Log(trail.Lockstep);
-        f[FeatureSchema.GrpLockstepCoarse] = Log(trail.LockstepCoarse);
-        f[FeatureSchema.GrpPair] = Log(trail.Pair);
+        // Counts capped, and shares of the crowd: by chance, accounts share keys in proportion to how many vote for the
+        // candidate in those seconds, so past a few dozen the count says more about the show's size than about fraud
+        // (a steady stream for one popular candidate shares 8-second keys by the hundred); a share does not grow with
+        // the show. The roster is kept on the uncapped count.
+        var crowd = Math.Max(1f, trail.Crowd);
+        f[FeatureSchema.GrpLockstep] = Log(Math.Min(trail.Lockstep, CountCap));
+        f[FeatureSchema.GrpLockstepCoarse] = Math.Min(2f, trail.LockstepCoarse / crowd);
+        f[FeatureSchema.GrpPair] = Math.Min(2f, trail.Pair / crowd);
         f[FeatureSchema.GrpEpisodes] = Math.Min(trail.Episodes, 64);
-        f[FeatureSchema.GrpCohort] = Log(trail.Cohort);
-        f[FeatureSchema.GrpCrowd] = Log(trail.Crowd);
+        f[FeatureSchema.GrpCohort] = Log(Math.Min(trail.Cohort, CountCap));
+        f[FeatureSchema.GrpLockstepShare] = Math.Min(2f, trail.Lockstep / crowd);
     }
 
     private void StartEpisode(ref GroupTrail trail, string accountId, int candidate, long t)

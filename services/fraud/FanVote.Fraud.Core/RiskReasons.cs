@@ -88,16 +88,16 @@ public static class RiskReasons
 
     /// <summary>
     /// A group that stands out from the crowd it acts in: at least <see cref="LockstepAccounts"/> accounts share the
-    /// account's lockstep key, and they are at least a quarter of everybody starting to vote for the candidate in those
-    /// 8 seconds. A fandom answering the host's cue is hundreds of fans of whom a few dozen share a key by chance; a
+    /// account's (2-second) lockstep key, and they are at least a quarter of everybody starting to vote for the
+    /// candidate in those 8 seconds. (A swarm seen only in 8-second buckets, one that adds random delays, is left to
+    /// the model member by member.) A fandom answering the host's cue is hundreds of fans of whom a few dozen share a key by chance; a
     /// swarm is most of the accounts acting in its seconds. (A swarm hiding inside a fandom's cue is not named so;
     /// the model may still score its members.)
     /// </summary>
     public static bool IsLockstep(ReadOnlySpan<float> f)
     {
-        var shared = Math.Max(Math.Exp(f[FeatureSchema.GrpLockstep]), Math.Exp(f[FeatureSchema.GrpLockstepCoarse])) - 1;
-        var crowd = Math.Exp(f[FeatureSchema.GrpCrowd]) - 1;
-        return shared >= LockstepAccounts - 0.5 && shared * 4 >= crowd;
+        var shared = Math.Exp(f[FeatureSchema.GrpLockstep]) - 1;
+        return shared >= LockstepAccounts - 0.5 && f[FeatureSchema.GrpLockstepShare] >= 0.25f;
     }
 
     /// <summary>The subject a verdict for these reasons is about.</summary>
