@@ -128,9 +128,11 @@ public sealed class InfrastructureKillTests(ITestOutputHelper output) : IAsyncLi
         // The outage met the burst, or the test showed nothing: with Redis down ingress cannot take votes (503s); with the
         // ledger down ingress goes on taking them while the tally cannot store them.
         Assert.True(persistedAtKill < crowd.Votes, $"every vote was persisted before {what} was killed");
-        Assert.True(burstRunningAtRestart, $"the burst was over before {what} came back: the outage did not meet it");
         if (what == "Redis")
         {
+            // Ingress cannot take votes without Redis: the burst must still be running when it comes back.
+            Assert.True(burstRunningAtRestart, $"the burst was over before {what} came back: the outage did not meet it");
+
             // With Redis down nothing new can be accepted. Ingress either answers 503 (the client library gave up) or holds
             // the request until Redis is back (the client library queued the command); both are right for the fan. Only
             // answers already on their way when Redis died may arrive as 202s: at most one per concurrent fan.
@@ -139,6 +141,8 @@ public sealed class InfrastructureKillTests(ITestOutputHelper output) : IAsyncLi
         }
         else
         {
+            // Ingress goes on taking votes while the ledger is down (a fast machine may take the rest of the burst in
+            // those 2 s): what must meet the outage is the tally's deliveries of votes accepted meanwhile.
             Assert.True(acceptedWhileDown > 0, $"no vote was accepted while {what} was down: the outage did not meet the burst");
         }
 
