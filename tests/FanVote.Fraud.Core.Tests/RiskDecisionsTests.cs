@@ -113,15 +113,8 @@ public sealed class RiskDecisionsTests
     [Fact]
     public void LockstepGroup_ThreeMembersSuspect_EveryMemberChallengedAtOnce_OneVerdictEach_LaterMembersToo()
     {
-        var roster = new GroupRoster(42);
-        foreach (var m in Enumerable.Range(0, 10))
-        {
-            roster.Add($"bot-{m}");
-        }
-
-        var inStep = new float[Count];
-        inStep[GrpLockstep] = (float)Math.Log(1 + 10);
-        inStep[GrpLockstepShare] = 1;
+        var roster = Roster(42, "bot");
+        var inStep = InStep();
         _decisions.Observe(Votes.At(0, "bot-0"), inStep, 2.0, Threshold, _out, roster);
         _decisions.Observe(Votes.At(100, "bot-1"), inStep, 2.0, Threshold, _out, roster);
         _decisions.Observe(Votes.At(200, "bot-2"), new float[Count], 0.5, Threshold, _out, roster); // not suspect: not counted
@@ -146,15 +139,8 @@ public sealed class RiskDecisionsTests
     [Fact]
     public void LockstepGroup_TwoSuspectMembers_OrSuspectForAnotherReason_ChallengeNoGroup()
     {
-        var roster = new GroupRoster(43);
-        foreach (var m in Enumerable.Range(0, 10))
-        {
-            roster.Add($"fan-{m}");
-        }
-
-        var inStep = new float[Count];
-        inStep[GrpLockstep] = (float)Math.Log(1 + 10);
-        inStep[GrpLockstepShare] = 1;
+        var roster = Roster(43, "fan");
+        var inStep = InStep();
         var fast = new float[Count];
         fast[AcctVotes10s] = 9;
         _decisions.Observe(Votes.At(0, "fan-0"), inStep, 2.0, Threshold, _out, roster);
@@ -164,6 +150,27 @@ public sealed class RiskDecisionsTests
 
         Assert.Empty(_out.Verdicts);
         Assert.Equal(1, _decisions.Groups);
+    }
+
+    /// <summary>A roster of ten accounts named prefix-0 to prefix-9.</summary>
+    private static GroupRoster Roster(ulong key, string prefix)
+    {
+        var roster = new GroupRoster(key);
+        foreach (var m in Enumerable.Range(0, 10))
+        {
+            roster.Add($"{prefix}-{m}");
+        }
+
+        return roster;
+    }
+
+    /// <summary>Features of a vote in step with a group of ten that is all of its crowd (named lockstep-group).</summary>
+    private static float[] InStep()
+    {
+        var f = new float[Count];
+        f[GrpLockstep] = (float)Math.Log(1 + 10);
+        f[GrpLockstepShare] = 1;
+        return f;
     }
 
     private void Observe(VoteInput v, double score, float[]? features = null) =>

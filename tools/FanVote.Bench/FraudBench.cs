@@ -251,8 +251,8 @@ public static class FraudBench
 
                 var now = DateTimeOffset.UtcNow;
                 sent[now.ToUnixTimeMilliseconds()] = Stopwatch.GetTimestamp();
-                var v = Vote(run, account, "dev-" + account, ip, now, now.AddDays(-200 - rng.Next(300)).AddSeconds(-rng.Next(86_400)));
-                await client.BulkPublishEventAsync(ComponentNames.VoteBus, Topics.Votes, [v with { CandidateId = "c2", Seal = BenchSecrets.Seal.Seal(v.VoteId, v.WindowId, "c2", account, v.DeviceId, ip, now, v.AccountCreatedAt) }]);
+                var created = now.AddDays(-200 - rng.Next(300)).AddSeconds(-rng.Next(86_400));
+                await client.BulkPublishEventAsync(ComponentNames.VoteBus, Topics.Votes, [Vote(run, account, "dev-" + account, ip, now, created, candidate: "c2")]);
             }
 
             if (whole is { } w)
@@ -327,13 +327,13 @@ public static class FraudBench
         }
     }
 
-    private static VoteAccepted Vote(string run, string account, string device, string ip, DateTimeOffset at, DateTimeOffset created)
+    private static VoteAccepted Vote(string run, string account, string device, string ip, DateTimeOffset at, DateTimeOffset created, string candidate = "c1")
     {
         var id = Guid.CreateVersion7(at);
         return new VoteAccepted
         {
-            EventId = id, OccurredAt = at, VoteId = id, WindowId = "bench-" + run, CandidateId = "c1", AccountId = account, DeviceId = device, Ip = ip,
-            AccountCreatedAt = created, Seal = BenchSecrets.Seal.Seal(id, "bench-" + run, "c1", account, device, ip, at, created),
+            EventId = id, OccurredAt = at, VoteId = id, WindowId = "bench-" + run, CandidateId = candidate, AccountId = account, DeviceId = device, Ip = ip,
+            AccountCreatedAt = created, Seal = BenchSecrets.Seal.Seal(id, "bench-" + run, candidate, account, device, ip, at, created),
         };
     }
 

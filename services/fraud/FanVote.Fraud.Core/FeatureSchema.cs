@@ -35,8 +35,8 @@ public static class FeatureSchema
     // the crowd (accounts starting to vote for the candidate in the same 8 s, capped at 2) for the coarse lockstep,
     // the pair and grp_lockstep_share; episodes as a count.
     public const int GrpLockstep = 23;
-    public const int GrpLockstepCoarse = 24;
-    public const int GrpPair = 25;
+    public const int GrpLockstepCoarseShare = 24;
+    public const int GrpPairShare = 25;
     public const int GrpEpisodes = 26;
     public const int GrpCohort = 27;
     public const int GrpLockstepShare = 28;

@@ -82,7 +82,6 @@ internal sealed class GroupFeatures
     public const long FineBucketMs = 2_000;
     public const long CoarseBucketMs = 8_000;
     public const long CohortBucketMs = 120_000;
-    public const long CohortMinAgeMs = 86_400_000;
     public const int MinRosterSize = 8;
     public const float CountCap = 40;
     public const int MaxRosterMembers = 2_048;
@@ -94,18 +93,22 @@ internal sealed class GroupFeatures
     private const ulong CrowdTag = 0x43524F5700000000UL;
 
     private readonly GroupSketch _sketch;
+    private readonly long _freshMs;
     private readonly Dictionary<ulong, GroupRoster> _rosters = [];
     private readonly List<ulong> _expired = [];
     private long _nextSweepMs = long.MinValue;
 
-    public GroupFeatures(int sketchWidth, TimeSpan epoch) => _sketch = new GroupSketch(sketchWidth, epoch);
+    /// <param name="sketchWidth">Counters per row of the sketch.</param>
+    /// <param name="epoch">How long a key counts (this epoch and the one before).</param>
+    /// <param name="freshMs">Accounts younger than this are fresh (<see cref="FeatureOptions.FreshAccountAge"/>): no cohort.</param>
+    public GroupFeatures(int sketchWidth, TimeSpan epoch, long freshMs)
+    {
+        _sketch = new GroupSketch(sketchWidth, epoch);
+        _freshMs = freshMs;
+    }
 
     /// <summary>The roster of the last account extracted, when its lockstep key is shared widely enough to keep one.</summary>
     public GroupRoster? LastRoster { get; private set; }
-
-    public int Rosters => _rosters.Count;
-
-    public long SketchBytes => _sketch.Bytes;
 
     public void Extract(ref GroupTrail trail, string accountId, int candidate, long t, long createdMs, Span<float> f)
     {
@@ -119,10 +122,10 @@ internal sealed class GroupFeatures
         trail.LastVoteMs = Math.Max(trail.LastVoteMs, t);
 
         // The creation cohort: counted once while the count can still see it (current or previous epoch).
-        // Only accounts older than a day: fans told on air to sign up and vote do that in the same minutes (the
+        // Only accounts that are no longer fresh: fans told on air to sign up and vote do that in the same minutes (the
         // fresh-account features cover those); a batch made days ago that now votes as one is the tell.
         var epoch = _sketch.EpochOf(t);
-        if (t - createdMs < CohortMinAgeMs)
+        if (t - createdMs < _freshMs)
         {
             trail.Cohort = 0;
         }
@@ -139,8 +142,8 @@ internal sealed class GroupFeatures
         // the show. The roster is kept on the uncapped count.
         var crowd = Math.Max(1f, trail.Crowd);
         f[FeatureSchema.GrpLockstep] = Log(Math.Min(trail.Lockstep, CountCap));
-        f[FeatureSchema.GrpLockstepCoarse] = Math.Min(2f, trail.LockstepCoarse / crowd);
-        f[FeatureSchema.GrpPair] = Math.Min(2f, trail.Pair / crowd);
+        f[FeatureSchema.GrpLockstepCoarseShare] = Math.Min(2f, trail.LockstepCoarse / crowd);
+        f[FeatureSchema.GrpPairShare] = Math.Min(2f, trail.Pair / crowd);
         f[FeatureSchema.GrpEpisodes] = Math.Min(trail.Episodes, 64);
         f[FeatureSchema.GrpCohort] = Log(Math.Min(trail.Cohort, CountCap));
         f[FeatureSchema.GrpLockstepShare] = Math.Min(2f, trail.Lockstep / crowd);
@@ -176,6 +179,7 @@ internal sealed class GroupFeatures
         }
 
         var (key, count) = (0UL, 0);
+        trail.LockstepCoarse = 0;
         for (var phase = 0; phase < 2; phase++)
         {
             // The key formed at the episode before is complete now: read it again.
@@ -197,15 +201,7 @@ internal sealed class GroupFeatures
             ref var coarseKey = ref phase == 0 ? ref trail.CoarseKey : ref trail.CoarseKey1;
             var previousCoarse = coarseKey == 0 ? 0 : _sketch.Estimate(coarseKey);
             coarseKey = Key(CoarseTag + (ulong)phase, candidate, Phase(trail.Coarse2, phase), Phase(trail.Coarse1, phase), Phase(trail.Coarse0, phase));
-            var coarse = Math.Max(_sketch.Add(coarseKey), previousCoarse);
-            if (phase == 0)
-            {
-                trail.LockstepCoarse = coarse;
-            }
-            else
-            {
-                trail.LockstepCoarse = Math.Max(trail.LockstepCoarse, coarse);
-            }
+            trail.LockstepCoarse = Math.Max(trail.LockstepCoarse, Math.Max(_sketch.Add(coarseKey), previousCoarse));
         }
 
         trail.Lockstep = count;

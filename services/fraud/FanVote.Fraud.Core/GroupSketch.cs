@@ -33,9 +33,6 @@ internal sealed class GroupSketch
 
     public long EpochMs => _epochMs;
 
-    /// <summary>Bytes held.</summary>
-    public long Bytes => 2L * sizeof(ushort) * _current.Length;
-
     /// <summary>The epoch <paramref name="nowMs"/> falls in (epochs are counted from the Unix epoch, on event time).</summary>
     public long EpochOf(long nowMs) => nowMs / _epochMs;
 
@@ -67,11 +64,10 @@ internal sealed class GroupSketch
     /// <summary>Counts one more account for <paramref name="key"/>; returns the estimate after it.</summary>
     public int Add(ulong key)
     {
-        var width = _mask + 1;
         Span<int> at = stackalloc int[Depth];
+        Cells(key, at);
         for (var r = 0; r < Depth; r++)
         {
-            at[r] = (r * width) + (int)(Mix(key, r) & (ulong)_mask);
             if (_current[at[r]] < ushort.MaxValue)
             {
                 _current[at[r]]++;
@@ -84,14 +80,18 @@ internal sealed class GroupSketch
 
     public int Estimate(ulong key)
     {
-        var width = _mask + 1;
         Span<int> at = stackalloc int[Depth];
+        Cells(key, at);
+        return Estimate(at);
+    }
+
+    /// <summary>The key's cell in each row.</summary>
+    private void Cells(ulong key, Span<int> at)
+    {
         for (var r = 0; r < Depth; r++)
         {
-            at[r] = (r * width) + (int)(Mix(key, r) & (ulong)_mask);
+            at[r] = (r * (_mask + 1)) + (int)(Mix(key, r) & (ulong)_mask);
         }
-
-        return Estimate(at);
     }
 
     /// <summary>

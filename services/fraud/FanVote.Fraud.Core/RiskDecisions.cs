@@ -215,13 +215,7 @@ public sealed class RiskDecisions(RiskPolicy? policy = null)
 
         if (tr.SuspectTimes.Count >= _policy.MinSuspectVotes)
         {
-            Issue(tr, t, output);
-            foreach (var (id, w) in tr.Pending)
-            {
-                output.Flag(w, kind, subject, tr.Reasons, tr.MaxScore, id);
-            }
-
-            tr.Pending.Clear();
+            IssueFlaggingPending(tr, t, output);
         }
     }
 
@@ -280,17 +274,23 @@ public sealed class RiskDecisions(RiskPolicy? policy = null)
             tr.LastActivityMs = Math.Max(tr.LastActivityMs, t);
             tr.MaxScore = Math.Max(tr.MaxScore, g.MaxScore);
             tr.Reasons = Merge(tr.Reasons, GroupReasons);
-            Issue(tr, t, output);
-            foreach (var (id, w) in tr.Pending)
-            {
-                output.Flag(w, tr.Kind, member, tr.Reasons, tr.MaxScore, id);
-            }
-
-            tr.Pending.Clear();
+            IssueFlaggingPending(tr, t, output);
         }
     }
 
     private static readonly IReadOnlyList<string> GroupReasons = [RiskReasons.Lockstep];
+
+    /// <summary>A verdict, and the subject's votes held since its first suspect one flagged with its reasons.</summary>
+    private void IssueFlaggingPending(Tracker tr, long t, RiskOutput output)
+    {
+        Issue(tr, t, output);
+        foreach (var (id, w) in tr.Pending)
+        {
+            output.Flag(w, tr.Kind, tr.Subject, tr.Reasons, tr.MaxScore, id);
+        }
+
+        tr.Pending.Clear();
+    }
 
     private void Issue(Tracker tr, long t, RiskOutput output)
     {

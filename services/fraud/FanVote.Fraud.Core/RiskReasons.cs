@@ -26,7 +26,7 @@ public static class RiskReasons
 
     private static readonly float FreshAgeLog = (float)Math.Log(1 + 60.0); // an hour, in the feature's units
 
-    /// <summary>A lockstep key (or its coarse twin) shared by at least this many accounts names the group.</summary>
+    /// <summary>A (2-second) lockstep key shared by at least this many accounts names the group (with <see cref="IsLockstep"/>'s share).</summary>
     public const int LockstepAccounts = 8;
 
     /// <summary>Accounts for one candidate created in the same 2 minutes, from which the cohort is named.</summary>
@@ -89,10 +89,10 @@ public static class RiskReasons
     /// <summary>
     /// A group that stands out from the crowd it acts in: at least <see cref="LockstepAccounts"/> accounts share the
     /// account's (2-second) lockstep key, and they are at least a quarter of everybody starting to vote for the
-    /// candidate in those 8 seconds. (A swarm seen only in 8-second buckets, one that adds random delays, is left to
-    /// the model member by member.) A fandom answering the host's cue is hundreds of fans of whom a few dozen share a key by chance; a
-    /// swarm is most of the accounts acting in its seconds. (A swarm hiding inside a fandom's cue is not named so;
-    /// the model may still score its members.)
+    /// candidate in those 8 seconds. A fandom answering the host's cue is hundreds of fans of whom a few dozen share a
+    /// key by chance; a swarm is most of the accounts acting in its seconds. Not named so, and left to the model member
+    /// by member: a swarm seen only in 8-second buckets (one that adds random delays), and one hiding inside a fandom's
+    /// cue.
     /// </summary>
     public static bool IsLockstep(ReadOnlySpan<float> f)
     {

@@ -61,7 +61,7 @@ public sealed class VelocityFeatures
         _options = options ?? new FeatureOptions();
         _freshMs = (long)_options.FreshAccountAge.TotalMilliseconds;
         _prefixLookup = _prefixes.GetAlternateLookup<ReadOnlySpan<char>>();
-        _groups = new GroupFeatures(_options.GroupSketchWidth, _options.GroupEpoch);
+        _groups = new GroupFeatures(_options.GroupSketchWidth, _options.GroupEpoch, _freshMs);
     }
 
     /// <summary>
@@ -69,9 +69,6 @@ public sealed class VelocityFeatures
     /// (<see cref="GroupFeatures.MinRosterSize"/> accounts); null otherwise. Valid until the next <see cref="Extract"/>.
     /// </summary>
     public GroupRoster? LastGroup => _groups.LastRoster;
-
-    /// <summary>Lockstep groups with a roster now.</summary>
-    public int Groups => _groups.Rosters;
 
     /// <summary>Subjects currently tracked (accounts, devices, IP prefixes).</summary>
     public (int Accounts, int Devices, int Prefixes) Tracked => (_accounts.Count, _devices.Count, _prefixes.Count);
