@@ -38,6 +38,11 @@ public static partial class Cli
               --url: the orchestrator; default FANVOTE_ORCHESTRATOR_URL, else http://127.0.0.1:5082.
               --key-file: a file holding the action log key (base64); default FANVOTE_ACTION_LOG_KEY.
               --anchors: an anchor file, or a directory of them (*.jsonl, one per replica); default FANVOTE_ACTION_LOG_ANCHORS.
+          fanvote spin verify --wheel FILE|URL --spins FILE|URL [--token-file FILE]
+              Recomputes spins of a closed wheel from its revealed server seed (GET :5085/v1/wheels/W, which carries the
+              odds table, the commitment published before the spins and the seed): the seed must match the commitment,
+              every spin its recomputed segment and prize, and each fan's nonces must run 1, 2, 3, ... without a gap.
+              --spins: a fan's GET :5085/v1/me/spins?wheel=W&limit=1000 (saved, or fetched with the token in --token-file).
           fanvote actions list [--url URL] [--operator-key-file FILE] [--after SEQ] [--limit N]
               Prints the action log, one row per line: seq, time, actor, action, target, outcome, from.
         """;
@@ -54,6 +59,7 @@ public static partial class Cli
                 ["receipt", "verify", .. var rest] => await VerifyReceiptAsync(Options(rest), output),
                 ["ledger", "verify", .. var rest] => await VerifyLedgerAsync(Options(rest), output),
                 ["actions", "verify", .. var rest] => await VerifyActionsAsync(Options(rest), output),
+                ["spin", "verify", .. var rest] => await VerifySpinsAsync(Options(rest), output),
                 ["actions", "list", .. var rest] => await ListActionsAsync(Options(rest), output),
                 ["dlq", .. var rest] => await DeadLetterCommands.RunAsync(rest, output, error),
                 _ => Fail(error, Usage + "\n" + DeadLetterCommands.Usage),
@@ -63,6 +69,41 @@ public static partial class Cli
         {
             return Fail(error, e.Message + "\n" + Usage);
         }
+    }
+
+    private static async Task<int> VerifySpinsAsync(Dictionary<string, string> o, TextWriter output)
+    {
+        var token = o.TryGetValue("token-file", out var tokenFile) ? (await File.ReadAllTextAsync(tokenFile)).Trim() : null;
+        using var wheelDoc = JsonDocument.Parse(await ReadAsync(Need(o, "wheel")));
+        using var spinsDoc = JsonDocument.Parse(await ReadAsync(Need(o, "spins"), token));
+        var w = wheelDoc.RootElement;
+        string Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new UsageException($"--wheel: no {name}");
+        var wheelId = Text(w, "wheelId");
+        var wheel = new SpinWheel(wheelId, Text(w, "name"), w.GetProperty("cost").GetInt64(),
+            [.. w.GetProperty("segments").EnumerateArray().Select(s => new WheelSegment(s.GetProperty("label").GetString()!, s.GetProperty("weight").GetInt32(), s.GetProperty("prize").GetInt64()))]);
+        if (!w.TryGetProperty("serverSeed", out var seedText) || seedText.ValueKind != JsonValueKind.String)
+        {
+            output.WriteLine($"NOT YET: wheel '{wheelId}' has not revealed its server seed (it is revealed when the wheel closes); its commitment is {Text(w, "commitment")}");
+            return 1;
+        }
+
+        var spins = spinsDoc.RootElement.GetProperty("spins").EnumerateArray()
+            .Where(s => s.GetProperty("wheelId").GetString() == wheelId)
+            .Select(s => new PublishedSpin(s.GetProperty("accountId").GetString()!, s.GetProperty("nonce").GetInt64(), s.GetProperty("clientSeed").GetString()!,
+                s.GetProperty("segment").GetInt32(), s.GetProperty("prize").GetInt64()))
+            .ToList();
+        var findings = SpinVerifier.Verify(wheel, Text(w, "commitment"), Convert.FromHexString(seedText.GetString()!), spins);
+        foreach (var f in findings)
+        {
+            output.WriteLine("FAILED: " + f);
+        }
+
+        if (findings.Count == 0)
+        {
+            output.WriteLine($"OK: the server seed matches the commitment {Text(w, "commitment")}, and all {spins.Count} spins of wheel '{wheelId}' recompute to the segment and prize they were given");
+        }
+
+        return findings.Count == 0 ? 0 : 1;
     }
 
     private static async Task<int> VerifyReceiptAsync(Dictionary<string, string> o, TextWriter output)
@@ -247,12 +288,18 @@ public static partial class Cli
     private static string Need(Dictionary<string, string> o, string name) =>
         o.TryGetValue(name, out var v) ? v : throw new UsageException($"--{name} is required");
 
-    private static async Task<string> ReadAsync(string source)
+    private static async Task<string> ReadAsync(string source, string? bearer = null)
     {
         if (source.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || source.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
         {
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            using var response = await http.GetAsync(new Uri(source));
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(source));
+            if (bearer is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
+            }
+
+            using var response = await http.SendAsync(request);
             var body = await response.Content.ReadAsStringAsync();
             return response.IsSuccessStatusCode ? body : throw new UsageException($"{source} answered {(int)response.StatusCode}: {body}");
         }

@@ -12,7 +12,7 @@ public static class EnvPlan
     /// <summary>Secret settings and who may have them (app ids, or every sidecar).</summary>
     public static IReadOnlyDictionary<string, string[]> SecretScopes { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
-        ["FANVOTE_OPERATOR_KEY"] = ["orchestrator", "ingress"], // ingress: consent rates (GET /v1/consent)
+        ["FANVOTE_OPERATOR_KEY"] = ["orchestrator", "ingress", "rewards"], // ingress: consent rates (GET /v1/consent); rewards: spin wheels
         ["FANVOTE_TOKEN_KEYS"] = ["ingress", "rewards", "orchestrator"], // orchestrator: a fan's data requests (GET /v1/me/data, DELETE /v1/me)
         ["FANVOTE_RECEIPT_KEY"] = ["ingress"],
         ["FANVOTE_ACCOUNT_KEY"] = ["ingress"],

@@ -14,6 +14,12 @@ public static class Accounts
 
     /// <summary>A window's reward pool: funded with the whole payout, then paid out to fans (back to 0).</summary>
     public static string Pool(string windowId) => "pool:" + windowId;
+
+    /// <summary>A spin wheel's account: takes each spin's cost, pays its prizes; its balance is what the house kept.</summary>
+    public static string Wheel(string wheelId) => "wheel:" + wheelId;
+
+    /// <summary>True for a fan's account, which never goes below zero (the other accounts may: issuance, a generous wheel).</summary>
+    public static bool IsFan(string account) => account.StartsWith("fan:", StringComparison.Ordinal);
 }
 
 /// <summary>An entry before it joins the chain.</summary>
@@ -50,11 +56,15 @@ public sealed class LedgerKey
 
         ChainKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 32, salt: [], info: Encoding.UTF8.GetBytes("fanvote\nledger-chain"));
         AnchorKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 32, salt: [], info: Encoding.UTF8.GetBytes("fanvote\nledger-anchors"));
+        SpinSeedKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, key, 32, salt: [], info: Encoding.UTF8.GetBytes("fanvote\nspin-seeds"));
     }
 
     internal byte[] ChainKey { get; }
 
     internal byte[] AnchorKey { get; }
+
+    /// <summary>Derives the spin wheels' server seeds (<see cref="ProvablyFair.ServerSeed"/>).</summary>
+    internal byte[] SpinSeedKey { get; }
 }
 
 /// <summary>The hash chain: how a row's hash is made, and how new entries are appended after a head.</summary>
@@ -143,4 +153,15 @@ public static class LedgerChain
 
         return balances;
     }
+}
+
+/// <summary>A fan tried to spend more points than they hold; nothing was appended.</summary>
+public sealed class InsufficientPointsException(string account, long balance, long needed)
+    : InvalidOperationException($"{account} holds {balance} points and needs {needed}")
+{
+    public string Account { get; } = account;
+
+    public long Balance { get; } = balance;
+
+    public long Needed { get; } = needed;
 }

@@ -37,4 +37,10 @@ internal static partial class RewardsLog
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "ledger head #{Seq} anchored")]
     public static partial void Anchored(ILogger logger, long seq);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "operator {Operator} created spin wheel {WheelId}: cost {Cost}, {Segments} segments, expected payout {ExpectedPayout:0.###} per spin, commitment {Commitment}")]
+    public static partial void WheelCreated(ILogger logger, string @operator, string wheelId, long cost, int segments, decimal expectedPayout, string commitment);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "operator {Operator} closed spin wheel {WheelId}; its server seed is revealed")]
+    public static partial void WheelClosed(ILogger logger, string @operator, string wheelId);
 }

@@ -32,12 +32,13 @@ if (args is ["migrate", ..])
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFanVoteDefaults(AppIds.Rewards);
 builder.AddRewards();
-builder.AddPublicApiDocument("FanVote: points (rewards)", "For fans: the signed-in fan's points balance and statement.");
+builder.AddPublicApiDocument("FanVote: points (rewards)", "For fans: the signed-in fan's points balance and statement, spin-to-win wheels and spins. For operators: the wheels.");
 var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapRewardSubscriptions();
 app.MapAccountEndpoints();
+app.MapSpinEndpoints();
 app.MapFanDataRequests(AppIds.Rewards);
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

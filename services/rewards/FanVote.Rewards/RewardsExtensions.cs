@@ -22,6 +22,7 @@ public static class RewardsExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.AddFanSessions();
+        builder.AddOperatorKey();
         builder.Services.ResolveOnStart<FanVote.Security.SessionTokens>();
         // The ledger key: only rewards (and whoever verifies the ledger) holds it, never the database.
         builder.Services.AddSingleton(sp => new LedgerKey(sp.Key(builder.Configuration, LedgerKey.Setting, "ledger")));
@@ -29,6 +30,7 @@ public static class RewardsExtensions
         builder.Services.AddSingleton<LedgerAnchorLog>();
         builder.Services.AddSingleton<RewardsMetrics>();
         builder.Services.AddSingleton<PostgresPointsLedger>();
+        builder.Services.AddSingleton<PostgresSpinWheels>();
         builder.Services.AddSingleton<IFanDataHolder, RewardsFanData>();
         builder.Services.AddSingleton<PayoutService>();
         builder.Services.AddHostedService<ConsentRetryWorker>();

@@ -69,6 +69,43 @@ public static partial class LedgerSchema
           account_id text PRIMARY KEY,
           granted boolean NOT NULL,
           changed_at timestamptz NOT NULL);
+        -- A fan's points never go below zero: rewards checks under the chain lock, and the database refuses it too.
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'account_balances_fan_not_negative') THEN
+            ALTER TABLE account_balances ADD CONSTRAINT account_balances_fan_not_negative CHECK (balance >= 0 OR account NOT LIKE 'fan:%');
+          END IF;
+        END $$;
+        -- Spin wheels: the odds table as published, the salt of the server seed (the seed itself is derived with the
+        -- ledger key, which the database never holds), its commitment, and the seed once revealed at the close.
+        CREATE TABLE IF NOT EXISTS spin_wheels (
+          wheel_id text PRIMARY KEY,
+          name text NOT NULL,
+          cost bigint NOT NULL CHECK (cost > 0),
+          segments text NOT NULL,
+          seed_salt bytea NOT NULL,
+          commitment text NOT NULL,
+          created_by text NOT NULL,
+          created_at timestamptz NOT NULL,
+          opens_at timestamptz NOT NULL,
+          closes_at timestamptz NULL,
+          closed_at timestamptz NULL,
+          revealed_seed bytea NULL);
+        -- One row per spin: the fan's key makes a retry or a replay the same spin; the nonce counts the fan's spins.
+        CREATE TABLE IF NOT EXISTS spins (
+          wheel_id text NOT NULL,
+          account_id text NOT NULL,
+          spin_key text NOT NULL,
+          spin_id text NOT NULL UNIQUE,
+          nonce bigint NOT NULL,
+          client_seed text NOT NULL,
+          segment int NOT NULL,
+          prize bigint NOT NULL,
+          cost bigint NOT NULL,
+          balance_after bigint NOT NULL,
+          spun_at timestamptz NOT NULL,
+          PRIMARY KEY (wheel_id, account_id, spin_key),
+          UNIQUE (wheel_id, account_id, nonce));
+        CREATE INDEX IF NOT EXISTS spins_account ON spins (account_id, spun_at);
         """;
 
     /// <summary>Creates or updates the schema and the restricted role of <paramref name="rewardsConnection"/> (its Username and Password).</summary>
@@ -127,7 +164,7 @@ public static partial class LedgerSchema
         await Exec(conn, tx, $"""
             GRANT CONNECT ON DATABASE "{(await Scalar<string>(conn, tx, "SELECT current_database()::text", ct)).Replace("\"", "\"\"", StringComparison.Ordinal)}" TO "{role}";
             GRANT USAGE ON SCHEMA public TO "{role}";
-            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks FROM PUBLIC, "{role}";
+            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins FROM PUBLIC, "{role}";
             GRANT SELECT, INSERT ON ledger_entries TO "{role}";
             GRANT SELECT, INSERT ON account_balances TO "{role}";
             GRANT UPDATE (balance) ON account_balances TO "{role}";
@@ -136,6 +173,9 @@ public static partial class LedgerSchema
             GRANT SELECT, INSERT, DELETE ON payout_voters, payout_voter_chunks TO "{role}";
             GRANT SELECT, INSERT ON reward_consent TO "{role}";
             GRANT UPDATE (granted, changed_at) ON reward_consent TO "{role}";
+            GRANT SELECT, INSERT ON spin_wheels TO "{role}";
+            GRANT UPDATE (closed_at, revealed_seed) ON spin_wheels TO "{role}";
+            GRANT SELECT, INSERT ON spins TO "{role}";
             """, ct);
         await tx.CommitAsync(ct);
     }
@@ -158,6 +198,7 @@ public static partial class LedgerSchema
             SELECT current_user::text, r.rolsuper, r.rolbypassrls,
                    to_regclass('ledger_entries') IS NOT NULL,
                    EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ledger_entries') AND attname = 'chain' AND NOT attisdropped)
+                   AND to_regclass('spins') IS NOT NULL
             FROM pg_roles r WHERE r.rolname = current_user
             """, conn);
         string role;

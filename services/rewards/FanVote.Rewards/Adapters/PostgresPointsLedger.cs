@@ -32,7 +32,8 @@ public sealed record StatementLine(long Seq, DateTimeOffset At, string WindowId,
 /// </summary>
 public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, LedgerKey key, LedgerAnchorLog anchors, IHostEnvironment environment, ILogger<PostgresPointsLedger> log) : IAsyncDisposable
 {
-    private const long ChainLock = 4242100;
+    /// <summary>The advisory lock every append takes: one total order of the chain across instances.</summary>
+    internal const long ChainLock = 4242100;
     private const int InsertBatch = 5_000;
 
     private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);
@@ -101,7 +102,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         return seq;
     }
 
-    private async Task AnchorAfterCommitAsync(long seq, byte[] hash, CancellationToken ct)
+    internal async Task AnchorAfterCommitAsync(long seq, byte[] hash, CancellationToken ct)
     {
         try
         {
@@ -363,9 +364,10 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
 
     /// <summary>
     /// Appends under the chain lock: drops entries whose (window, credited account, reason) exists already, chains
-    /// the rest after the current head, inserts them and moves the balances. Returns how many were appended and the head.
+    /// the rest after the current head, inserts them and moves the balances. A fan's account never goes below zero:
+    /// <see cref="InsufficientPointsException"/> then, and the caller's transaction is not to be committed. Returns how many were appended and the head.
     /// </summary>
-    private async Task<(int Appended, long HeadSeq, byte[] HeadHash)> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, IReadOnlyList<NewEntry> entries, CancellationToken ct)
+    internal async Task<(int Appended, long HeadSeq, byte[] HeadHash)> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, IReadOnlyList<NewEntry> entries, CancellationToken ct)
     {
         await Exec(conn, tx, $"SELECT pg_advisory_xact_lock({ChainLock})", ct);
         var (headSeq, headHash) = (0L, LedgerChain.Genesis);
@@ -390,6 +392,31 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         }
 
         var chained = LedgerChain.Append(key, headSeq, headHash, entries.Where(e => !done.Contains((e.Credit, e.Reason))));
+        var deltas = LedgerChain.Balances(chained);
+        var spending = deltas.Where(d => d.Value < 0 && Accounts.IsFan(d.Key)).Select(d => d.Key).ToArray();
+        if (spending.Length > 0)
+        {
+            // Under the chain lock every balance is as the last commit left it: a fan spending more than they hold is refused here.
+            var held = new Dictionary<string, long>(StringComparer.Ordinal);
+            await using (var read = new NpgsqlCommand("SELECT account, balance FROM account_balances WHERE account = ANY($1)", conn, tx))
+            {
+                read.Parameters.Add(new NpgsqlParameter { Value = spending });
+                await using var r = await read.ExecuteReaderAsync(ct);
+                while (await r.ReadAsync(ct))
+                {
+                    held[r.GetString(0)] = r.GetInt64(1);
+                }
+            }
+
+            foreach (var account in spending)
+            {
+                if (held.GetValueOrDefault(account) + deltas[account] < 0)
+                {
+                    throw new InsufficientPointsException(account, held.GetValueOrDefault(account), -deltas[account]);
+                }
+            }
+        }
+
         foreach (var batch in chained.Chunk(InsertBatch))
         {
             await using var insert = new NpgsqlCommand("""
@@ -410,12 +437,14 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
             await insert.ExecuteNonQueryAsync(ct);
         }
 
-        var deltas = LedgerChain.Balances(chained);
         if (deltas.Count > 0)
         {
+            // Not an upsert: the CHECK that keeps a fan at zero or above is evaluated on the row an INSERT proposes (a
+            // negative delta) before ON CONFLICT would add it. All balance writes are under the chain lock: no race.
             await using var balances = new NpgsqlCommand("""
-                INSERT INTO account_balances (account, balance) SELECT * FROM unnest($1::text[], $2::bigint[])
-                ON CONFLICT (account) DO UPDATE SET balance = account_balances.balance + excluded.balance
+                WITH d AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS d(account, delta)),
+                     moved AS (UPDATE account_balances b SET balance = b.balance + d.delta FROM d WHERE b.account = d.account RETURNING b.account)
+                INSERT INTO account_balances (account, balance) SELECT account, delta FROM d WHERE account NOT IN (SELECT account FROM moved)
                 """, conn, tx);
             balances.Parameters.Add(new NpgsqlParameter { Value = deltas.Keys.ToArray() });
             balances.Parameters.Add(new NpgsqlParameter { Value = deltas.Values.ToArray() });

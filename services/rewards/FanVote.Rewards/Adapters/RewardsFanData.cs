@@ -10,7 +10,7 @@ namespace FanVote.Rewards.Adapters;
 /// accounts only by their id (a random id ingress links to the person until the erasure): it stays as it is, so the
 /// chain and every balance stay verifiable. What the erasure changes is the consent row.
 /// </summary>
-public sealed class RewardsFanData(PostgresPointsLedger ledger) : IFanDataHolder
+public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWheels wheels) : IFanDataHolder
 {
     public const int MaxLines = 10_000;
 
@@ -27,6 +27,7 @@ public sealed class RewardsFanData(PostgresPointsLedger ledger) : IFanDataHolder
             statementComplete = lines.Count < MaxLines,
             rewardsConsent = granted is null ? null : new { granted, changedAt = at },
             countedVotes = voted.Select(v => new { windowId = v.WindowId, candidateId = v.Candidate, votes = v.Votes }),
+            spins = await wheels.SpinsAsync(accountId, wheelId: null, MaxLines, cancellationToken),
         }, FanVoteJson.Options);
     }
 
@@ -38,6 +39,7 @@ public sealed class RewardsFanData(PostgresPointsLedger ledger) : IFanDataHolder
             [
                 "the account's points ledger lines and balance, under the account id (a random id no longer linked to you): the ledger is hash-chained and append-only, and every balance in it must stay verifiable",
                 "the account's counted votes per window of payouts (account id, candidate, count), for the same reason",
+                "the account's spins (wheel, nonce, client seed, outcome): each is a ledger entry's reason, and the wheel's fairness is checked from them",
             ]);
     }
 }
