@@ -79,6 +79,12 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             ("GET", "/v1/wheels/{wheelId}", Anyone, [404]),
             ("POST", "/v1/wheels/{wheelId}/spins", Fan, [400, 401, 403, 404, 409, 413]),
             ("GET", "/v1/me/spins", Fan, [400, 401, 403]),
+            ("POST", "/v1/raffles", Operator, [400, 401, 409, 413, 429]),
+            ("POST", "/v1/raffles/{raffleId}/draw", Operator, [401, 404, 409, 429]),
+            ("GET", "/v1/raffles/{raffleId}/report", Operator, [401, 404, 429]),
+            ("GET", "/v1/raffles/{raffleId}", Anyone, [404]),
+            ("GET", "/v1/raffles/{raffleId}/entries", Anyone, [404, 409]),
+            ("POST", "/v1/raffles/{raffleId}/entries", Fan, [400, 401, 403, 404, 409, 413]),
         ],
         ["orchestrator"] =
         [
@@ -160,6 +166,7 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             // No credentials, ids that name nothing, no body: the answer is a success or a problem the document lists.
             var url = BaseUrl(host) + path.Replace("{windowId}", "no-such-window", StringComparison.Ordinal)
                 .Replace("{wheelId}", "no-such-wheel", StringComparison.Ordinal)
+                .Replace("{raffleId}", "no-such-raffle", StringComparison.Ordinal)
                 .Replace("{challengeId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
                 .Replace("{voteId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
             using var request = new HttpRequestMessage(new HttpMethod(method), url);

@@ -18,67 +18,35 @@ namespace FanVote.Rewards.Tests;
 /// </summary>
 public sealed class SpinTests(RewardsRig rig) : IClassFixture<RewardsRig>
 {
+    private readonly RewardsCalls _calls = new(rig);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static string NewId(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
+    private static string NewId(string prefix) => RewardsCalls.NewId(prefix);
 
-    private static string NewAccount() => Guid.NewGuid().ToString("N");
+    private static string NewAccount() => RewardsCalls.NewAccount();
 
     private static object WheelBody(string id, long cost, (string Label, int Weight, long Prize)[] segments, DateTimeOffset? opensAt = null, DateTimeOffset? closesAt = null) => new
     {
         wheelId = id, name = "Wheel " + id, cost, segments = segments.Select(s => new { label = s.Label, weight = s.Weight, prize = s.Prize }), opensAt, closesAt,
     };
 
-    private async Task<HttpResponseMessage> OperatorAsync(HttpMethod method, string path, object? body = null, string? key = null)
-    {
-        using var request = new HttpRequestMessage(method, rig.Rewards.BaseUrl + path) { Content = body is null ? null : JsonContent.Create(body) };
-        if (key is not "")
-        {
-            request.Headers.Add("X-Operator-Key", key ?? TestKeys.OperatorKey);
-        }
+    private Task<HttpResponseMessage> OperatorAsync(HttpMethod method, string path, object? body = null, string? key = null) => _calls.OperatorAsync(method, path, body, key);
 
-        return await rig.Http.SendAsync(request, Ct);
-    }
+    private string Token(string account, FanConsent? consent = null) => _calls.Token(account, consent);
 
-    private string Token(string account, FanConsent? consent = null) =>
-        rig.Tokens.Issue(account, "device-1", SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-30), consent ?? new FanConsent(PurposeNames.NeededToVote | Purposes.Rewards, AgeBand.Unknown));
-
-    private async Task<HttpResponseMessage> FanAsync(HttpMethod method, string path, string? token, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, rig.Rewards.BaseUrl + path) { Content = body is null ? null : JsonContent.Create(body) };
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        return await rig.Http.SendAsync(request, Ct);
-    }
+    private Task<HttpResponseMessage> FanAsync(HttpMethod method, string path, string? token, object? body = null) => _calls.FanAsync(method, path, token, body);
 
     private Task<HttpResponseMessage> SpinAsync(string wheel, string token, string spinKey, string clientSeed = "my-own-seed") =>
         FanAsync(HttpMethod.Post, $"/v1/wheels/{wheel}/spins", token, new { spinKey, clientSeed });
 
-    private async Task<JsonElement> JsonOf(HttpResponseMessage r, HttpStatusCode expected)
-    {
-        var text = await r.Content.ReadAsStringAsync(Ct);
-        Assert.True(r.StatusCode == expected, $"expected {(int)expected}, got {(int)r.StatusCode}: {text}" + (r.StatusCode == HttpStatusCode.InternalServerError ? "\nrewards' log:\n" + rig.Rewards.App.Output[^Math.Min(4000, rig.Rewards.App.Output.Length)..] : ""));
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+    private Task<JsonElement> JsonOf(HttpResponseMessage r, HttpStatusCode expected) => _calls.JsonOf(r, expected);
 
-    private async Task<JsonElement> ProblemOf(HttpResponseMessage r, HttpStatusCode expected)
-    {
-        Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
-        return await JsonOf(r, expected);
-    }
+    private Task<JsonElement> ProblemOf(HttpResponseMessage r, HttpStatusCode expected) => _calls.ProblemOf(r, expected);
 
-    /// <summary>Gives the account points as the orchestrator's goodwill credit would, and waits until they are on its balance.</summary>
-    private async Task GiveAsync(string account, long points)
-    {
-        var before = await rig.ScalarAsync("SELECT coalesce(max(balance), 0) FROM account_balances WHERE account = $1", Accounts.Fan(account));
-        await rig.Orchestrator.PublishEventAsync(ComponentNames.VoteBus, Topics.RewardRequests,
-            new RewardRequested { EventId = Guid.NewGuid(), OccurredAt = DateTimeOffset.UtcNow, WindowId = NewId("gift"), AccountId = account, Reason = "goodwill", Points = points }, Ct);
-        await Eventually.UntilAsync(async () => await rig.ScalarAsync("SELECT coalesce(max(balance), 0) FROM account_balances WHERE account = $1", Accounts.Fan(account)) == before + points,
-            $"the {points} points given to {account} are on its balance");
-    }
+    private Task GiveAsync(string account, long points) => _calls.GiveAsync(account, points);
+
+    private Task<(int Exit, string Output)> CliAsync(params string[] args) => _calls.CliAsync(args);
 
     private async Task<string> CreateWheelAsync(long cost, (string, int, long)[] segments, DateTimeOffset? opensAt = null, DateTimeOffset? closesAt = null)
     {
@@ -333,14 +301,5 @@ public sealed class SpinTests(RewardsRig rig) : IClassFixture<RewardsRig>
         var closed = await JsonOf(await OperatorAsync(HttpMethod.Post, $"/v1/wheels/{wheel}/close"), HttpStatusCode.OK);
         Assert.Equal("closed", closed.GetProperty("state").GetString());
         Assert.Matches("^[0-9a-f]{64}$", closed.GetProperty("serverSeed").GetString());
-    }
-
-    private async Task<(int Exit, string Output)> CliAsync(params string[] args)
-    {
-        await using var cli = ManagedProcess.Dotnet("cli", TestEnvironment.ProjectDll("FanVote.Cli"), args,
-            new Dictionary<string, string?> { ["FANVOTE_LEDGER_KEY"] = Convert.ToBase64String(TestKeys.LedgerKey), ["FANVOTE_LEDGER_ANCHORS"] = rig.AnchorFile }).Start();
-        var exit = await cli.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        await Task.Delay(100); // let the output readers drain
-        return (exit, cli.Output);
     }
 }

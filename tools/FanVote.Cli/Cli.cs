@@ -43,6 +43,11 @@ public static partial class Cli
               odds table, the commitment published before the spins and the seed): the seed must match the commitment,
               every spin its recomputed segment and prize, and each fan's nonces must run 1, 2, 3, ... without a gap.
               --spins: a fan's GET :5085/v1/me/spins?wheel=W&limit=1000 (saved, or fetched with the token in --token-file).
+          fanvote raffle verify --raffle FILE|URL --entries FILE|URL
+              Recomputes a drawn raffle (GET :5085/v1/raffles/R: prizes, the commitment published when entries opened,
+              the revealed seed, the entry list's digest, the winners) from its entry list (GET :5085/v1/raffles/R/entries):
+              the seed must match the commitment, the list its digest with tickets 1..n, and the winners the draw.
+              Your own tickets are there under your holder pseudonym (your entry's answer says it).
           fanvote actions list [--url URL] [--operator-key-file FILE] [--after SEQ] [--limit N]
               Prints the action log, one row per line: seq, time, actor, action, target, outcome, from.
         """;
@@ -60,6 +65,7 @@ public static partial class Cli
                 ["ledger", "verify", .. var rest] => await VerifyLedgerAsync(Options(rest), output),
                 ["actions", "verify", .. var rest] => await VerifyActionsAsync(Options(rest), output),
                 ["spin", "verify", .. var rest] => await VerifySpinsAsync(Options(rest), output),
+                ["raffle", "verify", .. var rest] => await VerifyRaffleAsync(Options(rest), output),
                 ["actions", "list", .. var rest] => await ListActionsAsync(Options(rest), output),
                 ["dlq", .. var rest] => await DeadLetterCommands.RunAsync(rest, output, error),
                 _ => Fail(error, Usage + "\n" + DeadLetterCommands.Usage),
@@ -101,6 +107,45 @@ public static partial class Cli
         if (findings.Count == 0)
         {
             output.WriteLine($"OK: the server seed matches the commitment {Text(w, "commitment")}, and all {spins.Count} spins of wheel '{wheelId}' recompute to the segment and prize they were given");
+        }
+
+        return findings.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task<int> VerifyRaffleAsync(Dictionary<string, string> o, TextWriter output)
+    {
+        using var raffleDoc = JsonDocument.Parse(await ReadAsync(Need(o, "raffle")));
+        using var entriesDoc = JsonDocument.Parse(await ReadAsync(Need(o, "entries")));
+        var r = raffleDoc.RootElement;
+        string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var raffleId = Text(r, "raffleId") ?? throw new UsageException("--raffle: no raffleId");
+        var commitment = Text(r, "commitment") ?? throw new UsageException("--raffle: no commitment");
+        var raffle = new Raffle(raffleId, Text(r, "name") ?? "", r.GetProperty("ticketCost").GetInt64(), r.GetProperty("maxTicketsPerFan").GetInt32(),
+            [.. r.GetProperty("prizes").EnumerateArray().Select(p => new RafflePrize(p.GetProperty("label").GetString()!, p.GetProperty("count").GetInt32(), p.GetProperty("points").GetInt64()))]);
+        if (Text(r, "serverSeed") is not { } seed || Text(r, "entriesDigest") is not { } digest || !r.TryGetProperty("winners", out var winnersJson) || winnersJson.ValueKind != JsonValueKind.Array)
+        {
+            output.WriteLine($"NOT YET: raffle '{raffleId}' is not drawn (its seed is revealed at the draw); its commitment is {commitment}");
+            return 1;
+        }
+
+        if (Text(entriesDoc.RootElement, "raffleId") is { } listed && listed != raffleId)
+        {
+            throw new UsageException($"--entries is the list of raffle '{listed}', not '{raffleId}'");
+        }
+
+        var tickets = entriesDoc.RootElement.GetProperty("tickets").EnumerateArray()
+            .Select(t => new RaffleTicket(t.GetProperty("ticket").GetInt64(), t.GetProperty("holder").GetString()!)).ToList();
+        var winners = winnersJson.EnumerateArray().Select(w => new RaffleWinner(w.GetProperty("prize").GetInt32(), w.GetProperty("label").GetString()!,
+            w.GetProperty("points").GetInt64(), w.GetProperty("ticket").GetInt64(), w.GetProperty("holder").GetString()!)).ToList();
+        var findings = RaffleDraw.Verify(raffle, commitment, Convert.FromHexString(seed), tickets, digest, winners);
+        foreach (var f in findings)
+        {
+            output.WriteLine("FAILED: " + f);
+        }
+
+        if (findings.Count == 0)
+        {
+            output.WriteLine($"OK: the server seed matches the commitment {commitment}, the {tickets.Count} tickets match the digest drawn from, and the {winners.Count} winners of raffle '{raffleId}' are the draw's");
         }
 
         return findings.Count == 0 ? 0 : 1;

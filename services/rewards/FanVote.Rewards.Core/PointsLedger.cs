@@ -18,6 +18,9 @@ public static class Accounts
     /// <summary>A spin wheel's account: takes each spin's cost, pays its prizes; its balance is what the house kept.</summary>
     public static string Wheel(string wheelId) => "wheel:" + wheelId;
 
+    /// <summary>A raffle's account: takes paid tickets, pays points prizes.</summary>
+    public static string Raffle(string raffleId) => "raffle:" + raffleId;
+
     /// <summary>True for a fan's account, which never goes below zero (the other accounts may: issuance, a generous wheel).</summary>
     public static bool IsFan(string account) => account.StartsWith("fan:", StringComparison.Ordinal);
 }

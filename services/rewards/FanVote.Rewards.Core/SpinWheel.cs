@@ -87,6 +87,31 @@ public static partial class WheelRules
 }
 
 /// <summary>
+/// The unbiased draw both spins and raffles use: a number in [0, n) from HMAC-SHA256(key = seed, prefix + round + "\n")
+/// for round 0, 1, ...: the MAC's first 8 bytes, big-endian, are r; the first r below the largest multiple of n that
+/// fits in 64 bits gives r mod n (so no value is likelier than another).
+/// </summary>
+public static class FairDraw
+{
+    public static long Uniform(ReadOnlySpan<byte> seed, string prefix, long n)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        var total = (ulong)n;
+        var limit = ulong.MaxValue - ((ulong.MaxValue % total) + 1) % total; // the last value of the largest whole multiple of n
+        Span<byte> mac = stackalloc byte[32];
+        for (var round = 0; ; round++)
+        {
+            HMACSHA256.HashData(seed, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{prefix}{round}\n")), mac);
+            var r = BinaryPrimitives.ReadUInt64BigEndian(mac);
+            if (r <= limit)
+            {
+                return (long)(r % total);
+            }
+        }
+    }
+}
+
+/// <summary>
 /// Provably fair spins. Before anyone spins, the wheel publishes the commitment: SHA-256 of its 32-byte server seed.
 /// A spin's outcome is drawn from HMAC-SHA256(server seed, "fanvote-spin-v1\n" wheel "\n" account "\n" client seed "\n"
 /// nonce "\n" round "\n"): the fan picks the client seed, the nonce counts the fan's spins on the wheel (1, 2, 3, ...),
@@ -117,21 +142,8 @@ public static class ProvablyFair
     /// <summary>The roll of a spin: a number in [0, total weight) drawn without bias from the seeds and the nonce.</summary>
     public static long Roll(ReadOnlySpan<byte> serverSeed, string wheelId, string accountId, string clientSeed, long nonce, long totalWeight)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(totalWeight, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(nonce, 1);
-        var total = (ulong)totalWeight;
-        var limit = ulong.MaxValue - ((ulong.MaxValue % total) + 1) % total; // the last value of the largest whole multiple of total
-        Span<byte> mac = stackalloc byte[32];
-        for (var round = 0; ; round++)
-        {
-            var message = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{Format}\n{wheelId}\n{accountId}\n{clientSeed}\n{nonce}\n{round}\n"));
-            HMACSHA256.HashData(serverSeed, message, mac);
-            var r = BinaryPrimitives.ReadUInt64BigEndian(mac);
-            if (r <= limit)
-            {
-                return (long)(r % total);
-            }
-        }
+        return FairDraw.Uniform(serverSeed, string.Create(CultureInfo.InvariantCulture, $"{Format}\n{wheelId}\n{accountId}\n{clientSeed}\n{nonce}\n"), totalWeight);
     }
 
     /// <summary>The segment a roll lands in.</summary>

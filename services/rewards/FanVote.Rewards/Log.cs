@@ -43,4 +43,13 @@ internal static partial class RewardsLog
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "operator {Operator} closed spin wheel {WheelId}; its server seed is revealed")]
     public static partial void WheelClosed(ILogger logger, string @operator, string wheelId);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "operator {Operator} created raffle {RaffleId}: ticket cost {TicketCost}, {Winners} winners, commitment {Commitment}")]
+    public static partial void RaffleCreated(ILogger logger, string @operator, string raffleId, long ticketCost, int winners, string commitment);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "raffle {RaffleId} drawn: {Winners} winners from {Tickets} tickets (by {By}); its server seed is revealed")]
+    public static partial void RaffleDrawn(ILogger logger, string raffleId, int winners, long tickets, string by);
+
+    [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "raffles due could not be drawn now; next try at the next tick")]
+    public static partial void RaffleDrawFailed(ILogger logger, Exception exception);
 }

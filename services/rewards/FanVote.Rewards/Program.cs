@@ -32,13 +32,14 @@ if (args is ["migrate", ..])
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFanVoteDefaults(AppIds.Rewards);
 builder.AddRewards();
-builder.AddPublicApiDocument("FanVote: points (rewards)", "For fans: the signed-in fan's points balance and statement, spin-to-win wheels and spins. For operators: the wheels.");
+builder.AddPublicApiDocument("FanVote: points (rewards)", "For fans: the signed-in fan's points balance and statement, spin-to-win wheels and spins, raffles and their entries. For operators: wheels and raffles.");
 var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapRewardSubscriptions();
 app.MapAccountEndpoints();
 app.MapSpinEndpoints();
+app.MapRaffleEndpoints();
 app.MapFanDataRequests(AppIds.Rewards);
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

@@ -31,6 +31,8 @@ public static class RewardsExtensions
         builder.Services.AddSingleton<RewardsMetrics>();
         builder.Services.AddSingleton<PostgresPointsLedger>();
         builder.Services.AddSingleton<PostgresSpinWheels>();
+        builder.Services.AddSingleton<PostgresRaffles>();
+        builder.Services.AddHostedService<RaffleDrawer>();
         builder.Services.AddSingleton<IFanDataHolder, RewardsFanData>();
         builder.Services.AddSingleton<PayoutService>();
         builder.Services.AddHostedService<ConsentRetryWorker>();

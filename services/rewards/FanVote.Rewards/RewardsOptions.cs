@@ -30,4 +30,8 @@ public sealed class RewardsOptions
     /// <summary>Most entries one statement page returns.</summary>
     [Range(1, 1000)]
     public int MaxStatementEntries { get; set; } = 200;
+
+    /// <summary>How often each instance looks for raffles whose draw time has come.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan RaffleDrawInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

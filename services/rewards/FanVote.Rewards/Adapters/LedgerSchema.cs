@@ -106,6 +106,37 @@ public static partial class LedgerSchema
           PRIMARY KEY (wheel_id, account_id, spin_key),
           UNIQUE (wheel_id, account_id, nonce));
         CREATE INDEX IF NOT EXISTS spins_account ON spins (account_id, spun_at);
+        -- Raffles: the definition as published when entries open, the seed's salt and commitment; at the draw the seed,
+        -- the digest of the entry list drawn from and the winners (by ticket and per-raffle pseudonym).
+        CREATE TABLE IF NOT EXISTS raffles (
+          raffle_id text PRIMARY KEY,
+          name text NOT NULL,
+          ticket_cost bigint NOT NULL CHECK (ticket_cost >= 0),
+          max_tickets int NOT NULL CHECK (max_tickets > 0),
+          prizes text NOT NULL,
+          seed_salt bytea NOT NULL,
+          commitment text NOT NULL,
+          created_by text NOT NULL,
+          created_at timestamptz NOT NULL,
+          opens_at timestamptz NOT NULL,
+          closes_at timestamptz NOT NULL,
+          draw_at timestamptz NOT NULL,
+          drawn_at timestamptz NULL,
+          revealed_seed bytea NULL,
+          entries_digest text NULL,
+          winners text NULL);
+        -- One row per entry request: its tickets are first_ticket .. first_ticket + tickets - 1; the key makes a retry the same entry.
+        CREATE TABLE IF NOT EXISTS raffle_entries (
+          raffle_id text NOT NULL,
+          account_id text NOT NULL,
+          entry_key text NOT NULL,
+          holder text NOT NULL,
+          first_ticket bigint NOT NULL,
+          tickets int NOT NULL CHECK (tickets > 0),
+          cost bigint NOT NULL,
+          entered_at timestamptz NOT NULL,
+          PRIMARY KEY (raffle_id, account_id, entry_key),
+          UNIQUE (raffle_id, first_ticket));
         """;
 
     /// <summary>Creates or updates the schema and the restricted role of <paramref name="rewardsConnection"/> (its Username and Password).</summary>
@@ -164,7 +195,7 @@ public static partial class LedgerSchema
         await Exec(conn, tx, $"""
             GRANT CONNECT ON DATABASE "{(await Scalar<string>(conn, tx, "SELECT current_database()::text", ct)).Replace("\"", "\"\"", StringComparison.Ordinal)}" TO "{role}";
             GRANT USAGE ON SCHEMA public TO "{role}";
-            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins FROM PUBLIC, "{role}";
+            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins, raffles, raffle_entries FROM PUBLIC, "{role}";
             GRANT SELECT, INSERT ON ledger_entries TO "{role}";
             GRANT SELECT, INSERT ON account_balances TO "{role}";
             GRANT UPDATE (balance) ON account_balances TO "{role}";
@@ -176,6 +207,9 @@ public static partial class LedgerSchema
             GRANT SELECT, INSERT ON spin_wheels TO "{role}";
             GRANT UPDATE (closed_at, revealed_seed) ON spin_wheels TO "{role}";
             GRANT SELECT, INSERT ON spins TO "{role}";
+            GRANT SELECT, INSERT ON raffles TO "{role}";
+            GRANT UPDATE (drawn_at, revealed_seed, entries_digest, winners) ON raffles TO "{role}";
+            GRANT SELECT, INSERT ON raffle_entries TO "{role}";
             """, ct);
         await tx.CommitAsync(ct);
     }
@@ -198,7 +232,7 @@ public static partial class LedgerSchema
             SELECT current_user::text, r.rolsuper, r.rolbypassrls,
                    to_regclass('ledger_entries') IS NOT NULL,
                    EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ledger_entries') AND attname = 'chain' AND NOT attisdropped)
-                   AND to_regclass('spins') IS NOT NULL
+                   AND to_regclass('spins') IS NOT NULL AND to_regclass('raffle_entries') IS NOT NULL
             FROM pg_roles r WHERE r.rolname = current_user
             """, conn);
         string role;

@@ -102,6 +102,13 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         return seq;
     }
 
+    /// <summary>Takes the chain lock for <paramref name="tx"/>: what spins, raffle entries and draws decide under it no other append can change.</summary>
+    internal static async Task LockChainAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({ChainLock})", conn, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     internal async Task AnchorAfterCommitAsync(long seq, byte[] hash, CancellationToken ct)
     {
         try

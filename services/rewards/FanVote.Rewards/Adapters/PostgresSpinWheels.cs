@@ -99,10 +99,7 @@ public sealed class PostgresSpinWheels(PostgresPointsLedger ledger, LedgerKey ke
 
         // Spins take the chain lock: closing under it means no spin is half done when the seed is out.
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var l = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresPointsLedger.ChainLock})", conn, tx))
-        {
-            await l.ExecuteNonQueryAsync(ct);
-        }
+        await PostgresPointsLedger.LockChainAsync(conn, tx, ct);
 
         var closedAt = record.State(now) == "closed" ? record.ClosedAt ?? record.ClosesAt ?? now : now;
         var revealed = await RevealAsync(conn, record, salt!, closedAt, ct, tx);
@@ -114,10 +111,7 @@ public sealed class PostgresSpinWheels(PostgresPointsLedger ledger, LedgerKey ke
     {
         await using var conn = await ledger.DataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        await using (var l = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresPointsLedger.ChainLock})", conn, tx))
-        {
-            await l.ExecuteNonQueryAsync(ct);
-        }
+        await PostgresPointsLedger.LockChainAsync(conn, tx, ct);
 
         var (wheel, salt) = await ReadWheelAsync(conn, tx, wheelId, ct);
         if (wheel is null)

@@ -10,7 +10,7 @@ namespace FanVote.Rewards.Adapters;
 /// accounts only by their id (a random id ingress links to the person until the erasure): it stays as it is, so the
 /// chain and every balance stay verifiable. What the erasure changes is the consent row.
 /// </summary>
-public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWheels wheels) : IFanDataHolder
+public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWheels wheels, PostgresRaffles raffles) : IFanDataHolder
 {
     public const int MaxLines = 10_000;
 
@@ -28,6 +28,7 @@ public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWhee
             rewardsConsent = granted is null ? null : new { granted, changedAt = at },
             countedVotes = voted.Select(v => new { windowId = v.WindowId, candidateId = v.Candidate, votes = v.Votes }),
             spins = await wheels.SpinsAsync(accountId, wheelId: null, MaxLines, cancellationToken),
+            raffleEntries = await raffles.EntriesOfAsync(accountId, MaxLines, cancellationToken),
         }, FanVoteJson.Options);
     }
 
@@ -40,6 +41,7 @@ public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWhee
                 "the account's points ledger lines and balance, under the account id (a random id no longer linked to you): the ledger is hash-chained and append-only, and every balance in it must stay verifiable",
                 "the account's counted votes per window of payouts (account id, candidate, count), for the same reason",
                 "the account's spins (wheel, nonce, client seed, outcome): each is a ledger entry's reason, and the wheel's fairness is checked from them",
+                "the account's raffle tickets: the published entry lists the draws were made from name only a per-raffle pseudonym, and must stay as drawn",
             ]);
     }
 }

@@ -106,17 +106,18 @@ public static partial class SpinEndpoints
         }
 
         var now = time.GetUtcNow();
-        var opensAt = body.OpensAt ?? now;
-        if (body.ClosesAt is { } closes && closes <= opensAt)
+        var opensAt = RaffleEndpoints.Ms(body.OpensAt ?? now);
+        DateTimeOffset? closesAt = body.ClosesAt is { } c ? RaffleEndpoints.Ms(c) : null;
+        if (closesAt is { } closes && closes <= opensAt)
         {
             return Bad("closesAt must be after opensAt (or now, when opensAt is not given).");
         }
 
-        var (created, record) = await wheels.CreateAsync(wheel, opensAt, body.ClosesAt, ctx.OperatorName(), now, ct);
+        var (created, record) = await wheels.CreateAsync(wheel, opensAt, closesAt, ctx.OperatorName(), now, ct);
         if (!created)
         {
             var same = record.Wheel.Name == wheel.Name && record.Wheel.Cost == wheel.Cost && record.Wheel.Segments.SequenceEqual(wheel.Segments)
-                && (body.OpensAt is null || record.OpensAt == body.OpensAt) && record.ClosesAt == body.ClosesAt;
+                && (body.OpensAt is null || record.OpensAt == opensAt) && record.ClosesAt == closesAt;
             return same
                 ? TypedResults.Ok(View(record, now))
                 : Problems.Of(StatusCodes.Status409Conflict, "Wheel exists", $"A wheel '{wheel.WheelId}' exists with another definition; a published odds table never changes. Create a wheel under a new id.");
