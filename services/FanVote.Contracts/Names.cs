@@ -109,6 +109,9 @@ public static class Topics
     /// <summary>The services' answers to <see cref="DataRequests"/> (<see cref="Events.DataReported"/>), → the orchestrator.</summary>
     public const string DataReports = "data-reports";
 
+    /// <summary>A fan's VIP tier changes (<see cref="Events.TierChanged"/>), rewards → whoever unlocks something by tier.</summary>
+    public const string FanTiers = "fan-tiers";
+
     /// <summary>The app ids that hold a fan's data and answer <see cref="DataRequests"/>.</summary>
     public static IReadOnlyList<string> DataHolders { get; } = [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results];
 
@@ -132,6 +135,7 @@ public static class Topics
         (ConsentEvents, [AppIds.Ingress], [AppIds.Rewards]),
         (DataRequests, [AppIds.Orchestrator], [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results]),
         (DataReports, [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results], [AppIds.Orchestrator]),
+        (FanTiers, [AppIds.Rewards], []),
     ];
 }
 
@@ -179,6 +183,9 @@ public static class EventTypes
 
     /// <summary><see cref="Events.ConsentChanged"/>.</summary>
     public const string ConsentChanged = "fanvote.fan.consent-changed.v1";
+
+    /// <summary>On <see cref="Topics.FanTiers"/>: a fan reached another VIP tier.</summary>
+    public const string TierChanged = "fanvote.fan.tier-changed.v1";
 
     /// <summary><see cref="Events.ModelActivated"/>.</summary>
     public const string ModelActivated = "fanvote.fraud.model-activated.v1";

@@ -85,6 +85,8 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             ("GET", "/v1/raffles/{raffleId}", Anyone, [404]),
             ("GET", "/v1/raffles/{raffleId}/entries", Anyone, [404, 409]),
             ("POST", "/v1/raffles/{raffleId}/entries", Fan, [400, 401, 403, 404, 409, 413]),
+            ("GET", "/v1/tiers", Anyone, []),
+            ("GET", "/v1/me/tier", Fan, [401, 403]),
         ],
         ["orchestrator"] =
         [

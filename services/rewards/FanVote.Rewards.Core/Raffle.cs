@@ -15,6 +15,9 @@ public sealed record RafflePrize(string Label, int Count, long Points);
 public sealed record Raffle(string RaffleId, string Name, long TicketCost, int MaxTicketsPerFan, IReadOnlyList<RafflePrize> Prizes)
 {
     public int Winners => Prizes.Sum(p => p.Count);
+
+    /// <summary>The VIP tier a fan needs to enter (null: everyone); each tier's extra tickets raise the cap for its fans.</summary>
+    public string? MinTier { get; init; }
 }
 
 /// <summary>One ticket of the published entry list: its number (1, 2, ... in the order they were taken) and its holder's pseudonym.</summary>

@@ -52,4 +52,7 @@ internal static partial class RewardsLog
 
     [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "raffles due could not be drawn now; next try at the next tick")]
     public static partial void RaffleDrawFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "tier changes could not be published now; they stay in the outbox for the next tick")]
+    public static partial void TierPublishFailed(ILogger logger, Exception exception);
 }

@@ -30,6 +30,14 @@ public static class RewardsExtensions
         builder.Services.AddSingleton<LedgerAnchorLog>();
         builder.Services.AddSingleton<RewardsMetrics>();
         builder.Services.AddSingleton<PostgresPointsLedger>();
+        builder.Services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<RewardsOptions>>().Value;
+            return new VipTiers(o.Tiers.Count == 0 ? VipTiers.Default : [.. o.Tiers.Select(t => new VipTier(t.Name, t.MinPoints, t.ExtraTickets, t.Badge))], o.Season);
+        });
+        builder.Services.ResolveOnStart<VipTiers>();
+        builder.Services.AddSingleton<PostgresTiers>();
+        builder.Services.AddHostedService<TierPublisher>();
         builder.Services.AddSingleton<PostgresSpinWheels>();
         builder.Services.AddSingleton<PostgresRaffles>();
         builder.Services.AddHostedService<RaffleDrawer>();

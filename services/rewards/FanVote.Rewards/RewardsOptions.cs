@@ -34,4 +34,27 @@ public sealed class RewardsOptions
     /// <summary>How often each instance looks for raffles whose draw time has come.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RaffleDrawInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The VIP tiers, lowest first (the first starts at 0); empty: <see cref="Core.VipTiers.Default"/>.</summary>
+    public List<TierOption> Tiers { get; set; } = [];
+
+    /// <summary>What tiers count earned points over: "lifetime" (default), or the name of the current season (a new name starts every fan from 0).</summary>
+    [RegularExpression("^[A-Za-z0-9._-]{1,40}$", ErrorMessage = "Rewards:Season is 'lifetime' or a season's name: 1-40 letters, digits, '.', '_' or '-'.")]
+    public string Season { get; set; } = Core.VipTiers.Lifetime;
+
+    /// <summary>How often the tier changes waiting in the outbox are published.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan TierPublishInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>One VIP tier as configured (Rewards:Tiers:N:Name, MinPoints, ExtraTickets, Badge).</summary>
+public sealed class TierOption
+{
+    public string Name { get; set; } = "";
+
+    public long MinPoints { get; set; }
+
+    public int ExtraTickets { get; set; }
+
+    public string? Badge { get; set; }
 }

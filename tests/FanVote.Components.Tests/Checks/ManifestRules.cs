@@ -115,7 +115,7 @@ public static class ManifestRules
         [AppIds.Tally] = ["FANVOTE_PG_CONNECTION", "FANVOTE_VOTE_KEY", "FANVOTE_AUDIT_SIGNING_KEY", "FANVOTE_PSEUDONYM_KEY"],
         [AppIds.Fraud] = [],
         [AppIds.Results] = ["FANVOTE_AUDIT_PUBLIC_KEY"],
-        [AppIds.Rewards] = ["FANVOTE_PG_CONNECTION", "FANVOTE_TOKEN_KEYS", "FANVOTE_LEDGER_KEY"],
+        [AppIds.Rewards] = ["FANVOTE_PG_CONNECTION", "FANVOTE_TOKEN_KEYS", "FANVOTE_LEDGER_KEY", "FANVOTE_OPERATOR_KEY"],
         [AppIds.Orchestrator] = ["FANVOTE_OPERATOR_KEY", "FANVOTE_AUDIT_PUBLIC_KEY", "FANVOTE_ACTION_LOG_KEY", "FANVOTE_TOKEN_KEYS"],
     };
 

@@ -137,6 +137,25 @@ public static partial class LedgerSchema
           entered_at timestamptz NOT NULL,
           PRIMARY KEY (raffle_id, account_id, entry_key),
           UNIQUE (raffle_id, first_ticket));
+        ALTER TABLE raffles ADD COLUMN IF NOT EXISTS min_tier text NULL;
+        -- VIP tiers: each fan's earned points per season ("lifetime" or a season's name) and the tier they reached,
+        -- moved in the ledger transaction that credits them; tier changes wait in an outbox until published.
+        CREATE TABLE IF NOT EXISTS fan_earned (
+          account_id text NOT NULL,
+          season text NOT NULL,
+          earned bigint NOT NULL,
+          tier text NOT NULL,
+          PRIMARY KEY (account_id, season));
+        CREATE TABLE IF NOT EXISTS tier_changes (
+          seq bigserial PRIMARY KEY,
+          account_id text NOT NULL,
+          season text NOT NULL,
+          from_tier text NOT NULL,
+          to_tier text NOT NULL,
+          earned bigint NOT NULL,
+          changed_at timestamptz NOT NULL,
+          published_at timestamptz NULL);
+        CREATE INDEX IF NOT EXISTS tier_changes_pending ON tier_changes (seq) WHERE published_at IS NULL;
         """;
 
     /// <summary>Creates or updates the schema and the restricted role of <paramref name="rewardsConnection"/> (its Username and Password).</summary>
@@ -195,7 +214,7 @@ public static partial class LedgerSchema
         await Exec(conn, tx, $"""
             GRANT CONNECT ON DATABASE "{(await Scalar<string>(conn, tx, "SELECT current_database()::text", ct)).Replace("\"", "\"\"", StringComparison.Ordinal)}" TO "{role}";
             GRANT USAGE ON SCHEMA public TO "{role}";
-            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins, raffles, raffle_entries FROM PUBLIC, "{role}";
+            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins, raffles, raffle_entries, fan_earned, tier_changes FROM PUBLIC, "{role}";
             GRANT SELECT, INSERT ON ledger_entries TO "{role}";
             GRANT SELECT, INSERT ON account_balances TO "{role}";
             GRANT UPDATE (balance) ON account_balances TO "{role}";
@@ -210,6 +229,11 @@ public static partial class LedgerSchema
             GRANT SELECT, INSERT ON raffles TO "{role}";
             GRANT UPDATE (drawn_at, revealed_seed, entries_digest, winners) ON raffles TO "{role}";
             GRANT SELECT, INSERT ON raffle_entries TO "{role}";
+            GRANT SELECT, INSERT ON fan_earned TO "{role}";
+            GRANT UPDATE (earned, tier) ON fan_earned TO "{role}";
+            GRANT SELECT, INSERT ON tier_changes TO "{role}";
+            GRANT UPDATE (published_at) ON tier_changes TO "{role}";
+            GRANT USAGE ON SEQUENCE tier_changes_seq_seq TO "{role}";
             """, ct);
         await tx.CommitAsync(ct);
     }
@@ -232,7 +256,7 @@ public static partial class LedgerSchema
             SELECT current_user::text, r.rolsuper, r.rolbypassrls,
                    to_regclass('ledger_entries') IS NOT NULL,
                    EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ledger_entries') AND attname = 'chain' AND NOT attisdropped)
-                   AND to_regclass('spins') IS NOT NULL AND to_regclass('raffle_entries') IS NOT NULL
+                   AND to_regclass('spins') IS NOT NULL AND to_regclass('raffle_entries') IS NOT NULL AND to_regclass('tier_changes') IS NOT NULL
             FROM pg_roles r WHERE r.rolname = current_user
             """, conn);
         string role;

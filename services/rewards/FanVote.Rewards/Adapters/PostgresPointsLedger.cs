@@ -30,7 +30,7 @@ public sealed record StatementLine(long Seq, DateTimeOffset At, string WindowId,
 /// A unique index on (window, credited account, reason) makes every credit happen at most once. `payouts`,
 /// `payout_voters` and `payout_voter_chunks` hold a window's payout request and the counted voters it pays, until it is paid.
 /// </summary>
-public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, LedgerKey key, LedgerAnchorLog anchors, IHostEnvironment environment, ILogger<PostgresPointsLedger> log) : IAsyncDisposable
+public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, LedgerKey key, LedgerAnchorLog anchors, PostgresTiers tiers, IHostEnvironment environment, ILogger<PostgresPointsLedger> log) : IAsyncDisposable
 {
     /// <summary>The advisory lock every append takes: one total order of the chain across instances.</summary>
     internal const long ChainLock = 4242100;
@@ -371,7 +371,8 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
 
     /// <summary>
     /// Appends under the chain lock: drops entries whose (window, credited account, reason) exists already, chains
-    /// the rest after the current head, inserts them and moves the balances. A fan's account never goes below zero:
+    /// the rest after the current head, inserts them, moves the balances and what each fan earned (their VIP tier,
+    /// <see cref="PostgresTiers"/>). A fan's account never goes below zero:
     /// <see cref="InsufficientPointsException"/> then, and the caller's transaction is not to be committed. Returns how many were appended and the head.
     /// </summary>
     internal async Task<(int Appended, long HeadSeq, byte[] HeadHash)> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, IReadOnlyList<NewEntry> entries, CancellationToken ct)
@@ -458,6 +459,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
             await balances.ExecuteNonQueryAsync(ct);
         }
 
+        await tiers.RecordEarnedAsync(conn, tx, chained, chained.Count > 0 ? chained[^1].CreatedAt : DateTimeOffset.UtcNow, ct);
         return chained.Count > 0 ? (chained.Count, chained[^1].Seq, chained[^1].Hash) : (0, headSeq, headHash);
     }
 

@@ -25,11 +25,16 @@ public enum EntryRefusal
     NotOpenYet,
     Closed,
     OverCap,
+    TierTooLow,
     NotEnoughPoints,
     KeyReused,
 }
 
-public sealed record RaffleEntryResult(RaffleEntryOutcome? Outcome, EntryRefusal? Refusal = null, RaffleRecord? Raffle = null, long Held = 0, long Balance = 0);
+public sealed record RaffleEntryResult(RaffleEntryOutcome? Outcome, EntryRefusal? Refusal = null, RaffleRecord? Raffle = null, long Held = 0, long Balance = 0)
+{
+    /// <summary>The fan's VIP standing, when the refusal depends on it (cap, tier).</summary>
+    public FanStanding? Standing { get; init; }
+}
 
 /// <summary>
 /// Raffles in the points ledger's database. Entries and the draw run under the ledger's chain lock: an entry reads the
@@ -37,17 +42,17 @@ public sealed record RaffleEntryResult(RaffleEntryOutcome? Outcome, EntryRefusal
 /// below zero) in one transaction; the same entry key again answers the same tickets. The draw freezes the entry list,
 /// reveals the seed, draws (<see cref="RaffleDraw"/>), credits points prizes and stores the winners, in one transaction.
 /// </summary>
-public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key)
+public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, PostgresTiers tiers)
 {
-    private const string Columns = "raffle_id, name, ticket_cost, max_tickets, prizes, commitment, opens_at, closes_at, draw_at, drawn_at, revealed_seed, entries_digest, winners, created_by";
+    private const string Columns = "raffle_id, name, ticket_cost, max_tickets, prizes, commitment, opens_at, closes_at, draw_at, drawn_at, revealed_seed, entries_digest, winners, created_by, min_tier";
 
     public async Task<(bool Created, RaffleRecord Record)> CreateAsync(Raffle raffle, DateTimeOffset opensAt, DateTimeOffset closesAt, DateTimeOffset drawAt, string createdBy, DateTimeOffset now, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(raffle);
         var salt = RandomNumberGenerator.GetBytes(32);
         await using var cmd = ledger.DataSource.CreateCommand("""
-            INSERT INTO raffles (raffle_id, name, ticket_cost, max_tickets, prizes, seed_salt, commitment, created_by, created_at, opens_at, closes_at, draw_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (raffle_id) DO NOTHING
+            INSERT INTO raffles (raffle_id, name, ticket_cost, max_tickets, prizes, seed_salt, commitment, created_by, created_at, opens_at, closes_at, draw_at, min_tier)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (raffle_id) DO NOTHING
             """);
         cmd.Parameters.AddWithValue(raffle.RaffleId);
         cmd.Parameters.AddWithValue(raffle.Name);
@@ -61,6 +66,7 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key)
         cmd.Parameters.Add(Time(opensAt));
         cmd.Parameters.Add(Time(closesAt));
         cmd.Parameters.Add(Time(drawAt));
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)raffle.MinTier ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         var created = await cmd.ExecuteNonQueryAsync(ct) == 1;
         return (created, (await GetAsync(raffle.RaffleId, ct))!);
     }
@@ -116,9 +122,16 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key)
             (held, next) = (r.GetInt64(0), r.GetInt64(1));
         }
 
-        if (held + tickets > raffle.Raffle.MaxTicketsPerFan)
+        // VIP: a raffle for a tier and above refuses the others; each tier's extra tickets raise the cap for its fans.
+        var standing = await tiers.StandingAsync(conn, tx, accountId, ct);
+        if (raffle.Raffle.MinTier is { } needed && tiers.Tiers.Named(needed) is { } min && !VipTiers.Reaches(standing.Tier, min))
         {
-            return new RaffleEntryResult(null, EntryRefusal.OverCap, raffle, held);
+            return new RaffleEntryResult(null, EntryRefusal.TierTooLow, raffle, held) { Standing = standing };
+        }
+
+        if (held + tickets > raffle.Raffle.MaxTicketsPerFan + standing.Tier.ExtraTickets)
+        {
+            return new RaffleEntryResult(null, EntryRefusal.OverCap, raffle, held) { Standing = standing };
         }
 
         var cost = raffle.Raffle.TicketCost * tickets;
@@ -306,16 +319,19 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key)
             return (null, null);
         }
 
-        var raffle = new Raffle(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt32(3), JsonSerializer.Deserialize<List<RafflePrize>>(r.GetString(4), FanVoteJson.Options)!);
+        var raffle = new Raffle(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt32(3), JsonSerializer.Deserialize<List<RafflePrize>>(r.GetString(4), FanVoteJson.Options)!)
+        {
+            MinTier = r.IsDBNull(14) ? null : r.GetString(14),
+        };
         var record = new RaffleRecord(
             raffle, r.GetString(5), r.GetFieldValue<DateTimeOffset>(6), r.GetFieldValue<DateTimeOffset>(7), r.GetFieldValue<DateTimeOffset>(8),
             r.IsDBNull(9) ? null : r.GetFieldValue<DateTimeOffset>(9),
             r.IsDBNull(10) ? null : (byte[])r[10],
             r.IsDBNull(11) ? null : r.GetString(11),
             r.IsDBNull(12) ? null : JsonSerializer.Deserialize<List<RaffleWinner>>(r.GetString(12), FanVoteJson.Options),
-            r.GetInt64(15),
+            r.GetInt64(16),
             r.GetString(13));
-        return (record, (byte[])r[14]);
+        return (record, (byte[])r[15]);
     }
 
     private static NpgsqlParameter Time(DateTimeOffset at) => new() { Value = at.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz };

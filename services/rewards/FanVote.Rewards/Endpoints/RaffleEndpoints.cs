@@ -21,11 +21,13 @@ namespace FanVote.Rewards;
 public static partial class RaffleEndpoints
 {
     public sealed record CreateRaffleRequest(
-        string? RaffleId, string? Name, long? TicketCost, int? MaxTicketsPerFan, IReadOnlyList<RafflePrize>? Prizes, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, DateTimeOffset? DrawAt);
+        string? RaffleId, string? Name, long? TicketCost, int? MaxTicketsPerFan, IReadOnlyList<RafflePrize>? Prizes, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, DateTimeOffset? DrawAt,
+        string? MinTier);
 
     public sealed record RaffleView(
         string RaffleId, string Name, long TicketCost, int MaxTicketsPerFan, IReadOnlyList<RafflePrize> Prizes, string State, DateTimeOffset OpensAt, DateTimeOffset ClosesAt,
-        DateTimeOffset DrawAt, DateTimeOffset? DrawnAt, long TicketsTaken, string Commitment, string? ServerSeed, string? EntriesDigest, IReadOnlyList<RaffleWinner>? Winners, string Fairness);
+        DateTimeOffset DrawAt, DateTimeOffset? DrawnAt, long TicketsTaken, string Commitment, string? ServerSeed, string? EntriesDigest, IReadOnlyList<RaffleWinner>? Winners, string Fairness,
+        string? MinTier);
 
     public sealed record EntryRequest(string? EntryKey, int? Tickets);
 
@@ -77,21 +79,26 @@ public static partial class RaffleEndpoints
     {
         ArgumentNullException.ThrowIfNull(r);
         return new RaffleView(r.Raffle.RaffleId, r.Raffle.Name, r.Raffle.TicketCost, r.Raffle.MaxTicketsPerFan, r.Raffle.Prizes, r.State(now), r.OpensAt, r.ClosesAt, r.DrawAt,
-            r.DrawnAt, r.TicketsTaken, r.Commitment, r.RevealedSeed is { } s ? Convert.ToHexStringLower(s) : null, r.EntriesDigest, r.Winners, FairnessText);
+            r.DrawnAt, r.TicketsTaken, r.Commitment, r.RevealedSeed is { } s ? Convert.ToHexStringLower(s) : null, r.EntriesDigest, r.Winners, FairnessText, r.Raffle.MinTier);
     }
 
     private static async Task<Results<Created<RaffleView>, Ok<RaffleView>, ProblemHttpResult>> CreateAsync(
-        CreateRaffleRequest body, HttpContext ctx, PostgresRaffles raffles, TimeProvider time, ILogger<PostgresRaffles> log, CancellationToken ct)
+        CreateRaffleRequest body, HttpContext ctx, PostgresRaffles raffles, VipTiers tiers, TimeProvider time, ILogger<PostgresRaffles> log, CancellationToken ct)
     {
         if (body.Prizes is null || body.ClosesAt is null)
         {
             return Bad("Send prizes (label, count, points for each) and closesAt (when entries close); drawAt defaults to closesAt.");
         }
 
-        var raffle = new Raffle(body.RaffleId ?? "", body.Name ?? "", body.TicketCost ?? 0, body.MaxTicketsPerFan ?? 1, body.Prizes);
+        var raffle = new Raffle(body.RaffleId ?? "", body.Name ?? "", body.TicketCost ?? 0, body.MaxTicketsPerFan ?? 1, body.Prizes) { MinTier = body.MinTier };
         if (RaffleRules.Check(raffle) is { } wrong)
         {
             return Bad(wrong + ".");
+        }
+
+        if (body.MinTier is not null && tiers.Named(body.MinTier) is null)
+        {
+            return Bad($"minTier must be one of the VIP tiers ({string.Join(", ", tiers.Tiers.Select(t => t.Name))}), or left out for a raffle open to every fan.");
         }
 
         // Kept to the millisecond (the database keeps microseconds), so the same definition sent again compares equal.
@@ -108,7 +115,7 @@ public static partial class RaffleEndpoints
         if (!created)
         {
             var same = record.Raffle.Name == raffle.Name && record.Raffle.TicketCost == raffle.TicketCost && record.Raffle.MaxTicketsPerFan == raffle.MaxTicketsPerFan
-                && record.Raffle.Prizes.SequenceEqual(raffle.Prizes) && record.ClosesAt == closesAt && record.DrawAt == drawAt && (body.OpensAt is null || record.OpensAt == opensAt);
+                && record.Raffle.Prizes.SequenceEqual(raffle.Prizes) && record.Raffle.MinTier == raffle.MinTier && record.ClosesAt == closesAt && record.DrawAt == drawAt && (body.OpensAt is null || record.OpensAt == opensAt);
             return same
                 ? TypedResults.Ok(View(record, now))
                 : Problems.Of(StatusCodes.Status409Conflict, "Raffle exists", $"A raffle '{raffle.RaffleId}' exists with another definition; a published raffle never changes. Create one under a new id.");
@@ -205,8 +212,13 @@ public static partial class RaffleEndpoints
                 string.Create(CultureInfo.InvariantCulture, $"'{raffleId}' takes entries from {raffle!.OpensAt:O}; nothing was spent.")),
             EntryRefusal.Closed => Problems.Of(StatusCodes.Status409Conflict, "Entries closed", $"'{raffleId}' takes no more entries; nothing was spent."),
             EntryRefusal.OverCap => Problems.Of(StatusCodes.Status409Conflict, "Ticket cap",
-                string.Create(CultureInfo.InvariantCulture, $"A fan may hold {raffle!.Raffle.MaxTicketsPerFan} tickets of '{raffleId}'; you hold {result.Held} and asked for {tickets}. Nothing was spent."),
-                new Dictionary<string, object?> { ["held"] = result.Held, ["cap"] = raffle.Raffle.MaxTicketsPerFan }),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"You may hold {raffle!.Raffle.MaxTicketsPerFan + result.Standing!.Tier.ExtraTickets} tickets of '{raffleId}' ({raffle.Raffle.MaxTicketsPerFan} + {result.Standing.Tier.ExtraTickets} as {result.Standing.Tier.Name}); you hold {result.Held} and asked for {tickets}. Nothing was spent."),
+                new Dictionary<string, object?> { ["held"] = result.Held, ["cap"] = raffle.Raffle.MaxTicketsPerFan + result.Standing.Tier.ExtraTickets }),
+            EntryRefusal.TierTooLow => Problems.Of(StatusCodes.Status403Forbidden, "VIP only",
+                string.Create(CultureInfo.InvariantCulture,
+                    $"'{raffleId}' is for {raffle!.Raffle.MinTier} fans and above; you are {result.Standing!.Tier.Name} ({result.Standing.Earned} points earned). See GET /v1/me/tier. Nothing was spent."),
+                new Dictionary<string, object?> { ["tier"] = result.Standing.Tier.Name, ["needed"] = raffle.Raffle.MinTier }),
             EntryRefusal.NotEnoughPoints => Problems.Of(StatusCodes.Status409Conflict, "Not enough points",
                 string.Create(CultureInfo.InvariantCulture, $"{tickets} tickets of '{raffleId}' cost {raffle!.Raffle.TicketCost * tickets} points and you hold {result.Balance}; nothing was spent."),
                 new Dictionary<string, object?> { ["balance"] = result.Balance, ["cost"] = raffle.Raffle.TicketCost * tickets }),
