@@ -121,6 +121,7 @@ public static partial class LedgerSchema
           opens_at timestamptz NOT NULL,
           closes_at timestamptz NOT NULL,
           draw_at timestamptz NOT NULL,
+          tickets_taken bigint NOT NULL DEFAULT 0,
           drawn_at timestamptz NULL,
           revealed_seed bytea NULL,
           entries_digest text NULL,
@@ -227,7 +228,7 @@ public static partial class LedgerSchema
             GRANT UPDATE (closed_at, revealed_seed) ON spin_wheels TO "{role}";
             GRANT SELECT, INSERT ON spins TO "{role}";
             GRANT SELECT, INSERT ON raffles TO "{role}";
-            GRANT UPDATE (drawn_at, revealed_seed, entries_digest, winners) ON raffles TO "{role}";
+            GRANT UPDATE (drawn_at, revealed_seed, entries_digest, winners, tickets_taken) ON raffles TO "{role}";
             GRANT SELECT, INSERT ON raffle_entries TO "{role}";
             GRANT SELECT, INSERT ON fan_earned TO "{role}";
             GRANT UPDATE (earned, tier) ON fan_earned TO "{role}";

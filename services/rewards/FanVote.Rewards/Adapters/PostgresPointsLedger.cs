@@ -36,7 +36,24 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
     internal const long ChainLock = 4242100;
     private const int InsertBatch = 5_000;
 
-    private readonly NpgsqlDataSource _db = NpgsqlDataSource.Create(options.Value.ConnectionString);
+    private readonly NpgsqlDataSource _db = Open(options.Value.ConnectionString);
+
+    /// <summary>
+    /// The data source, with statements prepared once they repeat (unless the connection string says otherwise): a spin
+    /// or a raffle entry is a dozen short statements under the chain lock, and parsing and planning each one every time
+    /// was most of PostgreSQL's CPU per spin (docs/benchmarks.md, 2026-12-07, the points economy).
+    /// </summary>
+    private static NpgsqlDataSource Open(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+
+        return builder.Build();
+    }
 
     public NpgsqlDataSource DataSource => _db;
 
@@ -107,6 +124,14 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
     {
         await using var cmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({ChainLock})", conn, tx);
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>A fan's balance as <paramref name="tx"/> sees it (after its own appends).</summary>
+    internal static async Task<long> BalanceInAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string accountId, CancellationToken ct)
+    {
+        await using var b = new NpgsqlCommand("SELECT balance FROM account_balances WHERE account = $1", conn, tx);
+        b.Parameters.AddWithValue(Accounts.Fan(accountId));
+        return await b.ExecuteScalarAsync(ct) is long balance ? balance : 0;
     }
 
     internal async Task AnchorAfterCommitAsync(long seq, byte[] hash, CancellationToken ct)

@@ -110,16 +110,14 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
                 return new RaffleEntryResult(null, EntryRefusal.Closed, raffle);
         }
 
-        long held, next;
-        await using (var counts = new NpgsqlCommand("""
-            SELECT coalesce(sum(tickets) FILTER (WHERE account_id = $2), 0)::bigint, coalesce(max(first_ticket + tickets), 1)::bigint FROM raffle_entries WHERE raffle_id = $1
-            """, conn, tx))
+        // The raffle's counter (read under the chain lock) gives the next ticket; the fan's own rows their tickets so far.
+        var next = raffle.TicketsTaken + 1;
+        long held;
+        await using (var counts = new NpgsqlCommand("SELECT coalesce(sum(tickets), 0)::bigint FROM raffle_entries WHERE raffle_id = $1 AND account_id = $2", conn, tx))
         {
             counts.Parameters.AddWithValue(raffleId);
             counts.Parameters.AddWithValue(accountId);
-            await using var r = await counts.ExecuteReaderAsync(ct);
-            await r.ReadAsync(ct);
-            (held, next) = (r.GetInt64(0), r.GetInt64(1));
+            held = (long)(await counts.ExecuteScalarAsync(ct))!;
         }
 
         // VIP: a raffle for a tier and above refuses the others; each tier's extra tickets raise the cap for its fans.
@@ -149,9 +147,7 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
                 return new RaffleEntryResult(null, EntryRefusal.NotEnoughPoints, raffle, held, e.Balance);
             }
 
-            await using var b = new NpgsqlCommand("SELECT balance FROM account_balances WHERE account = $1", conn, tx);
-            b.Parameters.AddWithValue(Accounts.Fan(accountId));
-            balance = (long)(await b.ExecuteScalarAsync(ct))!;
+            balance = await PostgresPointsLedger.BalanceInAsync(conn, tx, accountId, ct);
         }
 
         var holder = RaffleDraw.Holder(raffleId, accountId);
@@ -168,6 +164,13 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
             insert.Parameters.AddWithValue(cost);
             insert.Parameters.Add(Time(now));
             await insert.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var count = new NpgsqlCommand("UPDATE raffles SET tickets_taken = tickets_taken + $2 WHERE raffle_id = $1", conn, tx))
+        {
+            count.Parameters.AddWithValue(raffleId);
+            count.Parameters.AddWithValue((long)tickets);
+            await count.ExecuteNonQueryAsync(ct);
         }
 
         await tx.CommitAsync(ct);
@@ -310,7 +313,7 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
     private static async Task<(RaffleRecord? Record, byte[]? Salt)> ReadAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string raffleId, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"""
-            SELECT {Columns}, seed_salt, (SELECT coalesce(sum(tickets), 0)::bigint FROM raffle_entries e WHERE e.raffle_id = r.raffle_id) FROM raffles r WHERE raffle_id = $1
+            SELECT {Columns}, seed_salt, tickets_taken FROM raffles WHERE raffle_id = $1
             """, conn, tx);
         cmd.Parameters.AddWithValue(raffleId);
         await using var r = await cmd.ExecuteReaderAsync(ct);

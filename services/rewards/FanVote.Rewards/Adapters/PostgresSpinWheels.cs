@@ -162,12 +162,7 @@ public sealed class PostgresSpinWheels(PostgresPointsLedger ledger, LedgerKey ke
             return new SpinResult(null, SpinRefusal.NotEnoughPoints, e.Balance, wheel);
         }
 
-        long balance;
-        await using (var b = new NpgsqlCommand("SELECT balance FROM account_balances WHERE account = $1", conn, tx))
-        {
-            b.Parameters.AddWithValue(Accounts.Fan(accountId));
-            balance = (long)(await b.ExecuteScalarAsync(ct))!;
-        }
+        var balance = await PostgresPointsLedger.BalanceInAsync(conn, tx, accountId, ct);
 
         var outcome = new SpinOutcome(spinId, wheelId, accountId, spinKey, nonce, clientSeed, segment, wheel.Wheel.Segments[segment].Label, prize, wheel.Wheel.Cost, balance, at);
         await using (var insert = new NpgsqlCommand($"INSERT INTO spins ({SpinColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", conn, tx))

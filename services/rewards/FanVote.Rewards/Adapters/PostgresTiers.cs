@@ -89,6 +89,35 @@ public sealed class PostgresTiers(VipTiers tiers)
         return new FanStanding(accountId, earned, tier, tiers.Next(tier), tiers.Season);
     }
 
+    /// <summary>For a fan's export: their earned points and tier per season, and every tier change.</summary>
+    public static async Task<object> ExportAsync(NpgsqlDataSource db, string accountId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var seasons = new List<object>();
+        await using (var cmd = db.CreateCommand("SELECT season, earned, tier FROM fan_earned WHERE account_id = $1 ORDER BY season"))
+        {
+            cmd.Parameters.AddWithValue(accountId);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                seasons.Add(new { season = r.GetString(0), earned = r.GetInt64(1), tier = r.GetString(2) });
+            }
+        }
+
+        var changes = new List<object>();
+        await using (var cmd = db.CreateCommand("SELECT season, from_tier, to_tier, earned, changed_at FROM tier_changes WHERE account_id = $1 ORDER BY seq"))
+        {
+            cmd.Parameters.AddWithValue(accountId);
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                changes.Add(new { season = r.GetString(0), from = r.GetString(1), to = r.GetString(2), earned = r.GetInt64(3), at = r.GetFieldValue<DateTimeOffset>(4) });
+            }
+        }
+
+        return new { seasons, changes };
+    }
+
     /// <summary>Up to <paramref name="max"/> tier changes not yet published, oldest first, as events with stable ids.</summary>
     public static async Task<List<(long Seq, TierChanged Event)>> PendingAsync(NpgsqlDataSource db, VipTiers tiers, int max, CancellationToken ct)
     {

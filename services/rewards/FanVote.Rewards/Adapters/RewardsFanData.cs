@@ -29,6 +29,7 @@ public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWhee
             countedVotes = voted.Select(v => new { windowId = v.WindowId, candidateId = v.Candidate, votes = v.Votes }),
             spins = await wheels.SpinsAsync(accountId, wheelId: null, MaxLines, cancellationToken),
             raffleEntries = await raffles.EntriesOfAsync(accountId, MaxLines, cancellationToken),
+            vipTiers = await PostgresTiers.ExportAsync(ledger.DataSource, accountId, cancellationToken),
         }, FanVoteJson.Options);
     }
 
@@ -42,6 +43,7 @@ public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWhee
                 "the account's counted votes per window of payouts (account id, candidate, count), for the same reason",
                 "the account's spins (wheel, nonce, client seed, outcome): each is a ledger entry's reason, and the wheel's fairness is checked from them",
                 "the account's raffle tickets: the published entry lists the draws were made from name only a per-raffle pseudonym, and must stay as drawn",
+                "the account's earned points and VIP tier per season, and its tier changes: they follow from the ledger lines kept",
             ]);
     }
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using FanVote.Rewards.Adapters;
 using FanVote.Rewards.Core;
 using FanVote.Security;
@@ -18,7 +17,7 @@ namespace FanVote.Rewards;
 /// once entries close, the entry list (`GET /v1/raffles/{id}/entries`), from which `./fanvote raffle verify` recomputes
 /// the draw. Signed-in fans who gave "rewards": take tickets (`POST /v1/raffles/{id}/entries`).
 /// </summary>
-public static partial class RaffleEndpoints
+public static class RaffleEndpoints
 {
     public sealed record CreateRaffleRequest(
         string? RaffleId, string? Name, long? TicketCost, int? MaxTicketsPerFan, IReadOnlyList<RafflePrize>? Prizes, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt, DateTimeOffset? DrawAt,
@@ -186,7 +185,7 @@ public static partial class RaffleEndpoints
     private static async Task<Results<Created<EntryView>, Ok<EntryView>, ProblemHttpResult>> EnterAsync(
         string raffleId, EntryRequest body, HttpContext ctx, PostgresRaffles raffles, TimeProvider time, CancellationToken ct)
     {
-        if (body.EntryKey is null || !EntryKey().IsMatch(body.EntryKey))
+        if (!SpinEndpoints.IsRequestKey(body.EntryKey))
         {
             return Bad("entryKey must be 8-64 letters, digits, '-' or '_', new for each entry (a retry sends the same one).");
         }
@@ -233,8 +232,6 @@ public static partial class RaffleEndpoints
 
     private static ProblemHttpResult Unknown(string raffleId) => Problems.Of(StatusCodes.Status404NotFound, "Unknown raffle", $"There is no raffle '{raffleId}'.");
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{8,64}$")]
-    private static partial Regex EntryKey();
 }
 
 /// <summary>Draws each raffle when its draw time comes (every instance looks; the draw itself happens once, under the chain lock).</summary>

@@ -163,7 +163,7 @@ public static partial class SpinEndpoints
     private static async Task<Results<Created<SpinView>, Ok<SpinView>, ProblemHttpResult>> SpinAsync(
         string wheelId, SpinRequest body, HttpContext ctx, PostgresSpinWheels wheels, TimeProvider time, RewardsMetrics metrics, CancellationToken ct)
     {
-        if (body.SpinKey is null || !SpinKey().IsMatch(body.SpinKey))
+        if (!IsRequestKey(body.SpinKey))
         {
             return Bad("spinKey must be 8-64 letters, digits, '-' or '_', new for each spin (a retry sends the same one).");
         }
@@ -222,6 +222,9 @@ public static partial class SpinEndpoints
 
     private static ProblemHttpResult Unknown(string wheelId) => Problems.Of(StatusCodes.Status404NotFound, "Unknown wheel", $"There is no spin wheel '{wheelId}'.");
 
+    /// <summary>A fan's key for one spin or one raffle entry: 8-64 letters, digits, '-' or '_'.</summary>
+    internal static bool IsRequestKey([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? key) => key is not null && RequestKey().IsMatch(key);
+
     [GeneratedRegex("^[A-Za-z0-9_-]{8,64}$")]
-    private static partial Regex SpinKey();
+    private static partial Regex RequestKey();
 }
