@@ -9,6 +9,16 @@ public static class Ids
     /// <summary>Longest id.</summary>
     public const int MaxLength = 64;
 
+    /// <summary>
+    /// The prefix of the ids under which results shows poll questions ("poll_" + poll + "_" + question): no window may
+    /// start with it, so a poll's counts and a window's never share a board entry.
+    /// </summary>
+    public const string PollResultsPrefix = "poll_";
+
+    /// <summary>True for an id in the poll questions' part of results (<see cref="PollResultsPrefix"/>).</summary>
+    /// <param name="id">A results id.</param>
+    public static bool IsPollResults(string id) => id.StartsWith(PollResultsPrefix, StringComparison.Ordinal);
+
     private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     /// <summary>True for 1-64 characters of [A-Za-z0-9_-].</summary>

@@ -112,6 +112,9 @@ public static class Topics
     /// <summary>A fan's VIP tier changes (<see cref="Events.TierChanged"/>), rewards → whoever unlocks something by tier.</summary>
     public const string FanTiers = "fan-tiers";
 
+    /// <summary>Poll questions' live results (<see cref="Events.PollUpdated"/>), rewards → results.</summary>
+    public const string PollUpdated = "poll-updated";
+
     /// <summary>The app ids that hold a fan's data and answer <see cref="DataRequests"/>.</summary>
     public static IReadOnlyList<string> DataHolders { get; } = [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results];
 
@@ -136,6 +139,7 @@ public static class Topics
         (DataRequests, [AppIds.Orchestrator], [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results]),
         (DataReports, [AppIds.Ingress, AppIds.Tally, AppIds.Fraud, AppIds.Rewards, AppIds.Results], [AppIds.Orchestrator]),
         (FanTiers, [AppIds.Rewards], []),
+        (PollUpdated, [AppIds.Rewards], [AppIds.Results]),
     ];
 }
 

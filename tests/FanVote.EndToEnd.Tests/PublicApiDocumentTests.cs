@@ -87,6 +87,10 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             ("POST", "/v1/raffles/{raffleId}/entries", Fan, [400, 401, 403, 404, 409, 413]),
             ("GET", "/v1/tiers", Anyone, []),
             ("GET", "/v1/me/tier", Fan, [401, 403]),
+            ("POST", "/v1/polls", Operator, [400, 401, 409, 413, 429]),
+            ("GET", "/v1/polls/{pollId}/report", Operator, [401, 404, 429]),
+            ("GET", "/v1/polls/{pollId}", Anyone, [404]),
+            ("POST", "/v1/polls/{pollId}/answers", Fan, [400, 401, 403, 404, 409, 413]),
         ],
         ["orchestrator"] =
         [
@@ -169,6 +173,7 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             var url = BaseUrl(host) + path.Replace("{windowId}", "no-such-window", StringComparison.Ordinal)
                 .Replace("{wheelId}", "no-such-wheel", StringComparison.Ordinal)
                 .Replace("{raffleId}", "no-such-raffle", StringComparison.Ordinal)
+                .Replace("{pollId}", "no-such-poll", StringComparison.Ordinal)
                 .Replace("{challengeId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
                 .Replace("{voteId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
             using var request = new HttpRequestMessage(new HttpMethod(method), url);

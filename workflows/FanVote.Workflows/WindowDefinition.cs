@@ -41,6 +41,10 @@ public sealed record WindowDefinition(
         {
             errors["windowId"] = [$"Ids starting with '{DataRights.ErasurePrefix}' or '{DataRights.ExportPrefix}' are fans' data requests: choose another."];
         }
+        else if (Ids.IsPollResults(WindowId))
+        {
+            errors["windowId"] = [$"Ids starting with '{Ids.PollResultsPrefix}' are where results shows poll questions: choose another."];
+        }
 
         if (string.IsNullOrWhiteSpace(Title) || Title.Length > 200 || Ids.HasControlCharacters(Title))
         {

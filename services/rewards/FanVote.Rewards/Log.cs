@@ -55,4 +55,10 @@ internal static partial class RewardsLog
 
     [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "tier changes could not be published now; they stay in the outbox for the next tick")]
     public static partial void TierPublishFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "operator {Operator} created poll {PollId}: {Questions} questions, open {OpensAt} to {ClosesAt}")]
+    public static partial void PollCreated(ILogger logger, string @operator, string pollId, int questions, DateTimeOffset opensAt, DateTimeOffset closesAt);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "poll results could not be published now; the next tick sends them")]
+    public static partial void PollPublishFailed(ILogger logger, Exception exception);
 }

@@ -39,6 +39,8 @@ public static class RewardsExtensions
         builder.Services.AddSingleton<PostgresTiers>();
         builder.Services.AddHostedService<TierPublisher>();
         builder.Services.AddSingleton<PostgresSpinWheels>();
+        builder.Services.AddSingleton<PostgresPolls>();
+        builder.Services.AddHostedService<PollPublisher>();
         builder.Services.AddSingleton<PostgresRaffles>();
         builder.Services.AddHostedService<RaffleDrawer>();
         builder.Services.AddSingleton<IFanDataHolder, RewardsFanData>();

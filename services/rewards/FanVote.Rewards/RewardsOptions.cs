@@ -42,6 +42,10 @@ public sealed class RewardsOptions
     [RegularExpression("^[A-Za-z0-9._-]{1,40}$", ErrorMessage = "Rewards:Season is 'lifetime' or a season's name: 1-40 letters, digits, '.', '_' or '-'.")]
     public string Season { get; set; } = Core.VipTiers.Lifetime;
 
+    /// <summary>How often live polls' counts are sent to results when they changed (answer → visible is at most about this plus the hops).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan PollPublishInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How often the tier changes waiting in the outbox are published.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan TierPublishInterval { get; set; } = TimeSpan.FromSeconds(1);

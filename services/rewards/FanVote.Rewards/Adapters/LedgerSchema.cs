@@ -157,6 +157,32 @@ public static partial class LedgerSchema
           changed_at timestamptz NOT NULL,
           published_at timestamptz NULL);
         CREATE INDEX IF NOT EXISTS tier_changes_pending ON tier_changes (seq) WHERE published_at IS NULL;
+        -- Polls: the definition; each fan's one answer; one row per choice (the counts); what was last published to results.
+        CREATE TABLE IF NOT EXISTS polls (
+          poll_id text PRIMARY KEY,
+          title text NOT NULL,
+          questions text NOT NULL,
+          hide_results boolean NOT NULL,
+          min_tier text NULL,
+          created_by text NOT NULL,
+          created_at timestamptz NOT NULL,
+          opens_at timestamptz NOT NULL,
+          closes_at timestamptz NOT NULL,
+          published_seq bigint NOT NULL DEFAULT 0,
+          published_answers bigint NOT NULL DEFAULT -1,
+          published_state text NULL);
+        CREATE TABLE IF NOT EXISTS poll_answers (
+          poll_id text NOT NULL,
+          account_id text NOT NULL,
+          answers text NOT NULL,
+          answered_at timestamptz NOT NULL,
+          PRIMARY KEY (poll_id, account_id));
+        CREATE TABLE IF NOT EXISTS poll_choices (
+          poll_id text NOT NULL,
+          question int NOT NULL,
+          option_id text NOT NULL,
+          account_id text NOT NULL,
+          PRIMARY KEY (poll_id, question, option_id, account_id));
         """;
 
     /// <summary>Creates or updates the schema and the restricted role of <paramref name="rewardsConnection"/> (its Username and Password).</summary>
@@ -215,7 +241,7 @@ public static partial class LedgerSchema
         await Exec(conn, tx, $"""
             GRANT CONNECT ON DATABASE "{(await Scalar<string>(conn, tx, "SELECT current_database()::text", ct)).Replace("\"", "\"\"", StringComparison.Ordinal)}" TO "{role}";
             GRANT USAGE ON SCHEMA public TO "{role}";
-            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins, raffles, raffle_entries, fan_earned, tier_changes FROM PUBLIC, "{role}";
+            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins, raffles, raffle_entries, fan_earned, tier_changes, polls, poll_answers, poll_choices FROM PUBLIC, "{role}";
             GRANT SELECT, INSERT ON ledger_entries TO "{role}";
             GRANT SELECT, INSERT ON account_balances TO "{role}";
             GRANT UPDATE (balance) ON account_balances TO "{role}";
@@ -235,6 +261,8 @@ public static partial class LedgerSchema
             GRANT SELECT, INSERT ON tier_changes TO "{role}";
             GRANT UPDATE (published_at) ON tier_changes TO "{role}";
             GRANT USAGE ON SEQUENCE tier_changes_seq_seq TO "{role}";
+            GRANT SELECT, INSERT ON polls, poll_answers, poll_choices TO "{role}";
+            GRANT UPDATE (published_seq, published_answers, published_state) ON polls TO "{role}";
             """, ct);
         await tx.CommitAsync(ct);
     }
@@ -257,7 +285,7 @@ public static partial class LedgerSchema
             SELECT current_user::text, r.rolsuper, r.rolbypassrls,
                    to_regclass('ledger_entries') IS NOT NULL,
                    EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ledger_entries') AND attname = 'chain' AND NOT attisdropped)
-                   AND to_regclass('spins') IS NOT NULL AND to_regclass('raffle_entries') IS NOT NULL AND to_regclass('tier_changes') IS NOT NULL
+                   AND to_regclass('spins') IS NOT NULL AND to_regclass('raffle_entries') IS NOT NULL AND to_regclass('tier_changes') IS NOT NULL AND to_regclass('poll_choices') IS NOT NULL
             FROM pg_roles r WHERE r.rolname = current_user
             """, conn);
         string role;
