@@ -91,6 +91,10 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             ("GET", "/v1/polls/{pollId}/report", Operator, [401, 404, 429]),
             ("GET", "/v1/polls/{pollId}", Anyone, [404]),
             ("POST", "/v1/polls/{pollId}/answers", Fan, [400, 401, 403, 404, 409, 413]),
+            ("POST", "/v1/trivia", Operator, [400, 401, 409, 413, 429]),
+            ("GET", "/v1/trivia/{roundId}", Anyone, [404]),
+            ("GET", "/v1/trivia/{roundId}/leaderboard", Anyone, [404]),
+            ("POST", "/v1/trivia/{roundId}/answers", Fan, [400, 401, 403, 404, 409, 413]),
         ],
         ["orchestrator"] =
         [
@@ -174,6 +178,7 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
                 .Replace("{wheelId}", "no-such-wheel", StringComparison.Ordinal)
                 .Replace("{raffleId}", "no-such-raffle", StringComparison.Ordinal)
                 .Replace("{pollId}", "no-such-poll", StringComparison.Ordinal)
+                .Replace("{roundId}", "no-such-round", StringComparison.Ordinal)
                 .Replace("{challengeId}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
                 .Replace("{voteId}", Guid.NewGuid().ToString(), StringComparison.Ordinal);
             using var request = new HttpRequestMessage(new HttpMethod(method), url);

@@ -61,4 +61,10 @@ internal static partial class RewardsLog
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "poll results could not be published now; the next tick sends them")]
     public static partial void PollPublishFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "operator {Operator} created trivia round {RoundId}: {Questions} questions from {StartsAt}")]
+    public static partial void TriviaCreated(ILogger logger, string @operator, string roundId, int questions, DateTimeOffset startsAt);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "trivia questions could not be scored now; the next tick tries again")]
+    public static partial void TriviaScoreFailed(ILogger logger, Exception exception);
 }

@@ -32,7 +32,7 @@ if (args is ["migrate", ..])
 var builder = WebApplication.CreateBuilder(args);
 builder.AddFanVoteDefaults(AppIds.Rewards);
 builder.AddRewards();
-builder.AddPublicApiDocument("FanVote: points (rewards)", "For fans: the signed-in fan's points balance and statement, spin-to-win wheels and spins, raffles and their entries, VIP tiers, polls. For operators: wheels, raffles and polls.");
+builder.AddPublicApiDocument("FanVote: points (rewards)", "For fans: the signed-in fan's points balance and statement, spin-to-win wheels and spins, raffles and their entries, VIP tiers, polls, trivia. For operators: wheels, raffles, polls and trivia rounds.");
 var app = builder.Build();
 app.UseCloudEvents();
 app.MapSubscribeHandler();
@@ -42,6 +42,7 @@ app.MapSpinEndpoints();
 app.MapRaffleEndpoints();
 app.MapTierEndpoints();
 app.MapPollEndpoints();
+app.MapTriviaEndpoints();
 app.MapFanDataRequests(AppIds.Rewards);
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

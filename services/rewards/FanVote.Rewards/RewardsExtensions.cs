@@ -40,6 +40,8 @@ public static class RewardsExtensions
         builder.Services.AddHostedService<TierPublisher>();
         builder.Services.AddSingleton<PostgresSpinWheels>();
         builder.Services.AddSingleton<PostgresPolls>();
+        builder.Services.AddSingleton<PostgresTrivia>();
+        builder.Services.AddHostedService<TriviaScorer>();
         builder.Services.AddHostedService<PollPublisher>();
         builder.Services.AddSingleton<PostgresRaffles>();
         builder.Services.AddHostedService<RaffleDrawer>();

@@ -46,6 +46,10 @@ public sealed class RewardsOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan PollPublishInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often closed trivia questions are looked for and scored (a question is scored a second after it closes, at the next tick).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan TriviaScoreInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How often the tier changes waiting in the outbox are published.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan TierPublishInterval { get; set; } = TimeSpan.FromSeconds(1);

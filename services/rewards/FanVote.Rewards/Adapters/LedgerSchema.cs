@@ -183,6 +183,31 @@ public static partial class LedgerSchema
           option_id text NOT NULL,
           account_id text NOT NULL,
           PRIMARY KEY (poll_id, question, option_id, account_id));
+        -- Trivia: the round (its questions with the sealed answers, the secret salt of their commitments), each fan's
+        -- answer per question with the time it arrived, the questions scored, and when the round's points were credited.
+        CREATE TABLE IF NOT EXISTS trivia_rounds (
+          round_id text PRIMARY KEY,
+          title text NOT NULL,
+          questions text NOT NULL,
+          seal_salt bytea NOT NULL,
+          created_by text NOT NULL,
+          created_at timestamptz NOT NULL,
+          starts_at timestamptz NOT NULL,
+          gap_seconds int NOT NULL,
+          credited_at timestamptz NULL);
+        CREATE TABLE IF NOT EXISTS trivia_answers (
+          round_id text NOT NULL,
+          question int NOT NULL,
+          account_id text NOT NULL,
+          choice text NOT NULL,
+          answered_at timestamptz NOT NULL,
+          points int NULL,
+          PRIMARY KEY (round_id, question, account_id));
+        CREATE TABLE IF NOT EXISTS trivia_scored (
+          round_id text NOT NULL,
+          question int NOT NULL,
+          scored_at timestamptz NOT NULL,
+          PRIMARY KEY (round_id, question));
         """;
 
     /// <summary>Creates or updates the schema and the restricted role of <paramref name="rewardsConnection"/> (its Username and Password).</summary>
@@ -241,7 +266,7 @@ public static partial class LedgerSchema
         await Exec(conn, tx, $"""
             GRANT CONNECT ON DATABASE "{(await Scalar<string>(conn, tx, "SELECT current_database()::text", ct)).Replace("\"", "\"\"", StringComparison.Ordinal)}" TO "{role}";
             GRANT USAGE ON SCHEMA public TO "{role}";
-            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins, raffles, raffle_entries, fan_earned, tier_changes, polls, poll_answers, poll_choices FROM PUBLIC, "{role}";
+            REVOKE ALL ON ledger_entries, account_balances, payouts, payout_voters, payout_voter_chunks, spin_wheels, spins, raffles, raffle_entries, fan_earned, tier_changes, polls, poll_answers, poll_choices, trivia_rounds, trivia_answers, trivia_scored FROM PUBLIC, "{role}";
             GRANT SELECT, INSERT ON ledger_entries TO "{role}";
             GRANT SELECT, INSERT ON account_balances TO "{role}";
             GRANT UPDATE (balance) ON account_balances TO "{role}";
@@ -263,6 +288,9 @@ public static partial class LedgerSchema
             GRANT USAGE ON SEQUENCE tier_changes_seq_seq TO "{role}";
             GRANT SELECT, INSERT ON polls, poll_answers, poll_choices TO "{role}";
             GRANT UPDATE (published_seq, published_answers, published_state) ON polls TO "{role}";
+            GRANT SELECT, INSERT ON trivia_rounds, trivia_answers, trivia_scored TO "{role}";
+            GRANT UPDATE (credited_at) ON trivia_rounds TO "{role}";
+            GRANT UPDATE (points) ON trivia_answers TO "{role}";
             """, ct);
         await tx.CommitAsync(ct);
     }
@@ -285,7 +313,7 @@ public static partial class LedgerSchema
             SELECT current_user::text, r.rolsuper, r.rolbypassrls,
                    to_regclass('ledger_entries') IS NOT NULL,
                    EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('ledger_entries') AND attname = 'chain' AND NOT attisdropped)
-                   AND to_regclass('spins') IS NOT NULL AND to_regclass('raffle_entries') IS NOT NULL AND to_regclass('tier_changes') IS NOT NULL AND to_regclass('poll_choices') IS NOT NULL
+                   AND to_regclass('spins') IS NOT NULL AND to_regclass('raffle_entries') IS NOT NULL AND to_regclass('tier_changes') IS NOT NULL AND to_regclass('poll_choices') IS NOT NULL AND to_regclass('trivia_scored') IS NOT NULL
             FROM pg_roles r WHERE r.rolname = current_user
             """, conn);
         string role;

@@ -10,7 +10,7 @@ namespace FanVote.Rewards.Adapters;
 /// accounts only by their id (a random id ingress links to the person until the erasure): it stays as it is, so the
 /// chain and every balance stay verifiable. What the erasure changes is the consent row.
 /// </summary>
-public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWheels wheels, PostgresRaffles raffles, PostgresPolls polls) : IFanDataHolder
+public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWheels wheels, PostgresRaffles raffles, PostgresPolls polls, PostgresTrivia trivia) : IFanDataHolder
 {
     public const int MaxLines = 10_000;
 
@@ -31,6 +31,7 @@ public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWhee
             raffleEntries = await raffles.EntriesOfAsync(accountId, MaxLines, cancellationToken),
             vipTiers = await PostgresTiers.ExportAsync(ledger.DataSource, accountId, cancellationToken),
             pollAnswers = await polls.AnswersOfAsync(accountId, cancellationToken),
+            triviaAnswers = await trivia.AnswersOfAsync(accountId, cancellationToken),
         }, FanVoteJson.Options);
     }
 
@@ -45,7 +46,7 @@ public sealed class RewardsFanData(PostgresPointsLedger ledger, PostgresSpinWhee
                 "the account's spins (wheel, nonce, client seed, outcome): each is a ledger entry's reason, and the wheel's fairness is checked from them",
                 "the account's raffle tickets: the published entry lists the draws were made from name only a per-raffle pseudonym, and must stay as drawn",
                 "the account's earned points and VIP tier per season, and its tier changes: they follow from the ledger lines kept",
-                "the account's poll answers: each poll's counts are made of them, and a count must not change after the fact",
+                "the account's poll answers and trivia answers: the counts and leaderboards are made of them, and must not change after the fact",
             ]);
     }
 }
