@@ -190,6 +190,22 @@ public sealed class SpinTests(RewardsRig rig) : IClassFixture<RewardsRig>
     }
 
     [Fact]
+    public async Task AFanHoldingLessThanTheCost_IsRefused_EvenOnAWheelThatAlwaysPaysMore()
+    {
+        // Were the cost and the prize weighed together, a fan could spin on credit, and only the losing spins would be
+        // refused: a refusal that gives the outcome away, and a new client seed to try again.
+        var wheel = await CreateWheelAsync(10, [("a hundred", 1, 100), ("two hundred", 1, 200)]);
+        var account = NewAccount();
+        await GiveAsync(account, 5);
+
+        var refused = await ProblemOf(await SpinAsync(wheel, Token(account), "credit-00000001"), HttpStatusCode.Conflict);
+
+        Assert.Equal(5, refused.GetProperty("balance").GetInt64());
+        Assert.Equal(5, await rig.ScalarAsync("SELECT balance FROM account_balances WHERE account = $1", Accounts.Fan(account)));
+        Assert.Equal(0, await rig.ScalarAsync("SELECT count(*) FROM spins WHERE account_id = $1", account));
+    }
+
+    [Fact]
     public async Task Spins_AreProvablyFair_TheRevealedSeedRecomputesEveryOutcome_TheLedgerAndStatementShowEverySpend()
     {
         var wheel = await CreateWheelAsync(10, [("nothing", 5, 0), ("five", 3, 5), ("thirty", 2, 30)]);

@@ -426,10 +426,11 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
 
         var chained = LedgerChain.Append(key, headSeq, headHash, entries.Where(e => !done.Contains((e.Credit, e.Reason))));
         var deltas = LedgerChain.Balances(chained);
-        var spending = deltas.Where(d => d.Value < 0 && Accounts.IsFan(d.Key)).Select(d => d.Key).ToArray();
+        var spending = chained.Where(e => Accounts.IsFan(e.Debit)).Select(e => e.Debit).Distinct(StringComparer.Ordinal).ToArray();
         if (spending.Length > 0)
         {
-            // Under the chain lock every balance is as the last commit left it: a fan spending more than they hold is refused here.
+            // Under the chain lock every balance is as the last commit left it. Entry by entry, in order, no fan pays
+            // more than they hold at that point: a spin's cost must be covered before its prize comes back.
             var held = new Dictionary<string, long>(StringComparer.Ordinal);
             await using (var read = new NpgsqlCommand("SELECT account, balance FROM account_balances WHERE account = ANY($1)", conn, tx))
             {
@@ -443,9 +444,25 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
 
             foreach (var account in spending)
             {
-                if (held.GetValueOrDefault(account) + deltas[account] < 0)
+                held.TryAdd(account, 0);
+            }
+
+            foreach (var e in chained)
+            {
+                if (Accounts.IsFan(e.Debit))
                 {
-                    throw new InsufficientPointsException(account, held.GetValueOrDefault(account), -deltas[account]);
+                    var has = held.GetValueOrDefault(e.Debit);
+                    if (has < e.Amount)
+                    {
+                        throw new InsufficientPointsException(e.Debit, has, e.Amount);
+                    }
+
+                    held[e.Debit] = has - e.Amount;
+                }
+
+                if (held.TryGetValue(e.Credit, out var credited))
+                {
+                    held[e.Credit] = credited + e.Amount;
                 }
             }
         }
