@@ -110,6 +110,8 @@ public static class EngagementBench
                 $"  {run.Name,-36} rewards {Per("app:rewards"),7:F0}   sidecar {Per("sidecar:rewards"),5:F0}   postgres {Per("postgres"),7:F0}   (refused: {refused})"));
         }
 
+        var triviaOk = await TriviaAsync(rewards, operatorKey, ring, tag, args.Number("trivia-fans", 10_000), args.Number("trivia-seconds", 10), concurrency);
+
         // Every 201 is a spin in the wheel's report; nobody went below zero.
         using var reportRequest = new HttpRequestMessage(HttpMethod.Get, $"{rewards}/v1/wheels/{wheel}/report");
         reportRequest.Headers.Add("X-Operator-Key", operatorKey);
@@ -121,7 +123,108 @@ public static class EngagementBench
             $"spins answered 201: {spun:N0}; in the wheel's report: {report.GetProperty("spins").GetInt64():N0}; realised house edge {report.GetProperty("realisedHouseEdge").GetDecimal():P2} (published {report.GetProperty("expectedHouseEdge").GetDecimal():P2})"));
         var ok = report.GetProperty("spins").GetInt64() == spun;
         Console.WriteLine(ok ? "every spin answered 201 is in the ledger once" : "MISMATCH: spins answered 201 and spins in the report differ");
-        return ok ? 0 : 1;
+        return ok && triviaOk ? 0 : 1;
+    }
+
+    /// <summary>
+    /// <paramref name="fans"/> fans answer one trivia question inside its <paramref name="seconds"/>-second window (each
+    /// once, <paramref name="concurrency"/> in flight, spread over the window); then the scoring: every accepted answer
+    /// scored exactly once, and answer → on the leaderboard per answer (the question is scored after its close).
+    /// </summary>
+    private static async Task<bool> TriviaAsync(string rewards, string operatorKey, IReadOnlyList<(string Kid, byte[] Key)> ring, string tag, int fans, int seconds, int concurrency)
+    {
+        var round = "bench-quiz-" + tag;
+        var opensAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        using (var create = new HttpRequestMessage(HttpMethod.Post, $"{rewards}/v1/trivia")
+        {
+            Content = JsonContent.Create(new
+            {
+                roundId = round, title = "Benchmark quiz", startsAt = opensAt, gapSeconds = 0,
+                questions = new[] { new { text = "Which?", correct = "b", seconds, options = new[] { new { optionId = "a", label = "A" }, new { optionId = "b", label = "B" }, new { optionId = "c", label = "C" } } } },
+            }),
+        })
+        {
+            create.Headers.Add("X-Operator-Key", operatorKey);
+            using var r = await Http.SendAsync(create);
+            r.EnsureSuccessStatusCode();
+        }
+
+        using var issuer = new SessionTokens(ring, TimeSpan.FromHours(1), TimeProvider.System);
+        var tokens = Enumerable.Range(0, fans).Select(i => issuer.Issue($"g_quiz_{tag}_{i}", "bench-device", SessionKind.Guest, DateTimeOffset.UtcNow.AddDays(-30), FanConsent.Voting)).ToList();
+        var closesAt = opensAt.AddSeconds(seconds);
+        while (DateTimeOffset.UtcNow < opensAt.AddMilliseconds(100))
+        {
+            await Task.Delay(20);
+        }
+
+        // Each fan answers once, at a time spread over the first 80 % of the window (as an audience does), as fast as the
+        // host takes them: the accepted ones are stamped with when the answer was accepted.
+        var accepted = new ConcurrentBag<(DateTimeOffset At, double Ms)>();
+        var late = 0;
+        var other = 0;
+        var next = -1;
+        var clock = Stopwatch.StartNew();
+        var spread = TimeSpan.FromSeconds(seconds * 0.8);
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < fans)
+            {
+                var due = spread * i / fans;
+                if (clock.Elapsed < due)
+                {
+                    await Task.Delay(due - clock.Elapsed);
+                }
+
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"{rewards}/v1/trivia/{round}/answers") { Content = JsonContent.Create(new { question = 0, choice = i % 3 == 0 ? "a" : "b" }) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens[i]);
+                var t = Stopwatch.GetTimestamp();
+                using var r = await Http.SendAsync(request);
+                var ms = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+                if (r.StatusCode == HttpStatusCode.Created)
+                {
+                    accepted.Add((DateTimeOffset.UtcNow, ms));
+                }
+                else if (r.StatusCode == HttpStatusCode.Conflict)
+                {
+                    Interlocked.Increment(ref late);
+                }
+                else
+                {
+                    Interlocked.Increment(ref other);
+                }
+            }
+        }));
+        var answering = clock.Elapsed;
+
+        // Until every accepted answer is scored, as the leaderboard reports.
+        long answers = 0, scored = 0;
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (DateTime.UtcNow < deadline)
+        {
+            var board = await Http.GetFromJsonAsync<JsonElement>($"{rewards}/v1/trivia/{round}/leaderboard?top=3");
+            (answers, scored) = (board.GetProperty("answers").GetInt64(), board.GetProperty("answersScored").GetInt64());
+            if (answers > 0 && scored == answers)
+            {
+                break;
+            }
+
+            await Task.Delay(50);
+        }
+
+        var visible = DateTimeOffset.UtcNow;
+        var latencies = accepted.Select(a => (visible - a.At).TotalMilliseconds).ToArray();
+        var accept = new RunResult($"trivia answers, {fans:N0} fans, {seconds} s window", accepted.Count, answering, [.. accepted.Select(a => a.Ms)]);
+        Console.WriteLine();
+        Console.WriteLine(RunResult.Header());
+        Console.WriteLine(accept.Row());
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"trivia: {accepted.Count:N0} answers accepted, {late:N0} refused as late or early, {other:N0} other; in the round: {answers:N0}, scored: {scored:N0}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"trivia: question close -> every answer on the leaderboard {(visible - closesAt).TotalMilliseconds:F0} ms; answer -> on the leaderboard p50 {new RunResult("", latencies.Length, TimeSpan.FromSeconds(1), latencies).Percentile(50):F0} ms, p99 {new RunResult("", latencies.Length, TimeSpan.FromSeconds(1), latencies).Percentile(99):F0} ms (the question is scored after its close)"));
+        var ok = answers == accepted.Count && scored == answers;
+        Console.WriteLine(ok ? "every accepted trivia answer is in the round once and scored" : "MISMATCH: accepted, stored and scored trivia answers differ");
+        return ok;
     }
 
     private static async Task<(RunResult, Dictionary<string, double>, int)> MeasureAsync(CpuMeter cpu, string name, int seconds, int concurrency, Func<int, Task<(HttpStatusCode, double)>> call)

@@ -139,6 +139,11 @@ public static partial class LedgerSchema
           PRIMARY KEY (raffle_id, account_id, entry_key),
           UNIQUE (raffle_id, first_ticket));
         ALTER TABLE raffles ADD COLUMN IF NOT EXISTS min_tier text NULL;
+        -- A raffle table from before the ticket counter: the counter starts at the tickets already taken.
+        ALTER TABLE raffles ADD COLUMN IF NOT EXISTS tickets_taken bigint NOT NULL DEFAULT 0;
+        UPDATE raffles r SET tickets_taken = s.n
+          FROM (SELECT raffle_id, max(first_ticket + tickets - 1) AS n FROM raffle_entries GROUP BY raffle_id) s
+          WHERE s.raffle_id = r.raffle_id AND r.tickets_taken < s.n;
         -- VIP tiers: each fan's earned points per season ("lifetime" or a season's name) and the tier they reached,
         -- moved in the ledger transaction that credits them; tier changes wait in an outbox until published.
         CREATE TABLE IF NOT EXISTS fan_earned (

@@ -174,6 +174,16 @@ public sealed class PostgresTrivia(PostgresPointsLedger ledger)
         return lines;
     }
 
+    /// <summary>How many answers the round has, and how many of them are scored.</summary>
+    public async Task<(long Answers, long Scored)> AnswerCountsAsync(string roundId, CancellationToken ct)
+    {
+        await using var cmd = ledger.DataSource.CreateCommand("SELECT count(*), count(points) FROM trivia_answers WHERE round_id = $1");
+        cmd.Parameters.AddWithValue(roundId);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return (r.GetInt64(0), r.GetInt64(1));
+    }
+
     private async Task<bool> ScoreAsync(TriviaRound round, int question, DateTimeOffset now, CancellationToken ct)
     {
         await using var conn = await ledger.DataSource.OpenConnectionAsync(ct);

@@ -30,7 +30,7 @@ public static class TriviaEndpoints
 
     public sealed record AnswerView(string RoundId, int Question, string Choice, DateTimeOffset AnsweredAt, bool Repeated);
 
-    public sealed record LeaderboardView(string RoundId, int Scored, int Questions, IReadOnlyList<LeaderboardLine> Lines);
+    public sealed record LeaderboardView(string RoundId, int Scored, int Questions, long Answers, long AnswersScored, IReadOnlyList<LeaderboardLine> Lines);
 
     public static WebApplication MapTriviaEndpoints(this WebApplication app)
     {
@@ -104,7 +104,8 @@ public static class TriviaEndpoints
         }
 
         var lines = await trivia.LeaderboardAsync(roundId, Math.Clamp(top ?? 10, 1, 100), ct);
-        return TypedResults.Ok(new LeaderboardView(roundId, r.Scored.Count, r.Round.Questions.Count, [.. lines.Select(l => l.Line)]));
+        var (answers, scored) = await trivia.AnswerCountsAsync(roundId, ct);
+        return TypedResults.Ok(new LeaderboardView(roundId, r.Scored.Count, r.Round.Questions.Count, answers, scored, [.. lines.Select(l => l.Line)]));
     }
 
     private static async Task<Results<Created<AnswerView>, Ok<AnswerView>, ProblemHttpResult>> AnswerAsync(
