@@ -35,10 +35,9 @@ public static class PollEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var operators = app.MapGroup("/v1/polls").RequireOperator().WithTags("Polls (operators)");
-        operators.MapPost("", CreateAsync).WithMetadata(new RequestSizeLimitAttribute(64 * 1024))
+        operators.MapPost("", CreateAsync).DefinesFormat()
             .WithSummary("Create a poll: questions (single or multi choice), open and close times, results hidden until the close or not")
-            .WithDescription("The same definition again answers 200; another under the same id is 409.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .WithDescription("The same definition again answers 200; another under the same id is 409.");
         operators.MapGet("/{pollId:id}/report", ReportAsync)
             .WithSummary("A poll's counts, even while they are hidden from fans")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -46,11 +45,9 @@ public static class PollEndpoints
             .WithSummary("A poll: its questions, state and, unless hidden until the close, its counts")
             .ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/polls/{pollId:id}/answers", AnswerAsync).RequireFan(PurposeNames.NeededToVote, "Answering polls")
-            .WithMetadata(new RequestSizeLimitAttribute(SpinEndpoints.MaxBody)).WithTags("Polls")
+            .FanAction().WithTags("Polls")
             .WithSummary("Answer a poll, once: your choices for one or more of its questions")
-            .WithDescription("The same answer again answers 200 and counts once; another answer from the same fan is 409.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .WithDescription("The same answer again answers 200 and counts once; another answer from the same fan is 409.");
         return app;
     }
 
@@ -78,8 +75,8 @@ public static class PollEndpoints
         }
 
         var now = time.GetUtcNow();
-        var opensAt = RaffleEndpoints.Ms(body.OpensAt ?? now);
-        var closesAt = RaffleEndpoints.Ms(body.ClosesAt.Value);
+        var opensAt = EngagementRoutes.Ms(body.OpensAt ?? now);
+        var closesAt = EngagementRoutes.Ms(body.ClosesAt.Value);
         if (closesAt <= opensAt)
         {
             return Bad("closesAt must be after opensAt (or now, when opensAt is not given).");
@@ -149,7 +146,7 @@ public static class PollEndpoints
         };
     }
 
-    private static ProblemHttpResult Bad(string detail) => Problems.Of(StatusCodes.Status400BadRequest, "Bad request", detail);
+    private static ProblemHttpResult Bad(string detail) => EngagementRoutes.Bad(detail);
 
     private static ProblemHttpResult Unknown(string pollId) => Problems.Of(StatusCodes.Status404NotFound, "Unknown poll", $"There is no poll '{pollId}'.");
 }

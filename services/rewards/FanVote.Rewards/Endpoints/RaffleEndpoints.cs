@@ -48,10 +48,9 @@ public static class RaffleEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var operators = app.MapGroup("/v1/raffles").RequireOperator().WithTags("Raffles (operators)");
-        operators.MapPost("", CreateAsync).WithMetadata(new RequestSizeLimitAttribute(64 * 1024))
+        operators.MapPost("", CreateAsync).DefinesFormat()
             .WithSummary("Create a raffle: ticket cost (0 = free), tickets per fan, prizes, entry and draw times")
-            .WithDescription("Answers the raffle with the commitment to its server seed. The same definition again answers 200; another under the same id is 409.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .WithDescription("Answers the raffle with the commitment to its server seed. The same definition again answers 200; another under the same id is 409.");
         operators.MapPost("/{raffleId:id}/draw", DrawAsync)
             .WithSummary("Draw now (entries must be closed), without waiting for the draw time")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
@@ -66,11 +65,9 @@ public static class RaffleEndpoints
             .WithSummary("The entry list once entries are closed: every ticket in order with its holder's per-raffle pseudonym")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         app.MapPost("/v1/raffles/{raffleId:id}/entries", EnterAsync).RequireFan(Purposes.Rewards, "Entering raffles")
-            .WithMetadata(new RequestSizeLimitAttribute(SpinEndpoints.MaxBody)).WithTags("Raffles")
+            .FanAction().WithTags("Raffles")
             .WithSummary("Take tickets: paid raffles debit ticketCost × tickets from your points in the same transaction")
-            .WithDescription("entryKey (8-64 letters, digits, '-' or '_', new for each entry) makes a retry the same entry: it answers 200 with the same tickets and spends nothing. tickets: 1 or more, at most the raffle's cap in all.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .WithDescription("entryKey (8-64 letters, digits, '-' or '_', new for each entry) makes a retry the same entry: it answers 200 with the same tickets and spends nothing. tickets: 1 or more, at most the raffle's cap in all.");
         return app;
     }
 
@@ -102,9 +99,9 @@ public static class RaffleEndpoints
 
         // Kept to the millisecond (the database keeps microseconds), so the same definition sent again compares equal.
         var now = time.GetUtcNow();
-        var opensAt = Ms(body.OpensAt ?? now);
-        var closesAt = Ms(body.ClosesAt.Value);
-        var drawAt = Ms(body.DrawAt ?? closesAt);
+        var opensAt = EngagementRoutes.Ms(body.OpensAt ?? now);
+        var closesAt = EngagementRoutes.Ms(body.ClosesAt.Value);
+        var drawAt = EngagementRoutes.Ms(body.DrawAt ?? closesAt);
         if (closesAt <= opensAt || drawAt < closesAt)
         {
             return Bad("closesAt must be after opensAt (or now), and drawAt at or after closesAt.");
@@ -185,7 +182,7 @@ public static class RaffleEndpoints
     private static async Task<Results<Created<EntryView>, Ok<EntryView>, ProblemHttpResult>> EnterAsync(
         string raffleId, EntryRequest body, HttpContext ctx, PostgresRaffles raffles, TimeProvider time, CancellationToken ct)
     {
-        if (!SpinEndpoints.IsRequestKey(body.EntryKey))
+        if (!EngagementRoutes.IsRequestKey(body.EntryKey))
         {
             return Bad("entryKey must be 8-64 letters, digits, '-' or '_', new for each entry (a retry sends the same one).");
         }
@@ -226,9 +223,7 @@ public static class RaffleEndpoints
         };
     }
 
-    internal static DateTimeOffset Ms(DateTimeOffset t) => DateTimeOffset.FromUnixTimeMilliseconds(t.ToUnixTimeMilliseconds());
-
-    private static ProblemHttpResult Bad(string detail) => Problems.Of(StatusCodes.Status400BadRequest, "Bad request", detail);
+    private static ProblemHttpResult Bad(string detail) => EngagementRoutes.Bad(detail);
 
     private static ProblemHttpResult Unknown(string raffleId) => Problems.Of(StatusCodes.Status404NotFound, "Unknown raffle", $"There is no raffle '{raffleId}'.");
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using FanVote.Rewards.Adapters;
 using FanVote.Rewards.Core;
 using FanVote.Security;
@@ -19,7 +18,7 @@ namespace FanVote.Rewards;
 /// one ledger transaction; the same key again answers the same spin and spends nothing) and list their spins
 /// (`GET /v1/me/spins`), which `./fanvote spin verify` recomputes from the revealed seed.
 /// </summary>
-public static partial class SpinEndpoints
+public static class SpinEndpoints
 {
     public sealed record CreateWheelRequest(string? WheelId, string? Name, long? Cost, IReadOnlyList<WheelSegment>? Segments, DateTimeOffset? OpensAt, DateTimeOffset? ClosesAt);
 
@@ -43,19 +42,15 @@ public static partial class SpinEndpoints
         "of HMAC-SHA256(key = server seed, \"fanvote-spin-v1\\n\" + wheelId + \"\\n\" + accountId + \"\\n\" + clientSeed + \"\\n\" + nonce + \"\\n\" + round + \"\\n\") " +
         "is below the largest multiple of totalWeight under 2^64; commitment = hex SHA-256 of the server seed; check with ./fanvote spin verify";
 
-    public const int MaxBody = 4 * 1024;
-
     public const int MaxSpinsListed = 1000;
 
     public static WebApplication MapSpinEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        var small = new RequestSizeLimitAttribute(MaxBody);
         var operators = app.MapGroup("/v1/wheels").RequireOperator().WithTags("Spin to win (operators)");
-        operators.MapPost("", CreateAsync).WithMetadata(new RequestSizeLimitAttribute(64 * 1024))
+        operators.MapPost("", CreateAsync).DefinesFormat()
             .WithSummary("Create a spin-to-win wheel: cost, odds table, open and close times")
-            .WithDescription("Answers the wheel as published, with its expected payout per spin, house edge and the commitment to its server seed. The same definition again answers 200; another under the same id is 409.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .WithDescription("Answers the wheel as published, with its expected payout per spin, house edge and the commitment to its server seed. The same definition again answers 200; another under the same id is 409.");
         operators.MapPost("/{wheelId:id}/close", CloseAsync)
             .WithSummary("Close a wheel now and reveal its server seed")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -66,11 +61,9 @@ public static partial class SpinEndpoints
         app.MapGet("/v1/wheels/{wheelId:id}", GetAsync).AllowAnonymous().WithTags("Spin to win")
             .WithSummary("A wheel as published: cost, odds table, expected payout and house edge, the commitment to its server seed, the seed once closed")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        app.MapPost("/v1/wheels/{wheelId:id}/spins", SpinAsync).RequireFan(Purposes.Rewards, "Spinning").WithMetadata(small).WithTags("Spin to win")
+        app.MapPost("/v1/wheels/{wheelId:id}/spins", SpinAsync).RequireFan(Purposes.Rewards, "Spinning").FanAction().WithTags("Spin to win")
             .WithSummary("Spin: the cost is debited and the prize credited in one ledger transaction")
-            .WithDescription("spinKey (8-64 letters, digits, '-' or '_', new for each spin) makes a retry or a replay the same spin: it answers 200 with the first outcome and spends nothing. clientSeed (1-64 printable characters) is yours: with the nonce it makes each outcome one the server could not choose.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .WithDescription("spinKey (8-64 letters, digits, '-' or '_', new for each spin) makes a retry or a replay the same spin: it answers 200 with the first outcome and spends nothing. clientSeed (1-64 printable characters) is yours: with the nonce it makes each outcome one the server could not choose.");
         app.MapGet("/v1/me/spins", SpinsAsync).RequireFan(Purposes.Rewards, "Your spins").WithTags("Spin to win")
             .WithSummary("The signed-in fan's spins, newest first, with what recomputing each needs")
             .ProducesProblem(StatusCodes.Status400BadRequest);
@@ -106,8 +99,8 @@ public static partial class SpinEndpoints
         }
 
         var now = time.GetUtcNow();
-        var opensAt = RaffleEndpoints.Ms(body.OpensAt ?? now);
-        DateTimeOffset? closesAt = body.ClosesAt is { } c ? RaffleEndpoints.Ms(c) : null;
+        var opensAt = EngagementRoutes.Ms(body.OpensAt ?? now);
+        DateTimeOffset? closesAt = body.ClosesAt is { } c ? EngagementRoutes.Ms(c) : null;
         if (closesAt is { } closes && closes <= opensAt)
         {
             return Bad("closesAt must be after opensAt (or now, when opensAt is not given).");
@@ -163,7 +156,7 @@ public static partial class SpinEndpoints
     private static async Task<Results<Created<SpinView>, Ok<SpinView>, ProblemHttpResult>> SpinAsync(
         string wheelId, SpinRequest body, HttpContext ctx, PostgresSpinWheels wheels, TimeProvider time, RewardsMetrics metrics, CancellationToken ct)
     {
-        if (!IsRequestKey(body.SpinKey))
+        if (!EngagementRoutes.IsRequestKey(body.SpinKey))
         {
             return Bad("spinKey must be 8-64 letters, digits, '-' or '_', new for each spin (a retry sends the same one).");
         }
@@ -218,13 +211,9 @@ public static partial class SpinEndpoints
         return TypedResults.Ok(new SpinsResponse(fan.AccountId, [.. spins.Select(View)]));
     }
 
-    private static ProblemHttpResult Bad(string detail) => Problems.Of(StatusCodes.Status400BadRequest, "Bad request", detail);
+    private static ProblemHttpResult Bad(string detail) => EngagementRoutes.Bad(detail);
 
     private static ProblemHttpResult Unknown(string wheelId) => Problems.Of(StatusCodes.Status404NotFound, "Unknown wheel", $"There is no spin wheel '{wheelId}'.");
 
-    /// <summary>A fan's key for one spin or one raffle entry: 8-64 letters, digits, '-' or '_'.</summary>
-    internal static bool IsRequestKey([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? key) => key is not null && RequestKey().IsMatch(key);
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{8,64}$")]
-    private static partial Regex RequestKey();
 }

@@ -35,10 +35,9 @@ public static class TriviaEndpoints
     public static WebApplication MapTriviaEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/trivia", CreateAsync).RequireOperator().WithMetadata(new RequestSizeLimitAttribute(128 * 1024)).WithTags("Trivia (operators)")
+        app.MapPost("/v1/trivia", CreateAsync).RequireOperator().DefinesFormat(128 * 1024).WithTags("Trivia (operators)")
             .WithSummary("Create a trivia round: timed questions with their correct answers (sealed until each closes), points and speed bonus")
-            .WithDescription("The same definition again answers 200; another under the same id is 409.")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .WithDescription("The same definition again answers 200; another under the same id is 409.");
         app.MapGet("/v1/trivia/{roundId:id}", GetAsync).AllowAnonymous().WithTags("Trivia")
             .WithSummary("A round as far as it has gone: questions once open, answers once closed, every answer's commitment from the start")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -46,10 +45,8 @@ public static class TriviaEndpoints
             .WithSummary("The live leaderboard: fans by points over the questions scored so far (per-round pseudonyms)")
             .ProducesProblem(StatusCodes.Status404NotFound);
         app.MapPost("/v1/trivia/{roundId:id}/answers", AnswerAsync).RequireFan(PurposeNames.NeededToVote, "Answering trivia")
-            .WithMetadata(new RequestSizeLimitAttribute(SpinEndpoints.MaxBody)).WithTags("Trivia")
-            .WithSummary("Answer the open question, once: the sooner, the bigger the speed bonus")
-            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .FanAction().WithTags("Trivia")
+            .WithSummary("Answer the open question, once: the sooner, the bigger the speed bonus");
         return app;
     }
 
@@ -72,7 +69,7 @@ public static class TriviaEndpoints
         }
 
         var now = time.GetUtcNow();
-        var round = new TriviaRound(body.RoundId ?? "", body.Title ?? "", body.Questions, RaffleEndpoints.Ms(body.StartsAt ?? now), body.GapSeconds ?? 5);
+        var round = new TriviaRound(body.RoundId ?? "", body.Title ?? "", body.Questions, EngagementRoutes.Ms(body.StartsAt ?? now), body.GapSeconds ?? 5);
         if (TriviaRules.Check(round) is { } wrong)
         {
             return Bad(wrong + ".");
@@ -149,7 +146,7 @@ public static class TriviaEndpoints
         };
     }
 
-    private static ProblemHttpResult Bad(string detail) => Problems.Of(StatusCodes.Status400BadRequest, "Bad request", detail);
+    private static ProblemHttpResult Bad(string detail) => EngagementRoutes.Bad(detail);
 
     private static ProblemHttpResult Unknown(string roundId) => Problems.Of(StatusCodes.Status404NotFound, "Unknown round", $"There is no trivia round '{roundId}'.");
 }
