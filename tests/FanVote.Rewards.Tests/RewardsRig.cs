@@ -54,7 +54,8 @@ public sealed class RewardsRig : IAsyncLifetime
 
     private Publishers _others = null!;
 
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+    /// <summary>Long enough for the last of a thousand spins queued behind the ledger's lock on a loaded machine.</summary>
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(120) };
 
     /// <summary>Tokens as ingress signs them, with the deployment's token key (rewards checks with the same).</summary>
     public SessionTokens Tokens { get; } = new([("t1", TestKeys.TokenKey)], TimeSpan.FromHours(1), TimeProvider.System);

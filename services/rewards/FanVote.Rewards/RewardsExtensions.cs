@@ -21,6 +21,7 @@ public static class RewardsExtensions
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddExceptionHandler<LedgerBusyHandler>();
         builder.AddFanSessions();
         builder.AddOperatorKey();
         builder.Services.ResolveOnStart<FanVote.Security.SessionTokens>();

@@ -31,6 +31,10 @@ public sealed class RewardsOptions
     [Range(1, 1000)]
     public int MaxStatementEntries { get; set; } = 200;
 
+    /// <summary>How long a spin, a raffle entry or another decision under the ledger's chain lock waits its turn before answering 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan ChainWait { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>How often each instance looks for raffles whose draw time has come.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan RaffleDrawInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -119,6 +119,46 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         return seq;
     }
 
+    private readonly SemaphoreSlim _chainGate = new(ChainGateSize, ChainGateSize);
+
+    /// <summary>Transactions of this instance that may hold or wait for the chain lock at once (see <see cref="BeginChainAsync"/>).</summary>
+    public const int ChainGateSize = 4;
+
+    /// <summary>
+    /// A transaction holding the chain lock, for what decides under it (a spin, a raffle entry or draw, a trivia credit,
+    /// a wheel's close). Only <see cref="ChainGateSize"/> of this instance's wait for the lock at once; the others wait
+    /// here, in memory, without a connection: the lock lets one transaction through at a time anyway, and a burst of
+    /// a thousand spins waiting on a hundred pooled connections ran the pool dry (500s after its 15 s timeout, seen
+    /// under two CI runs side by side). Past <see cref="RewardsOptions.ChainWait"/> the caller gets
+    /// <see cref="LedgerBusyException"/> (503, retry).
+    /// </summary>
+    internal async Task<ChainTransaction> BeginChainAsync(CancellationToken ct)
+    {
+        if (!await _chainGate.WaitAsync(options.Value.ChainWait, ct))
+        {
+            throw new LedgerBusyException(options.Value.ChainWait);
+        }
+
+        NpgsqlConnection? conn = null;
+        try
+        {
+            conn = await _db.OpenConnectionAsync(ct);
+            var tx = await conn.BeginTransactionAsync(ct);
+            await LockChainAsync(conn, tx, ct);
+            return new ChainTransaction(conn, tx, _chainGate);
+        }
+        catch
+        {
+            if (conn is not null)
+            {
+                await conn.DisposeAsync();
+            }
+
+            _chainGate.Release();
+            throw;
+        }
+    }
+
     /// <summary>Takes the chain lock for <paramref name="tx"/>: what spins, raffle entries and draws decide under it no other append can change.</summary>
     internal static async Task LockChainAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
     {
@@ -392,7 +432,11 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         return lines;
     }
 
-    public ValueTask DisposeAsync() => _db.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _db.DisposeAsync();
+        _chainGate.Dispose();
+    }
 
     /// <summary>
     /// Appends under the chain lock: drops entries whose (window, credited account, reason) exists already, chains
@@ -565,4 +609,30 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         cmd.Parameters.AddWithValue(windowId);
         await cmd.ExecuteNonQueryAsync(ct);
     }
+}
+
+/// <summary>A transaction holding the chain lock (<see cref="PostgresPointsLedger.BeginChainAsync"/>); disposing it rolls back what was not committed and lets the next one in.</summary>
+public sealed class ChainTransaction(NpgsqlConnection connection, NpgsqlTransaction transaction, SemaphoreSlim gate) : IAsyncDisposable
+{
+    public NpgsqlConnection Connection => connection;
+
+    public NpgsqlTransaction Transaction => transaction;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+}
+
+/// <summary>This instance waited longer than it may for the ledger's chain lock: answered 503 with Retry-After, nothing done.</summary>
+public sealed class LedgerBusyException(TimeSpan waited) : Exception($"the points ledger was busy for {waited.TotalSeconds:0} s")
+{
 }

@@ -79,9 +79,8 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
 
     public async Task<RaffleEntryResult> EnterAsync(string raffleId, string accountId, string entryKey, int tickets, DateTimeOffset now, CancellationToken ct)
     {
-        await using var conn = await ledger.DataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await PostgresPointsLedger.LockChainAsync(conn, tx, ct);
+        await using var chain = await ledger.BeginChainAsync(ct);
+        var (conn, tx) = (chain.Connection, chain.Transaction);
         var (raffle, _) = await ReadAsync(conn, tx, raffleId, ct);
         if (raffle is null)
         {
@@ -195,9 +194,8 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
     /// </summary>
     public async Task<RaffleRecord?> DrawAsync(string raffleId, DateTimeOffset now, bool early, CancellationToken ct)
     {
-        await using var conn = await ledger.DataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await PostgresPointsLedger.LockChainAsync(conn, tx, ct);
+        await using var chain = await ledger.BeginChainAsync(ct);
+        var (conn, tx) = (chain.Connection, chain.Transaction);
         var (raffle, salt) = await ReadAsync(conn, tx, raffleId, ct);
         if (raffle is null || raffle.DrawnAt is not null || now < raffle.ClosesAt || (!early && now < raffle.DrawAt))
         {

@@ -109,9 +109,8 @@ public sealed class PostgresSpinWheels(PostgresPointsLedger ledger, LedgerKey ke
 
     public async Task<SpinResult> SpinAsync(string wheelId, string accountId, string spinKey, string clientSeed, DateTimeOffset now, CancellationToken ct)
     {
-        await using var conn = await ledger.DataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await PostgresPointsLedger.LockChainAsync(conn, tx, ct);
+        await using var chain = await ledger.BeginChainAsync(ct);
+        var (conn, tx) = (chain.Connection, chain.Transaction);
 
         var (wheel, salt) = await ReadWheelAsync(conn, tx, wheelId, ct);
         if (wheel is null)

@@ -229,9 +229,8 @@ public sealed class PostgresTrivia(PostgresPointsLedger ledger)
 
     private async Task CreditAsync(string roundId, DateTimeOffset now, CancellationToken ct)
     {
-        await using var conn = await ledger.DataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await PostgresPointsLedger.LockChainAsync(conn, tx, ct);
+        await using var chain = await ledger.BeginChainAsync(ct);
+        var (conn, tx) = (chain.Connection, chain.Transaction);
         var record = await ReadAsync(conn, tx, roundId, ct);
         if (record is null || record.CreditedAt is not null || record.Scored.Count < record.Round.Questions.Count)
         {

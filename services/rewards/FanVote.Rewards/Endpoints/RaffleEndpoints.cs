@@ -53,7 +53,7 @@ public static class RaffleEndpoints
             .WithDescription("Answers the raffle with the commitment to its server seed. The same definition again answers 200; another under the same id is 409.");
         operators.MapPost("/{raffleId:id}/draw", DrawAsync)
             .WithSummary("Draw now (entries must be closed), without waiting for the draw time")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         operators.MapGet("/{raffleId:id}/report", ReportAsync)
             .WithSummary("Tickets taken, and each winner with their account (to hand over prizes outside the ledger)")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -65,7 +65,7 @@ public static class RaffleEndpoints
             .WithSummary("The entry list once entries are closed: every ticket in order with its holder's per-raffle pseudonym")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         app.MapPost("/v1/raffles/{raffleId:id}/entries", EnterAsync).RequireFan(Purposes.Rewards, "Entering raffles")
-            .FanAction().WithTags("Raffles")
+            .FanAction().ProducesProblem(StatusCodes.Status503ServiceUnavailable).WithTags("Raffles")
             .WithSummary("Take tickets: paid raffles debit ticketCost × tickets from your points in the same transaction")
             .WithDescription("entryKey (8-64 letters, digits, '-' or '_', new for each entry) makes a retry the same entry: it answers 200 with the same tickets and spends nothing. tickets: 1 or more, at most the raffle's cap in all.");
         return app;

@@ -61,7 +61,7 @@ public static class SpinEndpoints
         app.MapGet("/v1/wheels/{wheelId:id}", GetAsync).AllowAnonymous().WithTags("Spin to win")
             .WithSummary("A wheel as published: cost, odds table, expected payout and house edge, the commitment to its server seed, the seed once closed")
             .ProducesProblem(StatusCodes.Status404NotFound);
-        app.MapPost("/v1/wheels/{wheelId:id}/spins", SpinAsync).RequireFan(Purposes.Rewards, "Spinning").FanAction().WithTags("Spin to win")
+        app.MapPost("/v1/wheels/{wheelId:id}/spins", SpinAsync).RequireFan(Purposes.Rewards, "Spinning").FanAction().ProducesProblem(StatusCodes.Status503ServiceUnavailable).WithTags("Spin to win")
             .WithSummary("Spin: the cost is debited and the prize credited in one ledger transaction")
             .WithDescription("spinKey (8-64 letters, digits, '-' or '_', new for each spin) makes a retry or a replay the same spin: it answers 200 with the first outcome and spends nothing. clientSeed (1-64 printable characters) is yours: with the nonce it makes each outcome one the server could not choose.");
         app.MapGet("/v1/me/spins", SpinsAsync).RequireFan(Purposes.Rewards, "Your spins").WithTags("Spin to win")
