@@ -64,6 +64,12 @@ public sealed class VipTiers
     /// <summary>The tier named <paramref name="name"/>, or null.</summary>
     public VipTier? Named(string? name) => Tiers.FirstOrDefault(t => t.Name == name);
 
+    /// <summary>
+    /// True when a fan of <paramref name="tier"/> may take part in something for <paramref name="minTier"/> and above
+    /// (null, or a name not in the table: everyone; definitions are checked against the table when created).
+    /// </summary>
+    public bool Admits(VipTier tier, string? minTier) => minTier is null || Named(minTier) is not { } min || Reaches(tier, min);
+
     /// <summary>True when <paramref name="tier"/> is <paramref name="atLeast"/> or above.</summary>
     public static bool Reaches(VipTier tier, VipTier atLeast)
     {

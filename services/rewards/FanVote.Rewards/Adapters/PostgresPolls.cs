@@ -98,10 +98,10 @@ public sealed class PostgresPolls(PostgresPointsLedger ledger, PostgresTiers tie
                 return new PollAnswerResult(false, false, PollRefusal.Closed, poll);
         }
 
-        if (poll.Poll.MinTier is { } needed && tiers.Tiers.Named(needed) is { } min)
+        if (poll.Poll.MinTier is not null)
         {
             var standing = await tiers.StandingAsync(conn, tx, accountId, ct);
-            if (!VipTiers.Reaches(standing.Tier, min))
+            if (!tiers.Tiers.Admits(standing.Tier, poll.Poll.MinTier))
             {
                 return new PollAnswerResult(false, false, PollRefusal.TierTooLow, poll, standing);
             }

@@ -121,7 +121,7 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
 
         // VIP: a raffle for a tier and above refuses the others; each tier's extra tickets raise the cap for its fans.
         var standing = await tiers.StandingAsync(conn, tx, accountId, ct);
-        if (raffle.Raffle.MinTier is { } needed && tiers.Tiers.Named(needed) is { } min && !VipTiers.Reaches(standing.Tier, min))
+        if (!tiers.Tiers.Admits(standing.Tier, raffle.Raffle.MinTier))
         {
             return new RaffleEntryResult(null, EntryRefusal.TierTooLow, raffle, held) { Standing = standing };
         }
@@ -205,17 +205,7 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
         var tickets = await TicketsAsync(conn, tx, raffleId, ct);
         var seed = RaffleDraw.ServerSeed(key, raffleId, salt!);
         var winners = RaffleDraw.Draw(seed, raffle.Raffle, tickets);
-        var accounts = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var who = new NpgsqlCommand("SELECT DISTINCT holder, account_id FROM raffle_entries WHERE raffle_id = $1 AND holder = ANY($2)", conn, tx))
-        {
-            who.Parameters.AddWithValue(raffleId);
-            who.Parameters.Add(new NpgsqlParameter { Value = winners.Select(w => w.Holder).ToArray() });
-            await using var r = await who.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
-            {
-                accounts[r.GetString(0)] = r.GetString(1);
-            }
-        }
+        var accounts = await AccountsOfAsync(conn, tx, raffleId, winners, ct);
 
         var at = DateTimeOffset.FromUnixTimeMilliseconds(now.ToUnixTimeMilliseconds());
         var prizes = winners.Where(w => w.Points > 0).Select(w => RaffleEntries.Prize(raffleId, accounts[w.Holder], w.Points, at)).ToList();
@@ -259,9 +249,16 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
     public async Task<Dictionary<string, string>> WinnerAccountsAsync(RaffleRecord raffle, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(raffle);
-        await using var cmd = ledger.DataSource.CreateCommand("SELECT DISTINCT holder, account_id FROM raffle_entries WHERE raffle_id = $1 AND holder = ANY($2)");
-        cmd.Parameters.AddWithValue(raffle.Raffle.RaffleId);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (raffle.Winners ?? []).Select(w => w.Holder).ToArray() });
+        await using var conn = await ledger.DataSource.OpenConnectionAsync(ct);
+        return await AccountsOfAsync(conn, null, raffle.Raffle.RaffleId, raffle.Winners ?? [], ct);
+    }
+
+    /// <summary>The account behind each winner's holder pseudonym.</summary>
+    private static async Task<Dictionary<string, string>> AccountsOfAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string raffleId, IEnumerable<RaffleWinner> winners, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT DISTINCT holder, account_id FROM raffle_entries WHERE raffle_id = $1 AND holder = ANY($2)", conn, tx);
+        cmd.Parameters.AddWithValue(raffleId);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = winners.Select(w => w.Holder).ToArray() });
         var accounts = new Dictionary<string, string>(StringComparer.Ordinal);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
