@@ -46,6 +46,7 @@ public static class FanVoteDefaults
         builder.AddKeySet();
         builder.Services.AddKeysInUse();
         builder.AddAppTokenAuth();
+        builder.AddFanAppCors();
         builder.Services.Configure<RouteOptions>(o => o.SetParameterPolicy<IdRouteConstraint>(IdRouteConstraint.Name));
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.Configure<ForwardedHeadersOptions>(o =>

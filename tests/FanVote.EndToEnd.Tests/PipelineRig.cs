@@ -63,9 +63,14 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     /// <summary>A private PostgreSQL server for the ledger (a test that kills the database); null: the shared test server.</summary>
     public PostgresServer? DatabaseServer { get; init; }
 
-    /// <summary>Settings every FanVote app of the rig gets besides its own (e.g. the OTEL_* variables of a trace test).</summary>
     private Publishers? _others;
 
+    private readonly int _rewardsPort = Ports.Free();
+
+    /// <summary>Where rewards listens (<c>lifecycle</c>), known before it starts: ingress's fan web app is given it.</summary>
+    public string RewardsUrl => $"http://127.0.0.1:{_rewardsPort}";
+
+    /// <summary>Settings every FanVote app of the rig gets besides its own (e.g. the OTEL_* variables of a trace test).</summary>
     public IReadOnlyDictionary<string, string?> ServiceEnv { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>The restricted role rewards connects as (<c>lifecycle</c>), one per rig: roles are server-wide.</summary>
@@ -113,6 +118,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
             appEnv: With(new() { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }), redisHost: Redis.Address);
         Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, appEnv: With([]), redisHost: Redis.Address);
+        var ingressPort = Ports.Free();
         var ingressSettings = With(IngressBase);
         foreach (var (k, v) in ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" })
         {
@@ -125,7 +131,14 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
             ingressSettings["Ingress__RepublishAfterClose"] = "00:00:00";
         }
 
-        Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path, appEnv: ingressSettings, redisHost: Redis.Address);
+        if (lifecycle)
+        {
+            // The fan web app (GET /app on ingress) calls rewards and results from the browser; rewards allows its origin below.
+            ingressSettings["FanApp__RewardsUrl"] = RewardsUrl;
+            ingressSettings["FanApp__ResultsUrl"] = Results.BaseUrl;
+        }
+
+        Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path, appEnv: ingressSettings, appPort: ingressPort, redisHost: Redis.Address);
         var starting = new List<Task> { Orchestrator.StartAsync(), Tally.StartAsync(), Ingress.StartAsync() };
         if (withResults)
         {
@@ -147,7 +160,12 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
             _rewardsRole = await RewardsLedgerRole.MigrateAsync(Db);
             LedgerAnchors = Path.Combine(_resources.Path, "ledger-anchors.jsonl");
             Rewards = new ServiceHost(AppIds.Rewards, "FanVote.Rewards", _resources.Path,
-                appEnv: With(new() { ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection, ["FANVOTE_LEDGER_ANCHORS"] = LedgerAnchors }), redisHost: Redis.Address);
+                appEnv: With(new()
+                {
+                    ["FANVOTE_REWARDS_PG_CONNECTION"] = RewardsConnection, ["FANVOTE_LEDGER_ANCHORS"] = LedgerAnchors,
+                    ["FANVOTE_FAN_APP_ORIGINS"] = Ingress.BaseUrl,
+                }),
+                appPort: _rewardsPort, redisHost: Redis.Address);
             var fraudSidecarEnv = TestKeys.SidecarEnvironment(AppIds.Fraud);
             fraudSidecarEnv["FANVOTE_REDIS_HOST"] = Redis.Address;
             FraudSidecar = new SidecarHost(AppIds.Fraud, _resources.Path, env: fraudSidecarEnv);

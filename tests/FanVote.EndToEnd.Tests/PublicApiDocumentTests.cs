@@ -95,6 +95,7 @@ public sealed class PublicApiDocumentTests(AttackRig rig, ITestOutputHelper outp
             ("GET", "/v1/trivia/{roundId}", Anyone, [404]),
             ("GET", "/v1/trivia/{roundId}/leaderboard", Anyone, [404]),
             ("POST", "/v1/trivia/{roundId}/answers", Fan, [400, 401, 403, 404, 409, 413]),
+            ("GET", "/v1/live", Anyone, []),
         ],
         ["orchestrator"] =
         [

@@ -23,7 +23,7 @@ public sealed class ShowRig : IAsyncLifetime
 /// play the trivia round (scored, credited), take raffle tickets (drawn, recomputable), and spend the points the vote
 /// and the trivia earned them on a wheel. Every count is exact and every balance adds up.
 /// </summary>
-public sealed class ShowEndToEndTests(ShowRig fixture, ITestOutputHelper output) : IClassFixture<ShowRig>
+public sealed partial class ShowEndToEndTests(ShowRig fixture, ITestOutputHelper output) : IClassFixture<ShowRig>
 {
     private static readonly string[] Candidates = ["aurora", "blaze", "comet"];
 

@@ -26,7 +26,12 @@ public sealed class Chromium : IAsyncDisposable
 
     public static bool Available => File.Exists(BrowserPath);
 
-    public static async Task<Chromium> OpenAsync(string url)
+    public static Task<Chromium> OpenAsync(string url) => OpenAsync(url, 1000, 640, mobile: false);
+
+    /// <summary>Opens <paramref name="url"/> as a phone shows it: a 390 × 844 viewport, mobile (headless windows are at least 500 wide, so the device metrics are set).</summary>
+    public static Task<Chromium> OpenPhoneAsync(string url) => OpenAsync(url, 390, 844, mobile: true);
+
+    private static async Task<Chromium> OpenAsync(string url, int width, int height, bool mobile)
     {
         var port = Ports.Free();
         var profile = Directory.CreateTempSubdirectory("fv-chromium-").FullName;
@@ -35,7 +40,7 @@ public sealed class Chromium : IAsyncDisposable
         {
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-            "--hide-scrollbars", "--window-size=1000,640", $"--user-data-dir={profile}", $"--remote-debugging-port={port}", url,
+            "--hide-scrollbars", $"--window-size={width},{height}", $"--user-data-dir={profile}", $"--remote-debugging-port={port}", url,
         })
         {
             psi.ArgumentList.Add(a);
@@ -58,6 +63,11 @@ public sealed class Chromium : IAsyncDisposable
                 if (page.ValueKind == JsonValueKind.Object)
                 {
                     await chromium._socket.ConnectAsync(new Uri(page.GetProperty("webSocketDebuggerUrl").GetString()!), CancellationToken.None);
+                    if (mobile)
+                    {
+                        await chromium.SendAsync("Emulation.setDeviceMetricsOverride", new { width, height, deviceScaleFactor = 1, mobile = true });
+                    }
+
                     return chromium;
                 }
             }

@@ -87,6 +87,7 @@ public static class IngressExtensions
         app.MapSessionEndpoints();
         app.MapConsentEndpoints();
         app.MapVoteEndpoints();
+        app.MapFanAppEndpoints();
         app.MapWindowSubscriptions();
         app.MapCountSubscriptions();
         app.MapChallengeEndpoints();

@@ -34,6 +34,7 @@ builder.AddFanVoteDefaults(AppIds.Rewards);
 builder.AddRewards();
 builder.AddPublicApiDocument("FanVote: points (rewards)", "For fans: the signed-in fan's points balance and statement, spin-to-win wheels and spins, raffles and their entries, VIP tiers, polls, trivia. For operators: wheels, raffles, polls and trivia rounds.");
 var app = builder.Build();
+app.UseFanAppCors(); // fans' browsers: the fan web app's origins (FANVOTE_FAN_APP_ORIGINS), before the token checks
 app.UseCloudEvents();
 app.MapSubscribeHandler();
 app.MapRewardSubscriptions();
@@ -43,6 +44,7 @@ app.MapRaffleEndpoints();
 app.MapTierEndpoints();
 app.MapPollEndpoints();
 app.MapTriviaEndpoints();
+app.MapLineupEndpoints();
 app.MapFanDataRequests(AppIds.Rewards);
 app.MapFanVoteDefaultEndpoints();
 return app.RunFanVote();

@@ -41,6 +41,7 @@ public static class RewardsExtensions
         builder.Services.AddHostedService<TierPublisher>();
         builder.Services.AddSingleton<PostgresSpinWheels>();
         builder.Services.AddSingleton<PostgresPolls>();
+        builder.Services.AddSingleton<PostgresLineup>();
         builder.Services.AddSingleton<PostgresTrivia>();
         builder.Services.AddHostedService<TriviaScorer>();
         builder.Services.AddHostedService<PollPublisher>();

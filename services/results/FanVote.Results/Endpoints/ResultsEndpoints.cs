@@ -15,7 +15,11 @@ public static class ResultsEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet("/", () => TypedResults.Bytes(PageHtml.Value, "text/html; charset=utf-8")).AllowAnonymous();
-        app.MapGet("/v1/windows", (ResultsBoard board) => TypedResults.Ok(board.All().Select(ResultsJson.From))).AllowAnonymous()
+        app.MapGet("/v1/windows", (ResultsBoard board, HttpContext ctx) =>
+            {
+                AnyPage(ctx);
+                return TypedResults.Ok(board.All().Select(ResultsJson.From));
+            }).AllowAnonymous()
             .WithTags("Live results").WithSummary("Every window's live results");
         app.MapGet("/v1/windows/{windowId:id}/results", GetResults).AllowAnonymous()
             .WithTags("Live results").WithSummary("One window's live results")
@@ -38,8 +42,7 @@ public static class ResultsEndpoints
             return UnknownWindow(windowId);
         }
 
-        // Public, read-only numbers: any page may read them (the operator console is served by the orchestrator's origin).
-        ctx.Response.Headers.AccessControlAllowOrigin = "*";
+        AnyPage(ctx);
         var etag = $"\"{view.Seq}\"";
         ctx.Response.Headers.ETag = etag;
         ctx.Response.Headers.CacheControl = "public, max-age=1";
@@ -70,6 +73,7 @@ public static class ResultsEndpoints
             return;
         }
 
+        AnyPage(ctx);
         ctx.Response.Headers.ContentType = "text/event-stream";
         ctx.Response.Headers.CacheControl = "no-cache, no-transform";
         ctx.Response.Headers["X-Accel-Buffering"] = "no";
@@ -102,6 +106,12 @@ public static class ResultsEndpoints
             hub.Close(client);
         }
     }
+
+    /// <summary>
+    /// Public, read-only numbers: any page may read them (the operator console is served by the orchestrator's origin, the
+    /// fan web app by ingress's). Simple GETs without credentials need no preflight, so a wildcard origin is all it takes.
+    /// </summary>
+    private static void AnyPage(HttpContext ctx) => ctx.Response.Headers.AccessControlAllowOrigin = "*";
 
     private static ProblemHttpResult UnknownWindow(string windowId) =>
         TypedResults.Problem(
