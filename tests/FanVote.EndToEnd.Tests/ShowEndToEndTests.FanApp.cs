@@ -7,7 +7,8 @@ namespace FanVote.EndToEnd.Tests;
 /// <summary>
 /// The fan web app (ingress, GET /app) in headless Chromium at a phone's size, on the show's running system, used as a
 /// fan would: sign in as a guest, vote and see the live count move, answer a poll, a trivia question and take a raffle
-/// ticket, be refused a spin without points, then see the trivia points and the raffle prize arrive and spin them.
+/// ticket, be refused a spin without points, then see the trivia points and the raffle prize arrive and spin them; sign
+/// out and in again with a one-time passcode (a wrong one refused first) and vote as that account.
 /// Every number the page shows is checked against what the services answer the same fan. Screenshots go to a temp
 /// folder named in the output. And the trust rules of the browser boundary: only the app's origin may call rewards
 /// from a browser, never with the operator key; the page allows no script but its own.
@@ -129,6 +130,48 @@ public sealed partial class ShowEndToEndTests
         await PageUntilAsync(page, "document.getElementById('balance').dataset.balance", after.ToString(System.Globalization.CultureInfo.InvariantCulture), "the balance after the spin");
         await page.ScreenshotAsync(Path.Combine(shots, "5-spun.png"));
         output.WriteLine($"trivia + prize {earned}, spin {spin.GetProperty("label").GetString()}, balance {after}");
+
+        // Sign out, and in again with a one-time passcode: a wrong code is refused with the reason, the right one signs
+        // in another account (an e-mail address is not the guest device), which starts at 0 and can vote.
+        await ClickAsync(page, "#sign-out");
+        await PageUntilAsync(page, "String(!document.getElementById('signin').classList.contains('hidden'))", "true", "signed out: the sign-in card");
+        Assert.Equal("", await page.EvalAsync("sessionStorage.getItem('fanvote-token') || ''"));
+        var email = $"fan-{tag}@example.com";
+        await page.EvalAsync($"(() => {{ document.getElementById('otp-box').open = true; document.getElementById('contact').value = '{email}'; return 'ok'; }})()");
+        await ClickAsync(page, "#otp-send");
+        await PageUntilAsync(page, "String(!document.getElementById('otp-step').classList.contains('hidden'))", "true", "the passcode step");
+        var code = await PasscodeAsync(email);
+        var wrong = code == "000000" ? "111111" : "000000";
+        await page.EvalAsync($"(() => {{ document.getElementById('otp-code').value = '{wrong}'; return 'ok'; }})()");
+        await ClickAsync(page, "#otp-verify");
+        await PageUntilAsync(page, Text("#signin-error"), "That passcode is not right. Check it and try again.", "a wrong passcode is refused with its reason");
+        await page.EvalAsync($"(() => {{ document.getElementById('otp-code').value = '{code}'; return 'ok'; }})()");
+        await page.ScreenshotAsync(Path.Combine(shots, "6-passcode.png"));
+        await ClickAsync(page, "#otp-verify");
+        await PageUntilAsync(page, "document.getElementById('balance').dataset.balance", "0", "signed in with the passcode, a new account at 0");
+        var second = await page.EvalAsync("sessionStorage.getItem('fanvote-token')");
+        Assert.NotEqual(Eventually.AccountOf(token), Eventually.AccountOf(second));
+        await PageUntilAsync(page, $"String(!!document.querySelector('#candidates button[data-candidate=blaze]'))", "true", "the window's candidates");
+        await ClickAsync(page, "#candidates button[data-candidate='blaze']");
+        await PageUntilAsync(page, "String(document.getElementById('vote-result').textContent.startsWith('Vote for blaze stored'))", "true", "the passcode fan's vote is stored");
+        await PageUntilAsync(page, "document.querySelector('#bars .row[data-candidate=blaze] .count').dataset.count", "1", "the live count shows the second fan's vote");
+    }
+
+    /// <summary>The last passcode ingress wrote for <paramref name="contact"/> to the rig's outbox (the stand-in for the SMS gateway).</summary>
+    private async Task<string> PasscodeAsync(string contact)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var lines = File.Exists(Rig.OtpOutbox) ? await File.ReadAllLinesAsync(Rig.OtpOutbox, Ct) : [];
+            if (lines.LastOrDefault(l => l.StartsWith(contact + " ", StringComparison.OrdinalIgnoreCase)) is { } line)
+            {
+                return line[(line.LastIndexOf(' ') + 1)..];
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"within 60 s: a passcode for {contact} in {Rig.OtpOutbox} (it holds {lines.Length} lines)");
+            await Task.Delay(200, Ct);
+        }
     }
 
     private async Task<long> BalanceAsync(string token) =>
