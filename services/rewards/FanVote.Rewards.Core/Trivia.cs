@@ -29,6 +29,12 @@ public sealed record TriviaRound(string RoundId, string Title, IReadOnlyList<Tri
 
     public DateTimeOffset ClosesAt(int question) => OpensAt(question) + TimeSpan.FromSeconds(Questions[question].Seconds);
 
+    /// <summary>
+    /// When a question is scored: a second after its close, so that an answer accepted just before it has landed (one
+    /// that raced past that is scored with the round's credit). The round's workflow waits for each of these in turn.
+    /// </summary>
+    public DateTimeOffset ScoreAt(int question) => ClosesAt(question).AddSeconds(1);
+
     /// <summary>"scheduled", "open" or "closed" for one question.</summary>
     public string State(int question, DateTimeOffset now) => now < OpensAt(question) ? "scheduled" : now < ClosesAt(question) ? "open" : "closed";
 

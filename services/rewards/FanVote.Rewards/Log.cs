@@ -50,9 +50,6 @@ internal static partial class RewardsLog
     [LoggerMessage(EventId = 17, Level = LogLevel.Information, Message = "raffle {RaffleId} drawn: {Winners} winners from {Tickets} tickets (by {By}); its server seed is revealed")]
     public static partial void RaffleDrawn(ILogger logger, string raffleId, int winners, long tickets, string by);
 
-    [LoggerMessage(EventId = 18, Level = LogLevel.Warning, Message = "raffles due could not be drawn now; next try at the next tick")]
-    public static partial void RaffleDrawFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "tier changes could not be published now; they stay in the outbox for the next tick")]
     public static partial void TierPublishFailed(ILogger logger, Exception exception);
 
@@ -64,7 +61,4 @@ internal static partial class RewardsLog
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "operator {Operator} created trivia round {RoundId}: {Questions} questions from {StartsAt}")]
     public static partial void TriviaCreated(ILogger logger, string @operator, string roundId, int questions, DateTimeOffset startsAt);
-
-    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "trivia questions could not be scored now; the next tick tries again")]
-    public static partial void TriviaScoreFailed(ILogger logger, Exception exception);
 }

@@ -1,3 +1,4 @@
+using Dapr.Workflow;
 using FanVote.ServiceDefaults.Auth;
 using FanVote.Rewards.Adapters;
 using FanVote.Rewards.Core;
@@ -42,11 +43,13 @@ public static class RewardsExtensions
         builder.Services.AddSingleton<PostgresSpinWheels>();
         builder.Services.AddSingleton<PostgresPolls>();
         builder.Services.AddSingleton<PostgresLineup>();
+        // Trivia rounds and raffle draws run as Dapr workflows on rewards' sidecar (Workflows/FormatWorkflows.cs),
+        // registered by Dapr.Workflow's source generator.
+        builder.Services.AddDaprWorkflowBuilder(_ => { }, (_, _) => { }).WithJsonSerializer(FanVote.Contracts.FanVoteJson.Options);
+        builder.Services.AddSingleton<FanVote.Rewards.Workflows.FormatSchedules>();
         builder.Services.AddSingleton<PostgresTrivia>();
-        builder.Services.AddHostedService<TriviaScorer>();
         builder.Services.AddHostedService<PollPublisher>();
         builder.Services.AddSingleton<PostgresRaffles>();
-        builder.Services.AddHostedService<RaffleDrawer>();
         builder.Services.AddSingleton<IFanDataHolder, RewardsFanData>();
         builder.Services.AddSingleton<PayoutService>();
         builder.Services.AddHostedService<ConsentRetryWorker>();

@@ -35,10 +35,6 @@ public sealed class RewardsOptions
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
     public TimeSpan ChainWait { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How often each instance looks for raffles whose draw time has come.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-    public TimeSpan RaffleDrawInterval { get; set; } = TimeSpan.FromSeconds(1);
-
     /// <summary>The VIP tiers, lowest first (the first starts at 0); empty: <see cref="Core.VipTiers.Default"/>.</summary>
     public List<TierOption> Tiers { get; set; } = [];
 
@@ -49,10 +45,6 @@ public sealed class RewardsOptions
     /// <summary>How often live polls' counts are sent to results when they changed (answer → visible is at most about this plus the hops).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan PollPublishInterval { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>How often closed trivia questions are looked for and scored (a question is scored a second after it closes, at the next tick).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
-    public TimeSpan TriviaScoreInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How often the tier changes waiting in the outbox are published.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]

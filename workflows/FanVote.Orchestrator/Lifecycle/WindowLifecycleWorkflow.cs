@@ -1,5 +1,6 @@
 using System.Globalization;
 using Dapr.Workflow;
+using FanVote.Workflows.Calls;
 using FanVote.Contracts.Events;
 using FanVote.Workflows;
 

@@ -1,4 +1,5 @@
 using Dapr.Workflow;
+using FanVote.Workflows.Calls;
 using FanVote.Contracts.Events;
 using FanVote.Workflows;
 

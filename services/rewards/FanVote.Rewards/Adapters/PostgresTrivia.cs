@@ -26,7 +26,7 @@ public sealed record LeaderboardLine(int Rank, string Holder, long Points, int C
 /// <summary>
 /// Trivia in rewards' database. An answer is one row per (round, question, account), stamped with the server's time
 /// when it arrives, accepted only while the question is open: a second answer is the first one again (200) or refused
-/// (409). <see cref="TriviaScorer"/> scores each question once after its close (one UPDATE of its answers' points in
+/// (409). <see cref="TriviaRoundWorkflow"/> scores each question once after its close (one UPDATE of its answers' points in
 /// the transaction that marks it scored), and credits the round's points to each fan's ledger account once the last
 /// question is scored (one ledger append, each fan's entry once).
 /// </summary>
@@ -113,45 +113,40 @@ public sealed class PostgresTrivia(PostgresPointsLedger ledger)
         return new TriviaAnswerResult(null, false, TriviaRefusal.AlreadyAnswered, record);
     }
 
-    /// <summary>Scores every closed, unscored question of every round (a question once), then credits finished rounds. Returns the questions scored.</summary>
-    public async Task<int> ScoreDueAsync(DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Scores each question of the round whose time to be scored has come (<see cref="TriviaRound.ScoreAt"/>; each
+    /// question once), and credits the round once its last question's time has come. Null: no such round; else whether
+    /// the round is credited. Safe to run again at any time: every step is done once.
+    /// </summary>
+    public async Task<bool?> ScoreRoundAsync(string roundId, DateTimeOffset now, CancellationToken ct)
     {
-        var rounds = new List<string>();
-        await using (var cmd = ledger.DataSource.CreateCommand("SELECT round_id FROM trivia_rounds WHERE credited_at IS NULL AND starts_at <= $1 ORDER BY starts_at LIMIT 50"))
+        var record = await GetAsync(roundId, ct);
+        if (record is null)
         {
-            cmd.Parameters.Add(Time(now));
-            await using var r = await cmd.ExecuteReaderAsync(ct);
-            while (await r.ReadAsync(ct))
+            return null;
+        }
+
+        if (record.CreditedAt is not null)
+        {
+            return true;
+        }
+
+        var round = record.Round;
+        for (var q = 0; q < round.Questions.Count; q++)
+        {
+            if (!record.Scored.Contains(q) && now >= round.ScoreAt(q))
             {
-                rounds.Add(r.GetString(0));
+                await ScoreAsync(round, q, now, ct);
             }
         }
 
-        var scored = 0;
-        foreach (var id in rounds)
+        if (now < round.ScoreAt(round.Questions.Count - 1))
         {
-            var record = await GetAsync(id, ct);
-            if (record is null)
-            {
-                continue;
-            }
-
-            for (var q = 0; q < record.Round.Questions.Count; q++)
-            {
-                // A second after the close: an answer accepted just before it has landed (and one that raced is scored at the credit).
-                if (!record.Scored.Contains(q) && now >= record.Round.ClosesAt(q).AddSeconds(1) && await ScoreAsync(record.Round, q, now, ct))
-                {
-                    scored++;
-                }
-            }
-
-            if (now >= record.Round.ClosesAt(record.Round.Questions.Count - 1).AddSeconds(1))
-            {
-                await CreditAsync(id, now, ct);
-            }
+            return false;
         }
 
-        return scored;
+        await CreditAsync(roundId, now, ct);
+        return true;
     }
 
     /// <summary>The round's leaderboard: every fan with points, highest first (ties: the earlier last answer first), top <paramref name="top"/>.</summary>

@@ -21,10 +21,35 @@ public static partial class EngagementRoutes
         route.WithMetadata(new RequestSizeLimitAttribute(maxBody))
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
+    /// <summary>A definition that starts a workflow (a trivia round, a raffle): also 503 when the sidecar cannot start it.</summary>
+    public static RouteHandlerBuilder DefinesScheduledFormat(this RouteHandlerBuilder route, int maxBody = MaxDefinitionBody) =>
+        route.DefinesFormat(maxBody).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+
     public static RouteHandlerBuilder FanAction(this RouteHandlerBuilder route) =>
         route.WithMetadata(new RequestSizeLimitAttribute(MaxFanBody))
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>
+    /// Starts a stored definition's workflow (<paramref name="start"/>); when the sidecar cannot, 503 saying the
+    /// definition is stored and that sending it again starts it. Null when started.
+    /// </summary>
+    public static async Task<ProblemHttpResult?> ScheduleAsync(Func<Task> start, HttpContext ctx, string what, string id)
+    {
+        ArgumentNullException.ThrowIfNull(start);
+        ArgumentNullException.ThrowIfNull(ctx);
+        try
+        {
+            await start();
+            return null;
+        }
+        catch (Exception e) when (e is Grpc.Core.RpcException or HttpRequestException or TimeoutException)
+        {
+            ctx.Response.Headers.RetryAfter = "2";
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "Not scheduled yet",
+                $"The {what} '{id}' is stored, but its schedule could not be started just now. Send the same definition again: it starts it, and changes nothing else.");
+        }
+    }
 
     public static ProblemHttpResult Bad(string detail) => Problems.Of(StatusCodes.Status400BadRequest, "Bad request", detail);
 

@@ -48,7 +48,7 @@ public static class RaffleEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var operators = app.MapGroup("/v1/raffles").RequireOperator().WithTags("Raffles (operators)");
-        operators.MapPost("", CreateAsync).DefinesFormat()
+        operators.MapPost("", CreateAsync).DefinesScheduledFormat()
             .WithSummary("Create a raffle: ticket cost (0 = free), tickets per fan, prizes, entry and draw times")
             .WithDescription("Answers the raffle with the commitment to its server seed. The same definition again answers 200; another under the same id is 409.");
         operators.MapPost("/{raffleId:id}/draw", DrawAsync)
@@ -79,7 +79,7 @@ public static class RaffleEndpoints
     }
 
     private static async Task<Results<Created<RaffleView>, Ok<RaffleView>, ProblemHttpResult>> CreateAsync(
-        CreateRaffleRequest body, HttpContext ctx, PostgresRaffles raffles, VipTiers tiers, TimeProvider time, ILogger<PostgresRaffles> log, CancellationToken ct)
+        CreateRaffleRequest body, HttpContext ctx, PostgresRaffles raffles, VipTiers tiers, Workflows.FormatSchedules schedules, TimeProvider time, ILogger<PostgresRaffles> log, CancellationToken ct)
     {
         if (body.Prizes is null || body.ClosesAt is null)
         {
@@ -112,9 +112,21 @@ public static class RaffleEndpoints
         {
             var same = record.Raffle.Name == raffle.Name && record.Raffle.TicketCost == raffle.TicketCost && record.Raffle.MaxTicketsPerFan == raffle.MaxTicketsPerFan
                 && record.Raffle.Prizes.SequenceEqual(raffle.Prizes) && record.Raffle.MinTier == raffle.MinTier && record.ClosesAt == closesAt && record.DrawAt == drawAt && (body.OpensAt is null || record.OpensAt == opensAt);
-            return same
-                ? TypedResults.Ok(View(record, now))
-                : Problems.Of(StatusCodes.Status409Conflict, "Raffle exists", $"A raffle '{raffle.RaffleId}' exists with another definition; a published raffle never changes. Create one under a new id.");
+            if (!same)
+            {
+                return Problems.Of(StatusCodes.Status409Conflict, "Raffle exists", $"A raffle '{raffle.RaffleId}' exists with another definition; a published raffle never changes. Create one under a new id.");
+            }
+        }
+
+        // The draw runs as a workflow at its time; sending the same definition again starts it if this failed.
+        if (await EngagementRoutes.ScheduleAsync(() => schedules.RaffleAsync(raffle.RaffleId, record.DrawAt, ct), ctx, "raffle", raffle.RaffleId) is { } unscheduled)
+        {
+            return unscheduled;
+        }
+
+        if (!created)
+        {
+            return TypedResults.Ok(View(record, now));
         }
 
         var who = ctx.OperatorName();
@@ -227,31 +239,4 @@ public static class RaffleEndpoints
 
     private static ProblemHttpResult Unknown(string raffleId) => Problems.Of(StatusCodes.Status404NotFound, "Unknown raffle", $"There is no raffle '{raffleId}'.");
 
-}
-
-/// <summary>Draws each raffle when its draw time comes (every instance looks; the draw itself happens once, under the chain lock).</summary>
-public sealed class RaffleDrawer(PostgresRaffles raffles, TimeProvider time, Microsoft.Extensions.Options.IOptions<RewardsOptions> options, ILogger<RaffleDrawer> log) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.RaffleDrawInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                foreach (var id in await raffles.DueAsync(time.GetUtcNow(), stoppingToken))
-                {
-                    var drawn = await raffles.DrawAsync(id, time.GetUtcNow(), early: false, stoppingToken);
-                    if (drawn?.DrawnAt is not null)
-                    {
-                        RewardsLog.RaffleDrawn(log, id, drawn.Winners?.Count ?? 0, drawn.TicketsTaken, "its draw time");
-                    }
-                }
-            }
-            catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
-            {
-                RewardsLog.RaffleDrawFailed(log, e);
-            }
-        }
-    }
 }

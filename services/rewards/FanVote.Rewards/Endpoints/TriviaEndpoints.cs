@@ -35,7 +35,7 @@ public static class TriviaEndpoints
     public static WebApplication MapTriviaEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapPost("/v1/trivia", CreateAsync).RequireOperator().DefinesFormat(128 * 1024).WithTags("Trivia (operators)")
+        app.MapPost("/v1/trivia", CreateAsync).RequireOperator().DefinesScheduledFormat(128 * 1024).WithTags("Trivia (operators)")
             .WithSummary("Create a trivia round: timed questions with their correct answers (sealed until each closes), points and speed bonus")
             .WithDescription("The same definition again answers 200; another under the same id is 409.");
         app.MapGet("/v1/trivia/{roundId:id}", GetAsync).AllowAnonymous().WithTags("Trivia")
@@ -61,7 +61,7 @@ public static class TriviaEndpoints
         })]);
 
     private static async Task<Results<Created<RoundView>, Ok<RoundView>, ProblemHttpResult>> CreateAsync(
-        CreateRoundRequest body, HttpContext ctx, PostgresTrivia trivia, TimeProvider time, ILogger<PostgresTrivia> log, CancellationToken ct)
+        CreateRoundRequest body, HttpContext ctx, PostgresTrivia trivia, Workflows.FormatSchedules schedules, TimeProvider time, ILogger<PostgresTrivia> log, CancellationToken ct)
     {
         if (body.Questions is null)
         {
@@ -80,9 +80,21 @@ public static class TriviaEndpoints
         {
             var same = record.Round.Title == round.Title && record.Round.GapSeconds == round.GapSeconds && (body.StartsAt is null || record.Round.StartsAt == round.StartsAt)
                 && System.Text.Json.JsonSerializer.Serialize(record.Round.Questions, FanVoteJson.Options) == System.Text.Json.JsonSerializer.Serialize(round.Questions, FanVoteJson.Options);
-            return same
-                ? TypedResults.Ok(View(record, now))
-                : Problems.Of(StatusCodes.Status409Conflict, "Round exists", $"A trivia round '{round.RoundId}' exists with another definition. Create one under a new id.");
+            if (!same)
+            {
+                return Problems.Of(StatusCodes.Status409Conflict, "Round exists", $"A trivia round '{round.RoundId}' exists with another definition. Create one under a new id.");
+            }
+        }
+
+        // The round runs as a workflow, question by question; sending the same definition again starts it if this failed.
+        if (await EngagementRoutes.ScheduleAsync(() => schedules.TriviaAsync(record.Round, ct), ctx, "trivia round", round.RoundId) is { } unscheduled)
+        {
+            return unscheduled;
+        }
+
+        if (!created)
+        {
+            return TypedResults.Ok(View(record, now));
         }
 
         var who = ctx.OperatorName();
@@ -149,24 +161,4 @@ public static class TriviaEndpoints
     private static ProblemHttpResult Bad(string detail) => EngagementRoutes.Bad(detail);
 
     private static ProblemHttpResult Unknown(string roundId) => Problems.Of(StatusCodes.Status404NotFound, "Unknown round", $"There is no trivia round '{roundId}'.");
-}
-
-/// <summary>Scores each question once after it closes, and credits each finished round's points to the ledger (every instance looks; each happens once).</summary>
-public sealed class TriviaScorer(PostgresTrivia trivia, TimeProvider time, IOptions<RewardsOptions> options, ILogger<TriviaScorer> log) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.TriviaScoreInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await trivia.ScoreDueAsync(time.GetUtcNow(), stoppingToken);
-            }
-            catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
-            {
-                RewardsLog.TriviaScoreFailed(log, e);
-            }
-        }
-    }
 }

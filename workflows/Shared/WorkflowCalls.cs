@@ -1,8 +1,10 @@
 using Dapr.Workflow;
 
-namespace FanVote.Orchestrator;
+namespace FanVote.Workflows.Calls;
 
 /// <summary>
+/// Compiled into each host of Dapr workflows (orchestrator, rewards) as a linked source file: the helpers need
+/// Dapr.Workflow, whose source generator belongs only in assemblies that define workflows.
 /// What every FanVote workflow does the same way around its context: its clock, an activity run until it succeeds, and
 /// the next external event before a deadline. Only context calls, in a fixed order: deterministic on replay.
 /// </summary>
