@@ -93,6 +93,34 @@ public sealed class PollTests(RewardsRig rig) : IClassFixture<RewardsRig>
     }
 
     [Fact]
+    public async Task TheOperator_ClosesAPollEarly_AnswersStop_HiddenCountsShow_OnlyWithTheKey()
+    {
+        var id = RewardsCalls.NewId("early");
+        await _calls.JsonOf(await _calls.OperatorAsync(HttpMethod.Post, "/v1/polls", PollBody(id, DateTimeOffset.UtcNow.AddHours(1), hide: true)), HttpStatusCode.Created);
+        var fan = RewardsCalls.NewAccount();
+        await _calls.JsonOf(await AnswerAsync(id, Voter(fan), new object[] { new { question = 0, choices = new[] { "ballad" } } }), HttpStatusCode.Created);
+
+        // Without the operator key (none, a wrong one, a fan's token): refused, and the poll stays open.
+        await _calls.ProblemOf(await _calls.OperatorAsync(HttpMethod.Post, $"/v1/polls/{id}/close", key: ""), HttpStatusCode.Unauthorized);
+        await _calls.ProblemOf(await _calls.OperatorAsync(HttpMethod.Post, $"/v1/polls/{id}/close", key: "not-the-operator-key-at-all"), HttpStatusCode.Unauthorized);
+        await _calls.ProblemOf(await _calls.FanAsync(HttpMethod.Post, $"/v1/polls/{id}/close", Voter(fan)), HttpStatusCode.Unauthorized);
+        Assert.Equal("open", (await _calls.JsonOf(await _calls.FanAsync(HttpMethod.Get, $"/v1/polls/{id}", null), HttpStatusCode.OK)).GetProperty("state").GetString());
+        await _calls.ProblemOf(await _calls.OperatorAsync(HttpMethod.Post, $"/v1/polls/{RewardsCalls.NewId("none")}/close"), HttpStatusCode.NotFound);
+
+        var closed = await _calls.JsonOf(await _calls.OperatorAsync(HttpMethod.Post, $"/v1/polls/{id}/close"), HttpStatusCode.OK);
+        Assert.Equal("closed", closed.GetProperty("state").GetString());
+        var late = await _calls.ProblemOf(await AnswerAsync(id, Voter(RewardsCalls.NewAccount()), new object[] { new { question = 0, choices = new[] { "opener" } } }), HttpStatusCode.Conflict);
+        Assert.Contains("closed", late.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var shown = await _calls.JsonOf(await _calls.FanAsync(HttpMethod.Get, $"/v1/polls/{id}", null), HttpStatusCode.OK);
+        Assert.Equal((1L, 0L), (shown.GetProperty("questions")[0].GetProperty("counts").GetProperty("ballad").GetInt64(), shown.GetProperty("questions")[0].GetProperty("counts").GetProperty("opener").GetInt64()));
+        await Eventually.UntilAsync(async () => (await SnapshotsAsync(id)).Any(e => e.State == "closed" && !e.Hidden), "rewards sends the early-closed poll's counts to results", seconds: 90);
+
+        // Closing again changes nothing: the same close time.
+        var again = await _calls.JsonOf(await _calls.OperatorAsync(HttpMethod.Post, $"/v1/polls/{id}/close"), HttpStatusCode.OK);
+        Assert.Equal(closed.GetProperty("closesAt").GetDateTimeOffset(), again.GetProperty("closesAt").GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task HiddenResults_StayHiddenUntilTheClose_TheOperatorSeesThem_ScheduledAndClosedPollsRefuseAnswers()
     {
         var id = RewardsCalls.NewId("hidden");

@@ -292,7 +292,7 @@ public static partial class LedgerSchema
             GRANT UPDATE (published_at) ON tier_changes TO "{role}";
             GRANT USAGE ON SEQUENCE tier_changes_seq_seq TO "{role}";
             GRANT SELECT, INSERT ON polls, poll_answers, poll_choices TO "{role}";
-            GRANT UPDATE (published_seq, published_answers, published_state) ON polls TO "{role}";
+            GRANT UPDATE (published_seq, published_answers, published_state, opens_at, closes_at) ON polls TO "{role}";
             GRANT SELECT, INSERT ON trivia_rounds, trivia_answers, trivia_scored TO "{role}";
             GRANT UPDATE (credited_at) ON trivia_rounds TO "{role}";
             GRANT UPDATE (points) ON trivia_answers TO "{role}";

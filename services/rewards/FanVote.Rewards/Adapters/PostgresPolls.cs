@@ -61,6 +61,19 @@ public sealed class PostgresPolls(PostgresPointsLedger ledger, PostgresTiers tie
         return (created, (await GetAsync(poll.PollId, ct))!);
     }
 
+    /// <summary>
+    /// Closes the poll at <paramref name="now"/> unless it is closed already (a poll not open yet closes unopened): answers
+    /// are refused from then on, and the publisher sends its final counts. Null: no such poll.
+    /// </summary>
+    public async Task<(PollRecord Poll, bool ClosedNow)?> CloseAsync(string pollId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using var cmd = ledger.DataSource.CreateCommand("UPDATE polls SET closes_at = $2, opens_at = least(opens_at, $2) WHERE poll_id = $1 AND closes_at > $2");
+        cmd.Parameters.AddWithValue(pollId);
+        cmd.Parameters.Add(Time(now));
+        var closed = await cmd.ExecuteNonQueryAsync(ct) == 1;
+        return await GetAsync(pollId, ct) is { } poll ? (poll, closed) : null;
+    }
+
     public async Task<PollRecord?> GetAsync(string pollId, CancellationToken ct)
     {
         await using var cmd = ledger.DataSource.CreateCommand($"SELECT {Columns} FROM polls WHERE poll_id = $1");

@@ -14,7 +14,8 @@ namespace FanVote.Rewards;
 
 /// <summary>
 /// Polls. Operators (operator key): create one (`POST /v1/polls`: questions, single or multi choice, open and close
-/// times, results hidden until the close or not) and read its counts at any time (`GET /v1/polls/{id}/report`).
+/// times, results hidden until the close or not), close it early (`POST /v1/polls/{id}/close`) and read its counts at
+/// any time (`GET /v1/polls/{id}/report`).
 /// Anyone: the poll and, when visible, its counts (`GET /v1/polls/{id}`); the live counts stream from results
 /// (`GET :5081/v1/windows/poll_{id}_{question}/results/stream`). Signed-in fans who may vote: answer once
 /// (`POST /v1/polls/{id}/answers`).
@@ -38,6 +39,10 @@ public static class PollEndpoints
         operators.MapPost("", CreateAsync).DefinesFormat()
             .WithSummary("Create a poll: questions (single or multi choice), open and close times, results hidden until the close or not")
             .WithDescription("The same definition again answers 200; another under the same id is 409.");
+        operators.MapPost("/{pollId:id}/close", CloseAsync)
+            .WithSummary("Close a poll now (before its close time): no more answers; hidden results are shown")
+            .WithDescription("A poll that is closed already answers 200 as it is.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         operators.MapGet("/{pollId:id}/report", ReportAsync)
             .WithSummary("A poll's counts, even while they are hidden from fans")
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -107,6 +112,23 @@ public static class PollEndpoints
         }
 
         return TypedResults.Ok(View(p, now, p.ResultsVisible(now) ? await polls.CountsAsync(p, ct) : null));
+    }
+
+    private static async Task<Results<Ok<PollView>, ProblemHttpResult>> CloseAsync(string pollId, HttpContext ctx, PostgresPolls polls, TimeProvider time, ILogger<PostgresPolls> log, CancellationToken ct)
+    {
+        var now = EngagementRoutes.Ms(time.GetUtcNow());
+        if (await polls.CloseAsync(pollId, now, ct) is not var (poll, closedNow))
+        {
+            return Unknown(pollId);
+        }
+
+        if (closedNow)
+        {
+            var who = ctx.OperatorName();
+            RewardsLog.PollClosed(log, who, pollId);
+        }
+
+        return TypedResults.Ok(View(poll, now, await polls.CountsAsync(poll, ct)));
     }
 
     private static async Task<Results<Ok<PollView>, ProblemHttpResult>> ReportAsync(string pollId, PostgresPolls polls, TimeProvider time, CancellationToken ct) =>
