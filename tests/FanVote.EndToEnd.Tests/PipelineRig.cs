@@ -71,7 +71,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
     public string RewardsUrl => $"http://127.0.0.1:{_rewardsPort}";
 
     /// <summary>Where ingress writes one-time passcodes (<c>lifecycle</c>; Development's stand-in for the SMS gateway): "contact code" lines.</summary>
-    public string OtpOutbox { get; } = Path.Combine(Path.GetTempPath(), "fv-e2e-otp-" + Guid.NewGuid().ToString("N")[..8]);
+    public string OtpOutbox { get; private set; } = Path.Combine(Path.GetTempPath(), "fv-e2e-otp-" + Guid.NewGuid().ToString("N")[..8]);
 
     /// <summary>Settings every FanVote app of the rig gets besides its own (e.g. the OTEL_* variables of a trace test).</summary>
     public IReadOnlyDictionary<string, string?> ServiceEnv { get; init; } = new Dictionary<string, string?>();
@@ -139,7 +139,14 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
             // The fan web app (GET /app on ingress) calls rewards and results from the browser; rewards allows its origin below.
             ingressSettings["FanApp__RewardsUrl"] = RewardsUrl;
             ingressSettings["FanApp__ResultsUrl"] = Results.BaseUrl;
-            ingressSettings["Ingress__OtpOutbox"] = OtpOutbox;
+            if (ingressSettings.TryGetValue("Ingress__OtpOutbox", out var own) && !string.IsNullOrEmpty(own))
+            {
+                OtpOutbox = own; // the test's own outbox (the attack suite's)
+            }
+            else
+            {
+                ingressSettings["Ingress__OtpOutbox"] = OtpOutbox;
+            }
         }
 
         Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path, appEnv: ingressSettings, appPort: ingressPort, redisHost: Redis.Address);
