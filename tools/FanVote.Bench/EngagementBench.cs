@@ -123,7 +123,12 @@ public static class EngagementBench
             $"spins answered 201: {spun:N0}; in the wheel's report: {report.GetProperty("spins").GetInt64():N0}; realised house edge {report.GetProperty("realisedHouseEdge").GetDecimal():P2} (published {report.GetProperty("expectedHouseEdge").GetDecimal():P2})"));
         var ok = report.GetProperty("spins").GetInt64() == spun;
         Console.WriteLine(ok ? "every spin answered 201 is in the ledger once" : "MISMATCH: spins answered 201 and spins in the report differ");
-        return ok && triviaOk ? 0 : 1;
+
+        // Close the bench's wheel (its seed revealed), so it leaves the show's lineup (GET /v1/live) of the system it ran on.
+        using var closeRequest = new HttpRequestMessage(HttpMethod.Post, $"{rewards}/v1/wheels/{wheel}/close");
+        closeRequest.Headers.Add("X-Operator-Key", operatorKey);
+        using var closed = await Http.SendAsync(closeRequest);
+        return ok && triviaOk && closed.IsSuccessStatusCode ? 0 : 1;
     }
 
     /// <summary>
