@@ -33,14 +33,16 @@ public sealed class FormatWorkflowTests(RewardsRig rig) : IClassFixture<RewardsR
     {
         var (quiz, raffle, fan) = (RewardsCalls.NewId("quiz"), RewardsCalls.NewId("raffle"), RewardsCalls.NewAccount());
         var now = DateTimeOffset.UtcNow;
-        await _calls.JsonOf(await _calls.OperatorAsync(HttpMethod.Post, "/v1/trivia", new
+        // The question is open 20 s and entries close after 20 s: time for the answer and the ticket on a loaded machine.
+        var created = await _calls.JsonOf(await _calls.OperatorAsync(HttpMethod.Post, "/v1/trivia", new
         {
             roundId = quiz, title = "Crash quiz", startsAt = now.AddSeconds(1), gapSeconds = 1,
-            questions = new[] { new { text = "Right?", correct = "a", seconds = 8, options = new[] { new { optionId = "a", label = "A" }, new { optionId = "b", label = "B" } } } },
+            questions = new[] { new { text = "Right?", correct = "a", seconds = 20, options = new[] { new { optionId = "a", label = "A" }, new { optionId = "b", label = "B" } } } },
         }), HttpStatusCode.Created);
+        var closesAt = created.GetProperty("questions")[0].GetProperty("closesAt").GetDateTimeOffset();
         var defined = await _calls.JsonOf(await _calls.OperatorAsync(HttpMethod.Post, "/v1/raffles", new
         {
-            raffleId = raffle, name = "Crash raffle", ticketCost = 0, maxTicketsPerFan = 1, closesAt = now.AddSeconds(8), prizes = new[] { new { label = "points", count = 1, points = 40 } },
+            raffleId = raffle, name = "Crash raffle", ticketCost = 0, maxTicketsPerFan = 1, closesAt = now.AddSeconds(20), prizes = new[] { new { label = "points", count = 1, points = 40 } },
         }), HttpStatusCode.Created);
         var drawAt = defined.GetProperty("drawAt").GetDateTimeOffset();
 
@@ -50,7 +52,7 @@ public sealed class FormatWorkflowTests(RewardsRig rig) : IClassFixture<RewardsR
 
         // Down past the question's close and the draw time: nothing of rewards runs then.
         await rig.Rewards.KillAsync();
-        var downUntil = (drawAt > now.AddSeconds(10) ? drawAt : now.AddSeconds(10)).AddSeconds(3);
+        var downUntil = (drawAt > closesAt ? drawAt : closesAt).AddSeconds(3);
         if (downUntil > DateTimeOffset.UtcNow)
         {
             await Task.Delay(downUntil - DateTimeOffset.UtcNow, Ct);

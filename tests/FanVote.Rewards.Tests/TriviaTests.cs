@@ -44,7 +44,8 @@ public sealed class TriviaTests(RewardsRig rig) : IClassFixture<RewardsRig>
     public async Task ARound_AcceptsEachAnswerOnceWhileOpen_RevealsTheSealedAnswer_ScoresWithASpeedBonus_AndCreditsOnce()
     {
         var id = RewardsCalls.NewId("quiz");
-        var body = new { roundId = id, title = "Halftime quiz", startsAt = DateTimeOffset.UtcNow.AddSeconds(3), gapSeconds = 1, questions = new[] { Question("First?", "b", 10), Question("Second?", "c", 6) } };
+        // Opens 12 s after it is sent: the "before it opens" checks below must run before then, even on a loaded machine.
+        var body = new { roundId = id, title = "Halftime quiz", startsAt = DateTimeOffset.UtcNow.AddSeconds(12), gapSeconds = 1, questions = new[] { Question("First?", "b", 10), Question("Second?", "c", 6) } };
         await _calls.ProblemOf(await _calls.OperatorAsync(HttpMethod.Post, "/v1/trivia", body, key: ""), HttpStatusCode.Unauthorized);
         var bad = await _calls.ProblemOf(await _calls.OperatorAsync(HttpMethod.Post, "/v1/trivia", new { roundId = RewardsCalls.NewId("q"), title = "x", questions = new[] { Question("?", "z", 10) } }), HttpStatusCode.BadRequest);
         Assert.Contains("correct", bad.GetProperty("detail").GetString(), StringComparison.Ordinal);
