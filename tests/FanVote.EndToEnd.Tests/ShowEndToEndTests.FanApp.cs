@@ -151,6 +151,8 @@ public sealed partial class ShowEndToEndTests
         await PageUntilAsync(page, "document.getElementById('balance').dataset.balance", "0", "signed in with the passcode, a new account at 0");
         var second = await page.EvalAsync("sessionStorage.getItem('fanvote-token')");
         Assert.NotEqual(Eventually.AccountOf(token), Eventually.AccountOf(second));
+        // Nothing of the first fan's carries over in the tab: the poll the first fan answered is open to this one.
+        await PageUntilAsync(page, $"String(!!document.querySelector(\"{pollCard} .answer\") && !document.querySelector(\"{pollCard} .answer\").disabled)", "true", "the poll can be answered by the second fan");
         await PageUntilAsync(page, $"String(!!document.querySelector('#candidates button[data-candidate=blaze]'))", "true", "the window's candidates");
         await ClickAsync(page, "#candidates button[data-candidate='blaze']");
         await PageUntilAsync(page, "String(document.getElementById('vote-result').textContent.startsWith('Vote for blaze stored'))", "true", "the passcode fan's vote is stored");

@@ -141,6 +141,9 @@
     token = null;
     store.removeItem('fanvote-token');
     store.removeItem('fanvote-expires');
+    // What this fan did here (answers, raffle holders) is theirs: the next fan in this tab starts with nothing.
+    for (const k of Object.keys(mine)) delete mine[k];
+    store.removeItem('fanvote-mine');
     for (const t of [refreshTimer, lineupTimer, walletTimer]) clearTimeout(t);
     if (stream) { stream.close(); stream = null; }
     cards.clear();
