@@ -128,8 +128,8 @@ public sealed class RaffleTests(RewardsRig rig) : IClassFixture<RewardsRig>
     [Fact]
     public async Task Draw_AtItsTime_PaysThePointsPrizes_AndAnyoneRecomputesItFromThePublishedListAndSeed()
     {
-        // Entries close in 15 s, the draw 1 s later, by rewards itself.
-        var raffle = await CreateAsync(ticketCost: 10, cap: 3, closesIn: TimeSpan.FromSeconds(15), drawAfterClose: TimeSpan.FromSeconds(1));
+        // Entries close in 40 s (time for the 24 calls below on a loaded machine), the draw 1 s later, by rewards itself.
+        var raffle = await CreateAsync(ticketCost: 10, cap: 3, closesIn: TimeSpan.FromSeconds(40), drawAfterClose: TimeSpan.FromSeconds(1));
         var published = await _calls.JsonOf(await _calls.FanAsync(HttpMethod.Get, $"/v1/raffles/{raffle}", null), HttpStatusCode.OK);
         var fans = Enumerable.Range(0, 12).Select(_ => RewardsCalls.NewAccount()).ToList();
         foreach (var (fan, i) in fans.Select((f, i) => (f, i)))
