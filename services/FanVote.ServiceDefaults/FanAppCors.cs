@@ -41,7 +41,7 @@ public static class FanAppCors
         foreach (var origin in origins)
         {
             if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
-                || uri.GetLeftPart(UriPartial.Authority) != origin.TrimEnd('/') || origin == "*")
+                || uri.GetLeftPart(UriPartial.Authority) != origin.TrimEnd('/'))
             {
                 throw new InvalidOperationException(
                     $"{Setting}: '{origin}' is not an origin. Give scheme://host[:port] of each page allowed to call this service from a fan's browser (comma-separated), e.g. https://fans.example.com; no path, no wildcard.");

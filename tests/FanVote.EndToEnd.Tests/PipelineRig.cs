@@ -121,7 +121,6 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         Tally = new ServiceHost(AppIds.Tally, "FanVote.Tally", _resources.Path,
             appEnv: With(new() { ["FANVOTE_PG_CONNECTION"] = Db.ConnectionString }), redisHost: Redis.Address);
         Results = new ServiceHost(AppIds.Results, "FanVote.Results", _resources.Path, appEnv: With([]), redisHost: Redis.Address);
-        var ingressPort = Ports.Free();
         var ingressSettings = With(IngressBase);
         foreach (var (k, v) in ingressEnv ?? new Dictionary<string, string?> { ["Ingress__PerAccountPerSecond"] = "1000", ["Ingress__PerDevicePerSecond"] = "1000" })
         {
@@ -132,10 +131,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
         {
             // Within the 1 s AcceptSettle above, as IngressOptions.RepublishAfterClose asks.
             ingressSettings["Ingress__RepublishAfterClose"] = "00:00:00";
-        }
 
-        if (lifecycle)
-        {
             // The fan web app (GET /app on ingress) calls rewards and results from the browser; rewards allows its origin below.
             ingressSettings["FanApp__RewardsUrl"] = RewardsUrl;
             ingressSettings["FanApp__ResultsUrl"] = Results.BaseUrl;
@@ -149,7 +145,7 @@ public sealed class PipelineRig(bool lifecycle, IReadOnlyDictionary<string, stri
             }
         }
 
-        Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path, appEnv: ingressSettings, appPort: ingressPort, redisHost: Redis.Address);
+        Ingress = new ServiceHost(AppIds.Ingress, "FanVote.Ingress", _resources.Path, appEnv: ingressSettings, redisHost: Redis.Address);
         var starting = new List<Task> { Orchestrator.StartAsync(), Tally.StartAsync(), Ingress.StartAsync() };
         if (withResults)
         {

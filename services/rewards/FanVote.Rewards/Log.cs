@@ -59,7 +59,7 @@ internal static partial class RewardsLog
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "poll results could not be published now; the next tick sends them")]
     public static partial void PollPublishFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 23, Level = LogLevel.Information, Message = "operator {Operator} closed poll {PollId} before its close time")]
+    [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "operator {Operator} closed poll {PollId} before its close time")]
     public static partial void PollClosed(ILogger logger, string @operator, string pollId);
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "operator {Operator} created trivia round {RoundId}: {Questions} questions from {StartsAt}")]

@@ -26,6 +26,7 @@ public static class FanAppEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var config = Configured(app.Configuration);
+        var csp = config is null ? "" : ContentSecurityPolicy(config);
         foreach (var (path, resource, type) in Files)
         {
             var bytes = EmbeddedPage.Of(typeof(FanAppEndpoints).Assembly, "FanVote.Ingress.FanApp." + resource);
@@ -36,7 +37,7 @@ public static class FanAppEndpoints
                     return NotEnabled();
                 }
 
-                Secure(ctx, config);
+                Secure(ctx, csp);
                 return TypedResults.Bytes(bytes.Value, type);
             }).AllowAnonymous().ExcludeFromDescription();
         }
@@ -77,11 +78,16 @@ public static class FanAppEndpoints
         return uri.GetLeftPart(UriPartial.Path).TrimEnd('/');
     }
 
-    private static void Secure(HttpContext ctx, FanAppConfig config)
+    /// <summary>No script or style but the app's own files; calls only to ingress, results and rewards; not framable.</summary>
+    private static string ContentSecurityPolicy(FanAppConfig config)
     {
         var origins = string.Join(' ', new[] { config.ResultsUrl, config.RewardsUrl }.Select(u => new Uri(u).GetLeftPart(UriPartial.Authority)).Distinct());
-        ctx.Response.Headers.ContentSecurityPolicy =
-            $"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' {origins}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        return $"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' {origins}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    }
+
+    private static void Secure(HttpContext ctx, string contentSecurityPolicy)
+    {
+        ctx.Response.Headers.ContentSecurityPolicy = contentSecurityPolicy;
         ctx.Response.Headers.XFrameOptions = "DENY";
         ctx.Response.Headers.XContentTypeOptions = "nosniff";
         ctx.Response.Headers["Referrer-Policy"] = "no-referrer";

@@ -446,7 +446,7 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
     /// </summary>
     internal async Task<(int Appended, long HeadSeq, byte[] HeadHash)> AppendAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string windowId, IReadOnlyList<NewEntry> entries, CancellationToken ct)
     {
-        await Exec(conn, tx, $"SELECT pg_advisory_xact_lock({ChainLock})", ct);
+        await LockChainAsync(conn, tx, ct);
         var (headSeq, headHash) = (0L, LedgerChain.Genesis);
         await using (var head = new NpgsqlCommand("SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1", conn, tx))
         await using (var r = await head.ExecuteReaderAsync(ct))
@@ -595,12 +595,6 @@ public sealed class PostgresPointsLedger(IOptions<RewardsOptions> options, Ledge
         await using var cmd = new NpgsqlCommand(sql, conn, tx);
         cmd.Parameters.AddWithValue(windowId);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, conn, tx);
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, string windowId, CancellationToken ct)

@@ -10,7 +10,11 @@ namespace FanVote.Rewards.Adapters;
 /// <summary>A poll as stored, with its times.</summary>
 public sealed record PollRecord(Poll Poll, DateTimeOffset OpensAt, DateTimeOffset ClosesAt, string CreatedBy)
 {
-    public string State(DateTimeOffset now) => now < OpensAt ? "scheduled" : now < ClosesAt ? "open" : "closed";
+    public string State(DateTimeOffset now) => StateAt(OpensAt, ClosesAt, now);
+
+    /// <summary>The rule of <see cref="State"/>, from the times alone (the lineup reads only those).</summary>
+    public static string StateAt(DateTimeOffset opensAt, DateTimeOffset closesAt, DateTimeOffset now) =>
+        now < opensAt ? "scheduled" : now < closesAt ? "open" : "closed";
 
     /// <summary>Whether results may be shown now: always, or only once closed when the poll hides them.</summary>
     public bool ResultsVisible(DateTimeOffset now) => !Poll.HideResultsUntilClose || State(now) == "closed";

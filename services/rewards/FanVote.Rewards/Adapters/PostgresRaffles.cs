@@ -13,7 +13,11 @@ public sealed record RaffleRecord(
     string? EntriesDigest, IReadOnlyList<RaffleWinner>? Winners, long TicketsTaken, string CreatedBy)
 {
     /// <summary>"scheduled" before entries open, "open", "closed" (entries closed, not drawn yet), "drawn".</summary>
-    public string State(DateTimeOffset now) => DrawnAt is not null ? "drawn" : now < OpensAt ? "scheduled" : now < ClosesAt ? "open" : "closed";
+    public string State(DateTimeOffset now) => StateAt(OpensAt, ClosesAt, DrawnAt, now);
+
+    /// <summary>The rule of <see cref="State"/>, from the times alone (the lineup reads only those).</summary>
+    public static string StateAt(DateTimeOffset opensAt, DateTimeOffset closesAt, DateTimeOffset? drawnAt, DateTimeOffset now) =>
+        drawnAt is not null ? "drawn" : now < opensAt ? "scheduled" : now < closesAt ? "open" : "closed";
 }
 
 /// <summary>A fan's entry: its tickets and what they cost, or why it was refused (nothing spent then).</summary>
@@ -228,21 +232,6 @@ public sealed class PostgresRaffles(PostgresPointsLedger ledger, LedgerKey key, 
         }
 
         return raffle with { DrawnAt = at, RevealedSeed = seed, EntriesDigest = digest, Winners = winners };
-    }
-
-    /// <summary>Raffles whose draw time has come and that are not drawn yet.</summary>
-    public async Task<List<string>> DueAsync(DateTimeOffset now, CancellationToken ct)
-    {
-        await using var cmd = ledger.DataSource.CreateCommand("SELECT raffle_id FROM raffles WHERE drawn_at IS NULL AND draw_at <= $1 ORDER BY draw_at LIMIT 20");
-        cmd.Parameters.Add(Time(now));
-        var due = new List<string>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            due.Add(r.GetString(0));
-        }
-
-        return due;
     }
 
     /// <summary>For the operator: each winner's account (to hand over a prize outside the ledger).</summary>

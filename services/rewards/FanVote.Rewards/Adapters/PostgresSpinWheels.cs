@@ -11,8 +11,11 @@ namespace FanVote.Rewards.Adapters;
 public sealed record WheelRecord(SpinWheel Wheel, string Commitment, DateTimeOffset OpensAt, DateTimeOffset? ClosesAt, DateTimeOffset? ClosedAt, byte[]? RevealedSeed, string CreatedBy, DateTimeOffset CreatedAt)
 {
     /// <summary>"scheduled" before it opens, "open", "closed" after its close time or the operator's close.</summary>
-    public string State(DateTimeOffset now) =>
-        ClosedAt is not null || (ClosesAt is { } c && now >= c) ? "closed" : now < OpensAt ? "scheduled" : "open";
+    public string State(DateTimeOffset now) => StateAt(OpensAt, ClosesAt, ClosedAt, now);
+
+    /// <summary>The rule of <see cref="State"/>, from the times alone (the lineup reads only those).</summary>
+    public static string StateAt(DateTimeOffset opensAt, DateTimeOffset? closesAt, DateTimeOffset? closedAt, DateTimeOffset now) =>
+        closedAt is not null || (closesAt is { } c && now >= c) ? "closed" : now < opensAt ? "scheduled" : "open";
 }
 
 /// <summary>One spin as stored and as the fan sees it: enough, with the revealed seed, to recompute its outcome.</summary>
@@ -98,12 +101,10 @@ public sealed class PostgresSpinWheels(PostgresPointsLedger ledger, LedgerKey ke
         }
 
         // Spins take the chain lock: closing under it means no spin is half done when the seed is out.
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await PostgresPointsLedger.LockChainAsync(conn, tx, ct);
-
+        await using var chain = await ledger.BeginChainAsync(ct);
         var closedAt = record.State(now) == "closed" ? record.ClosedAt ?? record.ClosesAt ?? now : now;
-        var revealed = await RevealAsync(conn, record, salt!, closedAt, ct, tx);
-        await tx.CommitAsync(ct);
+        var revealed = await RevealAsync(chain.Connection, record, salt!, closedAt, ct, chain.Transaction);
+        await chain.Transaction.CommitAsync(ct);
         return revealed;
     }
 

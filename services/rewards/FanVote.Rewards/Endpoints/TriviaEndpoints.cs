@@ -7,7 +7,6 @@ using FanVote.ServiceDefaults;
 using FanVote.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace FanVote.Rewards;
 
